@@ -1,0 +1,36 @@
+// Resolution of the inputs every command shares: definition, version, source date.
+import { execaSync } from 'execa';
+import path from 'node:path';
+import { loadProduct } from '../product/load.ts';
+import type { Product } from '../product/model.ts';
+import { parseVersion } from '../version.ts';
+
+export const DEFAULT_CONFIG = 'packaging/stigmer.yaml';
+
+export function git(args: string[], cwd: string): string | undefined {
+  try {
+    return execaSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).stdout.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function loadConfig(config: string | undefined): Product {
+  return loadProduct(path.resolve(config ?? DEFAULT_CONFIG));
+}
+
+/** --version, else an exact git tag on HEAD (v1.2.3), else the definition's version. */
+export function resolveVersion(product: Product, flag: string | undefined): string {
+  if (flag) return parseVersion(flag, '--version').version;
+  const tag = git(['describe', '--tags', '--exact-match', 'HEAD'], product.dir);
+  if (tag && /^v?\d+\.\d+\.\d+/.test(tag)) return parseVersion(tag, `git tag ${tag}`).version;
+  return parseVersion(product.meta.version, `${product.file}: product.version`).version;
+}
+
+/** SOURCE_DATE_EPOCH, else the HEAD commit time, else 1980-01-01 (the earliest time a zip can hold). */
+export function resolveSourceDateEpoch(product: Product): number {
+  const env = process.env.SOURCE_DATE_EPOCH;
+  if (env && /^\d+$/.test(env)) return Number(env);
+  const commit = git(['log', '-1', '--format=%ct'], product.dir);
+  return commit && /^\d+$/.test(commit) ? Number(commit) : 315532800;
+}

@@ -1,0 +1,175 @@
+// The stigmer-dist command line. The only place that maps errors to exit codes.
+import { Command, CommanderError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT, UserError } from '../errors.ts';
+import { makePlan, formatPlanTable, type Plan } from '../plan/plan.ts';
+import type { Product } from '../product/model.ts';
+import { runBuild } from '../build/build.ts';
+import { localPayloads, payloadNeeds } from '../payloads/local.ts';
+import { buildStandins } from '../payloads/standin.ts';
+import { TARGETS } from '../targets/registry.ts';
+import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
+import { writeFileAtomic } from '../util/fsx.ts';
+import { createReporter } from '../util/progress.ts';
+import { DEFAULT_CONFIG, loadConfig, resolveSourceDateEpoch, resolveVersion } from './context.ts';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  the work failed (a build step, a check, render --check found drift)
+  2  bad command line (unknown option, bad --version, unknown platform or target)
+  3  invalid input file (product definition, payload folder, checksums file)
+  4  a release build needs an external tool that is not installed
+  5  a download or publish failed after its retries`;
+
+interface CommonOptions {
+  config?: string;
+  version?: string;
+  platform?: string[];
+  target?: string[];
+  snapshot?: boolean;
+}
+
+const collect = (value: string, prev: string[] = []) => [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <path>', 'product definition', DEFAULT_CONFIG)
+    .option('--version <semver>', "version to build (default: the git tag on HEAD, else the definition's version)")
+    .option('-p, --platform <platform>', 'limit to platforms (repeat or comma-separate)', collect)
+    .option('-t, --target <target>', `limit to targets: ${TARGETS.map((t) => t.id).join(', ')}`, collect);
+}
+
+function planFor(opts: CommonOptions): { product: Product; plan: Plan } {
+  const product = loadConfig(opts.config);
+  const plan = makePlan(product, { version: resolveVersion(product, opts.version), platforms: opts.platform, targets: opts.target, snapshot: Boolean(opts.snapshot) });
+  return { product, plan };
+}
+
+export function cacheDir(): string {
+  if (process.env.STIGMER_DIST_CACHE) return path.resolve(process.env.STIGMER_DIST_CACHE);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'stigmer-dist');
+}
+
+function checksumsLookup(file: string): (asset: string) => string {
+  if (!existsSync(file)) {
+    throw new UserError(`no checksums file at ${file}`, { hint: 'run `stigmer-dist build` first, or pass --checksums PATH to a release\'s SHA256SUMS', exitCode: EXIT.config });
+  }
+  const sums = parseChecksums(readFileSync(file, 'utf8'), file);
+  return (asset) => {
+    const d = sums.get(asset);
+    if (!d) throw new UserError(`${file} has no entry for ${asset}`, { hint: 'render with the SHA256SUMS of the same version and platforms', exitCode: EXIT.config });
+    return d;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('stigmer-dist')
+    .description('Build native packages and service definitions for a multi-service product from one definition.')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError()
+    .exitOverride();
+
+  common(program.command('plan'))
+    .description('show what a build would produce (pure: writes nothing)')
+    .option('--snapshot', 'plan a snapshot build (stand-in payloads; targets with missing tools are skipped)')
+    .option('--json', 'print the plan as JSON')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action((opts: CommonOptions & { json?: boolean }) => {
+      const { plan } = planFor(opts);
+      process.stdout.write(opts.json ? JSON.stringify(plan, null, 2) + '\n' : formatPlanTable(plan) + '\n');
+    });
+
+  common(program.command('build'))
+    .description('build every planned artifact into <out>/<version>/')
+    .option('--snapshot', 'build from stand-in payloads the project compiles itself; skip targets whose tools are missing')
+    .option('--from <dir>', 'build from real binaries laid out as DIR/<platform>/<binary>[.exe]')
+    .option('-o, --out <dir>', 'output root', 'dist')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (opts: CommonOptions & { from?: string; out: string }) => {
+      if (Boolean(opts.snapshot) === Boolean(opts.from)) {
+        throw new UserError('choose exactly one payload source: --snapshot (stand-ins) or --from DIR (real binaries)', { exitCode: EXIT.usage });
+      }
+      const report = createReporter();
+      const { product, plan } = planFor(opts);
+      const needs = payloadNeeds(product, plan.platforms);
+      report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
+      const payloads = opts.from
+        ? await localPayloads(opts.from, product, needs)
+        : await buildStandins({ product, platforms: plan.platforms, version: plan.version, cacheDir: cacheDir(), report: (l: string) => report.progress(l) });
+      const result = await runBuild({ product, plan, outRoot: opts.out, payloads, sourceDateEpoch: resolveSourceDateEpoch(product), report });
+      report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
+    });
+
+  program
+    .command('render')
+    .description('render the text artifacts without building: the Homebrew tap formulae into --tap-dir, and with --out every text artifact')
+    .option('-c, --config <path>', 'product definition', DEFAULT_CONFIG)
+    .option('--version <semver>', "version (default: the git tag on HEAD, else the definition's version)")
+    .option('--tap-dir <dir>', 'the committed tap formulae', 'formula')
+    .option('--checksums <file>', `release ${CHECKSUMS_FILE} whose digests the formulae pin (default: dist/<version>/${CHECKSUMS_FILE}, else <tap-dir>/${CHECKSUMS_FILE})`)
+    .option('-o, --out <dir>', 'also write every text artifact (units, plists, env file, formulae) below this folder')
+    .option('--check', 'write nothing; fail when <tap-dir> differs from what the definition renders')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (opts: { config?: string; version?: string; tapDir: string; checksums?: string; out?: string; check?: boolean }) => {
+      const product = loadConfig(opts.config);
+      const version = resolveVersion(product, opts.version);
+      const plan = makePlan(product, { version, snapshot: false });
+      const sumsFile =
+        opts.checksums ??
+        (!opts.check && existsSync(path.join('dist', version, CHECKSUMS_FILE)) ? path.join('dist', version, CHECKSUMS_FILE) : path.join(opts.tapDir, CHECKSUMS_FILE));
+      const ctx = { product, versions: plan.versions, platforms: plan.platforms, snapshot: false, digestOf: checksumsLookup(sumsFile) };
+      const rendered = new Map<string, string>();
+      for (const t of TARGETS) for (const [p, text] of t.render?.(ctx) ?? []) rendered.set(p, text);
+      const formulae = new Map([...rendered].filter(([p]) => p.startsWith('formula/')).map(([p, text]) => [path.basename(p), text]));
+      formulae.set(CHECKSUMS_FILE, await readFile(sumsFile, 'utf8'));
+      if (opts.check) {
+        const drift = await tapDrift(opts.tapDir, formulae);
+        if (drift.length) throw new UserError(`${opts.tapDir}/ is out of date with ${path.relative(process.cwd(), product.file)}:\n${drift.map((d) => `  ${d}`).join('\n')}`, { hint: 'run `npx stigmer-dist render` and commit the result' });
+        process.stdout.write(`${opts.tapDir}/ matches the definition (${formulae.size - 1} formulae)\n`);
+        return;
+      }
+      await mkdir(opts.tapDir, { recursive: true });
+      for (const [name, text] of formulae) await writeFileAtomic(path.join(opts.tapDir, name), text);
+      if (opts.out) for (const [p, text] of rendered) await writeFileAtomic(path.join(opts.out, p), text);
+      process.stdout.write(`rendered ${formulae.size - 1} formulae into ${opts.tapDir}/${opts.out ? ` and ${rendered.size} text artifacts into ${opts.out}/` : ''}\n`);
+    });
+
+  return program;
+}
+
+async function tapDrift(dir: string, expected: Map<string, string>): Promise<string[]> {
+  const drift: string[] = [];
+  const present = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.rb')) : [];
+  for (const [name, text] of expected) {
+    const file = path.join(dir, name);
+    if (!existsSync(file)) drift.push(`${name}: missing`);
+    else if ((await readFile(file, 'utf8')) !== text) drift.push(`${name}: differs`);
+  }
+  for (const f of present) if (!expected.has(f)) drift.push(`${f}: not rendered from the definition (remove it)`);
+  return drift;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      return err.exitCode;
+    }
+    process.stderr.write(`internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.failure;
+  }
+}
+

@@ -1,0 +1,45 @@
+// Payloads from a local folder of real binaries: DIR/<platform>/<binary>[.exe], e.g. dist-bin/linux-amd64/stigmer-server.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { UserError, EXIT } from '../errors.ts';
+import { exeName, type Platform, type Product } from '../product/model.ts';
+import { hashFile } from '../util/fsx.ts';
+import type { Payload } from '../targets/types.ts';
+
+export interface PayloadNeed {
+  component: string;
+  platform: Platform;
+}
+
+/** Every (component, platform) pair a plan needs a binary for. */
+export function payloadNeeds(product: Product, platforms: Platform[]): PayloadNeed[] {
+  return product.components.flatMap((c) => c.platforms.filter((p) => platforms.includes(p)).map((platform) => ({ component: c.name, platform })));
+}
+
+export function localPayloadPath(dir: string, product: Product, need: PayloadNeed): string {
+  const c = product.components.find((x) => x.name === need.component)!;
+  return path.join(dir, need.platform, exeName(c.binary, need.platform));
+}
+
+export async function localPayloads(dir: string, product: Product, needs: PayloadNeed[]): Promise<Payload[]> {
+  const missing: string[] = [];
+  const found: { need: PayloadNeed; file: string }[] = [];
+  for (const need of needs) {
+    const file = path.resolve(localPayloadPath(dir, product, need));
+    let ok = false;
+    try {
+      ok = statSync(file).isFile();
+    } catch {
+      ok = false;
+    }
+    if (ok) found.push({ need, file });
+    else missing.push(file);
+  }
+  if (missing.length) {
+    throw new UserError(`--from ${dir}: ${missing.length} payload file${missing.length > 1 ? 's are' : ' is'} missing:\n${missing.map((m) => `  ${m}`).join('\n')}`, {
+      hint: 'lay the binaries out as DIR/<platform>/<binary> (".exe" on Windows), or limit the build with --platform',
+      exitCode: EXIT.config,
+    });
+  }
+  return Promise.all(found.map(async ({ need, file }) => ({ ...need, path: path.resolve(file), origin: 'local' as const, ...(await hashFile(file)) })));
+}

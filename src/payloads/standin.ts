@@ -1,0 +1,184 @@
+// Stand-in payloads for snapshot builds: small real executables built from this project's own Go
+// source (standin/) with the local Go toolchain, one per (component, platform), that behave like
+// the component they replace (version, ports, health endpoint, clean stop, PyInstaller unpacking).
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { MissingToolError, UserError } from '../errors.ts';
+import { exeName, splitPlatform, type Component, type Platform, type Product } from '../product/model.ts';
+import type { Payload } from '../targets/types.ts';
+
+/** Directory holding the stand-in's Go source. */
+export const STANDIN_SOURCE_DIR = fileURLToPath(new URL('../../standin/', import.meta.url));
+
+const CONCURRENCY = 2;
+
+/** The configuration baked into one stand-in binary (main.configB64). */
+export interface StandinConfig {
+  component: string;
+  binary: string;
+  version: string;
+  ports: { name: string; port: number }[];
+  health: { type: 'http' | 'tcp'; port: string; path: string } | null;
+  env: string[];
+  secrets: string[];
+  frozen: boolean;
+  stopSignal: string;
+}
+
+export function standinConfig(component: Component, version: string): StandinConfig {
+  const s = component.service;
+  return {
+    component: component.name,
+    binary: component.binary,
+    version,
+    ports: (s?.ports ?? []).map((p) => ({ name: p.name, port: p.port })),
+    health: s?.health ? { type: s.health.type, port: s.health.port, path: s.health.path } : null,
+    env: Object.keys(s?.env ?? {}).sort(),
+    secrets: [...(s?.secrets ?? [])].sort(),
+    frozen: component.frozen,
+    stopSignal: s?.stop.signal ?? 'SIGTERM',
+  };
+}
+
+export async function buildStandins(opts: {
+  product: Product;
+  platforms: Platform[];
+  version: string;
+  cacheDir: string;
+  report?: (line: string) => void;
+}): Promise<Payload[]> {
+  const report = opts.report ?? (() => {});
+  const cacheDir = path.resolve(opts.cacheDir);
+  const goVersion = await goVersionOutput();
+  const sources = await readSources();
+
+  const jobs: { component: Component; platform: Platform }[] = [];
+  for (const component of opts.product.components) {
+    for (const platform of opts.platforms) {
+      if (component.platforms.includes(platform)) jobs.push({ component, platform });
+    }
+  }
+
+  return mapBounded(jobs, CONCURRENCY, async ({ component, platform }) => {
+    const { os: goos, arch: goarch } = splitPlatform(platform);
+    const config = standinConfig(component, opts.version);
+    const configB64 = Buffer.from(JSON.stringify(config), 'utf8').toString('base64');
+    const ldflags = `-s -w -buildid= -X main.configB64=${configB64}`;
+    const buildArgs = ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags];
+    const key = sha256Hex(JSON.stringify({ sources, config, goVersion, goos, goarch, buildArgs }));
+    const dir = path.join(cacheDir, 'standins', key, platform);
+    const file = path.join(dir, exeName(component.binary, platform));
+    if (existsSync(file)) {
+      report(`stand-in ${component.name} ${platform}: cached ${file}`);
+    } else {
+      await mkdir(dir, { recursive: true });
+      const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      try {
+        await execa('go', [...buildArgs, '-o', tmp, '.'], {
+          cwd: STANDIN_SOURCE_DIR,
+          env: goEnv(goos, goarch, path.join(cacheDir, 'go-build')),
+          extendEnv: false,
+          all: true,
+        });
+        await rename(tmp, file);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        const out = (err as { all?: string }).all?.trim();
+        throw new UserError(`building the ${component.name} stand-in for ${platform} failed${out ? `:\n${out}` : `: ${(err as Error).message}`}`, {
+          hint: `the Go source is in ${STANDIN_SOURCE_DIR}; it must build with Go 1.19 and the standard library only`,
+          cause: err,
+        });
+      }
+      report(`stand-in ${component.name} ${platform}: built ${file}`);
+    }
+    const { sha256, size } = await digestFile(file);
+    return { component: component.name, platform, path: file, sha256, size, origin: 'standin' } satisfies Payload;
+  });
+}
+
+/** The environment `go build` runs with: only what is needed, so builds are reproducible. */
+function goEnv(goos: string, goarch: string, gocache: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    // Drop every Go setting of the caller (GOFLAGS=-mod=mod, GOAMD64, GOEXPERIMENT, CGO_*, ...).
+    if (k.startsWith('GO') || k.startsWith('CGO_')) continue;
+    env[k] = v;
+  }
+  return {
+    ...env,
+    GOOS: goos,
+    GOARCH: goarch,
+    CGO_ENABLED: '0',
+    GO111MODULE: 'off',
+    GOENV: 'off',
+    GOCACHE: gocache,
+    GOPROXY: 'off',
+    GOTOOLCHAIN: 'local',
+  };
+}
+
+async function goVersionOutput(): Promise<string> {
+  try {
+    const { stdout } = await execa('go', ['version'], { env: { GOTOOLCHAIN: 'local' } });
+    return stdout.trim();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') {
+      throw new MissingToolError('go', 'apt-get install golang-go', 'building the snapshot stand-in payloads');
+    }
+    throw new UserError(`\`go version\` failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function readSources(): Promise<{ name: string; sha256: string }[]> {
+  let names: string[];
+  try {
+    names = (await readdir(STANDIN_SOURCE_DIR)).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go')).sort();
+  } catch (err) {
+    throw new UserError(`cannot read the stand-in Go source in ${STANDIN_SOURCE_DIR}: ${(err as Error).message}`, { cause: err });
+  }
+  if (names.length === 0) throw new UserError(`no Go source in ${STANDIN_SOURCE_DIR}`);
+  return Promise.all(names.map(async (name) => ({ name, sha256: sha256Hex(await readFile(path.join(STANDIN_SOURCE_DIR, name))) })));
+}
+
+function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function digestFile(file: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  const st = await stat(file);
+  if (st.size !== size) throw new UserError(`${file} changed while it was being read`);
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Maps items with at most `limit` promises in flight; results keep the input order; the first error wins. */
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return results;
+}

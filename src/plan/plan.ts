@@ -1,0 +1,80 @@
+// The planner: a pure function of (product, version, platforms, targets) -> every artifact to build.
+// `plan` prints it; `build` executes it; both call this one function.
+import { UserError, EXIT } from '../errors.ts';
+import type { Platform, Product } from '../product/model.ts';
+import { mapVersion, type Versions } from '../version.ts';
+import { TARGETS } from '../targets/registry.ts';
+import type { PlannedArtifact } from '../targets/types.ts';
+
+export const PLAN_SCHEMA_VERSION = 1;
+
+export interface Plan {
+  schemaVersion: typeof PLAN_SCHEMA_VERSION;
+  product: string;
+  version: string;
+  versions: Versions;
+  snapshot: boolean;
+  platforms: Platform[];
+  targets: string[];
+  artifacts: PlannedArtifact[];
+}
+
+export interface PlanOptions {
+  version: string;
+  platforms?: string[];
+  targets?: string[];
+  snapshot: boolean;
+}
+
+export function makePlan(product: Product, opts: PlanOptions): Plan {
+  const versions = mapVersion(opts.version);
+  const platforms = selectPlatforms(product, opts.platforms);
+  const known = TARGETS.map((t) => t.id);
+  const unknown = (opts.targets ?? []).filter((t) => !known.includes(t));
+  if (unknown.length) {
+    throw new UserError(`unknown target${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, { hint: `choose from: ${known.join(', ')}`, exitCode: EXIT.usage });
+  }
+  const targets = TARGETS.filter((t) => !opts.targets?.length || opts.targets.includes(t.id));
+  const ctx = { product, versions, platforms, snapshot: opts.snapshot };
+  const artifacts = targets.flatMap((t) => t.plan(ctx));
+  const seen = new Set<string>();
+  for (const a of artifacts) {
+    if (seen.has(a.path)) throw new UserError(`two artifacts would be written to ${a.path}`, { hint: 'make release.archiveName unique per component and platform (use {name} {os} {arch})', exitCode: EXIT.config });
+    seen.add(a.path);
+  }
+  return {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    product: product.meta.name,
+    version: versions.semver,
+    versions,
+    snapshot: opts.snapshot,
+    platforms,
+    targets: targets.map((t) => t.id),
+    artifacts,
+  };
+}
+
+function selectPlatforms(product: Product, requested?: string[]): Platform[] {
+  if (!requested?.length) return [...product.platforms];
+  const bad = requested.filter((p) => !product.platforms.includes(p as Platform));
+  if (bad.length) {
+    throw new UserError(`platform${bad.length > 1 ? 's' : ''} not in the product definition: ${bad.join(', ')}`, {
+      hint: `choose from: ${product.platforms.join(', ')}`,
+      exitCode: EXIT.usage,
+    });
+  }
+  return product.platforms.filter((p) => requested.includes(p));
+}
+
+/** Human-readable table of a plan. */
+export function formatPlanTable(plan: Plan): string {
+  const rows = plan.artifacts.map((a) => [a.target, a.platform ?? '-', a.component ?? '-', a.path]);
+  const head = ['TARGET', 'PLATFORM', 'COMPONENT', 'ARTIFACT'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [
+    `${plan.product} ${plan.version}${plan.snapshot ? ' (snapshot)' : ''}: ${plan.artifacts.length} artifacts for ${plan.platforms.join(', ')}`,
+    line(head),
+    ...rows.map(line),
+  ].join('\n');
+}

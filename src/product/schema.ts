@@ -1,0 +1,139 @@
+// The product definition schema. The TypeScript types of the model are inferred from this one
+// schema (z.infer), so there is no second hand-written copy to drift.
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = 1;
+
+export const PLATFORMS = ['linux-amd64', 'linux-arm64', 'darwin-amd64', 'darwin-arm64', 'windows-amd64'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+const componentName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, 'must be lower-case letters, digits and "-" (e.g. "stigmer-server")');
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name: letters, digits, "_", not starting with a digit');
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (a sha256 digest)');
+const guid = z
+  .string()
+  .regex(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/, 'must be an upper-case GUID like 8E5B3C1A-1F2D-4C3B-9A7E-2D6F0B4C5A11');
+const absPath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path').refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+// A path inside the install root: relative, no "..", so nothing can escape the root.
+const rootRelativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p), 'must be relative to the install root (no leading "/")')
+  .refine((p) => !p.split(/[\\/]/).includes('..'), 'escapes the install root: remove ".." segments');
+const port = z.number().int().min(1).max(65535);
+const signal = z.enum(['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP']);
+
+const portSpec = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case name like "http"'),
+  port,
+  protocol: z.enum(['tcp', 'udp']).default('tcp'),
+});
+
+const healthCheck = z.strictObject({
+  // "http": GET path answers 2xx; "tcp": the port accepts a connection.
+  type: z.enum(['http', 'tcp']).default('http'),
+  port: z.string().describe('name of one of this service\'s ports'),
+  path: z.string().regex(/^\//, 'must start with "/"').default('/healthz'),
+  intervalSeconds: z.number().int().min(1).default(10),
+  timeoutSeconds: z.number().int().min(1).default(3),
+});
+
+const serviceSpec = z.strictObject({
+  // Name used for the systemd unit, the Homebrew formula, the launchd label suffix and the Windows service.
+  name: componentName.optional(),
+  description: z.string().min(1),
+  // Arguments after the binary. Placeholders: {stateDir} {logsDir} {runtimeDir} {configDir} {port:NAME}.
+  args: z.array(z.string()).default([]),
+  env: z.record(envName, z.string()).default({}),
+  secrets: z.array(envName).default([]),
+  ports: z.array(portSpec).default([]),
+  after: z.array(componentName).default([]),
+  health: healthCheck.optional(),
+  stop: z
+    .strictObject({ signal: signal.default('SIGTERM'), timeoutSeconds: z.number().int().min(1).max(3600).default(30) })
+    .default({ signal: 'SIGTERM', timeoutSeconds: 30 }),
+  restart: z
+    .strictObject({
+      policy: z.enum(['always', 'on-failure', 'never']).default('on-failure'),
+      delaySeconds: z.number().int().min(0).max(3600).default(2),
+    })
+    .default({ policy: 'on-failure', delaySeconds: 2 }),
+});
+
+const upstreamAsset = z.strictObject({
+  url: z.string().url('must be an https URL').refine((u) => u.startsWith('https://'), 'must use https'),
+  sha256,
+  // Path of the binary inside the downloaded archive; omit when the URL is the bare binary.
+  member: z.string().optional(),
+});
+
+const componentSpec = z.strictObject({
+  name: componentName,
+  description: z.string().min(1),
+  language: z.enum(['go', 'python', 'upstream', 'other']),
+  // Installed executable name (without .exe); defaults to the component name.
+  binary: componentName.optional(),
+  // A PyInstaller one-file payload: never stripped, needs a writable, exec-able TMPDIR to unpack into.
+  frozen: z.boolean().default(false),
+  // Command (arguments) that proves the payload starts; run before packaging.
+  smoke: z.array(z.string()).default(['--version']),
+  platforms: z.array(z.enum(PLATFORMS)).optional(),
+  upstream: z
+    .strictObject({ version: z.string().min(1), assets: z.partialRecord(z.enum(PLATFORMS), upstreamAsset) })
+    .optional(),
+  service: serviceSpec.optional(),
+});
+
+const extraFile = z.strictObject({
+  src: z.string().min(1).describe('path relative to the definition file'),
+  dest: rootRelativePath,
+  mode: z.string().regex(/^0[0-7]{3}$/, 'must be an octal mode like "0644"').default('0644'),
+});
+
+export const productDefinitionSchema = z.strictObject({
+  schemaVersion: z.literal(SCHEMA_VERSION, { error: `must be ${SCHEMA_VERSION}` }),
+  product: z.strictObject({
+    name: componentName,
+    displayName: z.string().min(1),
+    version: z.string().min(1),
+    summary: z.string().min(1).max(80),
+    description: z.string().min(1),
+    homepage: z.string().url().refine((u) => u.startsWith('https://'), 'must use https'),
+    license: z.string().min(1).describe('SPDX identifier'),
+    maintainer: z.string().regex(/^[^<>]+ <[^<>@\s]+@[^<>\s]+>$/, 'must look like "Name <email@example.com>"'),
+    vendor: z.string().min(1),
+  }),
+  identifiers: z.strictObject({
+    launchdPrefix: z.string().regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, 'must be reverse-DNS like "ai.stigmer"'),
+    msiUpgradeCode: guid,
+    wingetId: z.string().regex(/^[^.\s\\/:*?"<>|]{1,32}(\.[^.\s\\/:*?"<>|]{1,32}){1,7}$/, 'must be Publisher.Name like "Stigmer.Stigmer"'),
+  }),
+  release: z.strictObject({
+    github: z.strictObject({ owner: z.string().min(1), repo: z.string().min(1) }),
+    // Asset name pattern; placeholders {name} {version} {os} {arch}.
+    archiveName: z.string().default('{name}_{version}_{os}_{arch}'),
+    homebrewTap: z.string().regex(/^[^/\s]+\/homebrew-[^/\s]+$/, 'must be "owner/homebrew-name"'),
+  }),
+  platforms: z.array(z.enum(PLATFORMS)).min(1),
+  install: z.strictObject({
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,30}$/, 'must be a valid system user name'),
+    group: z.string().regex(/^[a-z_][a-z0-9_-]{0,30}$/, 'must be a valid system group name'),
+    configDir: absPath,
+    envFile: absPath,
+    // Directory names below /var/lib, /var/log, /run (systemd StateDirectory= style).
+    stateDir: componentName,
+    logsDir: componentName,
+  }),
+  files: z.array(extraFile).default([]),
+  components: z.array(componentSpec).min(1),
+});
+
+export type ProductDefinition = z.infer<typeof productDefinitionSchema>;
+export type ComponentSpec = ProductDefinition['components'][number];
+export type ServiceSpec = NonNullable<ComponentSpec['service']>;
+export type HealthCheckSpec = NonNullable<ServiceSpec['health']>;
+export type PortSpec = ServiceSpec['ports'][number];

@@ -1,0 +1,63 @@
+// Release archives: one per (component, platform), laid out as an install prefix (bin/, share/...) so the
+// same archive serves Homebrew, Scoop and the install script. tar.gz for unix, zip for Windows.
+import path from 'node:path';
+import { exeName, splitPlatform, type Component, type Platform, type Product } from '../../product/model.ts';
+import { tarStream, type TarEntry } from '../../util/tar.ts';
+import { gzipStream, writeStream, writeZip } from '../../util/compress.ts';
+import { statSync } from 'node:fs';
+import type { BuiltFile, BuildContext, PlannedArtifact, Target } from '../types.ts';
+
+export function archiveFileName(product: Product, component: Component, platform: Platform, version: string): string {
+  const { os, arch } = splitPlatform(platform);
+  const base = product.def.release.archiveName
+    .replace(/\{name\}/g, component.name)
+    .replace(/\{version\}/g, version)
+    .replace(/\{os\}/g, os)
+    .replace(/\{arch\}/g, arch);
+  return `${base}${os === 'windows' ? '.zip' : '.tar.gz'}`;
+}
+
+interface ArchiveMember {
+  name: string;
+  mode: number;
+  file: string;
+  size: number;
+}
+
+function members(ctx: BuildContext, component: Component, platform: Platform): ArchiveMember[] {
+  const payload = ctx.payload(component.name, platform);
+  const list: ArchiveMember[] = [{ name: `bin/${exeName(component.binary, platform)}`, mode: 0o755, file: payload.path, size: payload.size }];
+  for (const f of ctx.product.def.files) {
+    const file = path.resolve(ctx.product.dir, f.src);
+    list.push({ name: f.dest, mode: parseInt(f.mode, 8), file, size: statSync(file).size });
+  }
+  return list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export const archiveTarget: Target = {
+  id: 'archive',
+  description: 'release archives (tar.gz per unix platform, zip for Windows), one per component',
+  plan({ product, platforms, versions }) {
+    return product.components.flatMap((c) =>
+      c.platforms
+        .filter((p) => platforms.includes(p))
+        .map((p): PlannedArtifact => ({ path: archiveFileName(product, c, p, versions.semver), kind: 'archive', target: 'archive', platform: p, component: c.name, release: true })),
+    );
+  },
+  async build(ctx, artifacts) {
+    const out = new Map<string, BuiltFile>();
+    for (const a of artifacts) {
+      const component = ctx.product.components.find((c) => c.name === a.component)!;
+      const list = members(ctx, component, a.platform!);
+      const dest = path.join(ctx.outDir, a.path);
+      ctx.report.progress(`archive ${a.path}`);
+      if (a.path.endsWith('.zip')) {
+        out.set(a.path, await writeZip(list.map((m) => ({ name: m.name, mode: m.mode, source: { file: m.file, size: m.size } })), ctx.sourceDateEpoch, dest));
+      } else {
+        const entries: TarEntry[] = list.map((m) => ({ name: m.name, type: 'file', mode: m.mode, mtime: ctx.sourceDateEpoch, source: { file: m.file, size: m.size } }));
+        out.set(a.path, await writeStream(tarStream(entries), dest, gzipStream()));
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,41 @@
+// SHA256SUMS over every release artifact, in the format `sha256sum -c` reads. Built after the artifacts it lists.
+import path from 'node:path';
+import { writeFileAtomic } from '../../util/fsx.ts';
+import type { PlannedArtifact, Target } from '../types.ts';
+
+export const CHECKSUMS_FILE = 'SHA256SUMS';
+
+export function formatChecksums(entries: { name: string; sha256: string }[]): string {
+  return [...entries]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((e) => `${e.sha256}  ${e.name}\n`)
+    .join('');
+}
+
+export function parseChecksums(text: string, source: string): Map<string, string> {
+  const out = new Map<string, string>();
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m) throw new Error(`${source}:${i + 1}: not a sha256sum line: ${JSON.stringify(line)}`);
+    out.set(m[2]!, m[1]!);
+  });
+  return out;
+}
+
+export function releaseArtifacts(plan: PlannedArtifact[]): PlannedArtifact[] {
+  return plan.filter((a) => a.release && a.kind !== 'checksums');
+}
+
+export const checksumsTarget: Target = {
+  id: 'checksums',
+  description: 'SHA256SUMS of every release artifact',
+  plan() {
+    return [{ path: CHECKSUMS_FILE, kind: 'checksums', target: 'checksums', release: true }];
+  },
+  async build(ctx, artifacts) {
+    const listed = releaseArtifacts(ctx.plan).filter((a) => !a.path.includes('/'));
+    const text = formatChecksums(listed.map((a) => ({ name: a.path, sha256: ctx.built(a.path).sha256 })));
+    return new Map([[artifacts[0]!.path, await writeFileAtomic(path.join(ctx.outDir, artifacts[0]!.path), text)]]);
+  },
+};

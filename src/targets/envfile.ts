@@ -1,0 +1,19 @@
+// The shared environment file that carries the user's secrets (never baked into units, plists or formulae).
+import type { Product } from '../product/model.ts';
+import { renderTemplate } from '../render/templates.ts';
+
+export function renderEnvFile(product: Product, installedPath = product.def.install.envFile): string {
+  const secrets = product.secrets.map((name) => ({
+    name,
+    description: `secret for ${product.services.filter((s) => s.secrets.includes(name)).map((s) => s.name).join(', ')}`,
+  }));
+  return renderTemplate('env/env-file.hbs', {
+    path: installedPath,
+    displayName: product.meta.displayName,
+    secrets,
+  });
+}
+
+export function definitionName(product: Product): string {
+  return `packaging/${product.file.split('/').pop()}`;
+}

@@ -1,0 +1,63 @@
+// File helpers: streamed hashing, temp-then-rename writes, LF-normalised text.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { BuiltFile } from '../targets/types.ts';
+
+export async function hashFile(file: string): Promise<BuiltFile> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** A pass-through stream that hashes and counts what flows through it (so output is hashed while written). */
+export class HashingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  size = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    cb(null, chunk);
+  }
+  result(): BuiltFile {
+    return { sha256: this.hash.digest('hex'), size: this.size };
+  }
+}
+
+/** Writes a file via a temp name in the same directory, then renames it into place. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<BuiltFile> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, data, { mode });
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  return { sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
+}
+
+/** Normalises generated text: LF line ends, no trailing blanks, exactly one final newline. */
+export function normaliseText(text: string): string {
+  return (
+    text
+      .replace(/\r\n?/g, '\n')
+      .split('\n')
+      .map((l) => l.replace(/[ \t]+$/, ''))
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .replace(/\n*$/, '') + '\n'
+  );
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,42 @@
+// Progress output: a live status line on an interactive terminal, plain timestamp-free lines in CI or a pipe.
+
+export interface Reporter {
+  /** A step started or finished: always printed. */
+  info(line: string): void;
+  warn(line: string): void;
+  /** Transient progress ("packing deb 3/10"): a redrawn line on a TTY, nothing in CI (the step lines say it). */
+  progress(line: string): void;
+  done(): void;
+}
+
+export function createReporter(opts: { stream?: NodeJS.WriteStream; quiet?: boolean; interactive?: boolean } = {}): Reporter {
+  const stream = opts.stream ?? process.stderr;
+  const interactive = opts.interactive ?? (Boolean(stream.isTTY) && !process.env.CI && process.env.TERM !== 'dumb');
+  let live = false;
+  const clear = () => {
+    if (live) {
+      stream.write('\r\x1b[2K');
+      live = false;
+    }
+  };
+  return {
+    info(line) {
+      if (opts.quiet) return;
+      clear();
+      stream.write(`${line}\n`);
+    },
+    warn(line) {
+      clear();
+      stream.write(`warning: ${line}\n`);
+    },
+    progress(line) {
+      if (opts.quiet || !interactive) return;
+      const width = (stream.columns ?? 80) - 1;
+      stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
+      live = true;
+    },
+    done: clear,
+  };
+}
+
+export const silentReporter: Reporter = { info() {}, warn() {}, progress() {}, done() {} };
