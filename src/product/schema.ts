@@ -94,6 +94,18 @@ const extraFile = z.strictObject({
   mode: z.string().regex(/^0[0-7]{3}$/, 'must be an octal mode like "0644"').default('0644'),
 });
 
+// Linux packages built by the deb and rpm targets.
+const linuxPackages = z.strictObject({
+  deb: z
+    .strictObject({
+      // Compression of the .deb's control.tar and data.tar: xz (dpkg >= 1.15.6), gzip (any dpkg) or zstd
+      // (dpkg >= 1.21.18: Debian 12+, Ubuntu 21.10+).
+      compression: z.enum(['xz', 'gzip', 'zstd']).default('xz'),
+      section: z.string().regex(/^([a-z][a-z0-9-]*\/)?[a-z][a-z0-9-]*$/, 'must be a Debian archive section like "net" or "admin"').default('net'),
+    })
+    .prefault({}),
+});
+
 export const productDefinitionSchema = z.strictObject({
   schemaVersion: z.literal(SCHEMA_VERSION, { error: `must be ${SCHEMA_VERSION}` }),
   product: z.strictObject({
@@ -129,6 +141,7 @@ export const productDefinitionSchema = z.strictObject({
     logsDir: componentName,
   }),
   files: z.array(extraFile).default([]),
+  linux: linuxPackages.prefault({}),
   components: z.array(componentSpec).min(1),
 });
 
