@@ -14,6 +14,7 @@ export function renderEnvFile(product: Product, installedPath = product.def.inst
   });
 }
 
+/** How generated files name their source: the definition's file name (stable wherever the repo is checked out). */
 export function definitionName(product: Product): string {
-  return `packaging/${product.file.split('/').pop()}`;
+  return product.file.split('/').pop()!;
 }

@@ -12,9 +12,15 @@ import type { DigestOf } from '../types.ts';
 import { textTarget } from '../text.ts';
 import type { Versions } from '../../version.ts';
 
-/** Formula name of a component: the service name for services (never shadowing homebrew-core), else the product name for the CLI. */
+/** The product formula: the first non-service component (the CLI), named after the product. */
+function productFormulaComponent(product: Product): Component | undefined {
+  return product.components.find((c) => !c.service);
+}
+
+/** Formula name: the service name for services (never shadowing homebrew-core's names), the product name for the CLI. */
 export function formulaName(product: Product, component: Component): string {
-  return component.service?.name ?? (component.name === product.meta.name ? product.meta.name : component.name);
+  if (component.service) return component.service.name;
+  return component === productFormulaComponent(product) ? product.meta.name : component.name;
 }
 
 /** "owner/homebrew-tap" -> "owner/tap", the prefix `brew` uses for tap formulae. */
@@ -77,12 +83,12 @@ function serviceView(product: Product, service: Service) {
     throttleInterval: Math.max(1, service.restart.delaySeconds),
     workingDir: dirExpr.stateDir,
     logPath: rubyPathExpr('var', `log/${logsDir}/${service.name}.log`),
-    environment: env.join(', '),
+    environment: env,
   };
 }
 
 export function renderFormula(product: Product, component: Component, versions: Versions, platforms: Platform[], digestOf: DigestOf): string {
-  const isCli = !component.service;
+  const isCli = component === productFormulaComponent(product);
   const services = product.components.filter((c) => c.service);
   const tap = tapPrefix(product);
   const envRel = `${product.meta.name}/${path.basename(product.def.install.envFile)}`;
@@ -90,6 +96,7 @@ export function renderFormula(product: Product, component: Component, versions: 
     notice: generatedNotice(definitionName(product)),
     className: homebrewClassName(formulaName(product, component)),
     desc: rubyString(isCli ? product.meta.summary : component.description),
+
     homepage: rubyString(product.meta.homepage),
     license: rubyString(product.meta.license),
     dependencies: isCli ? services.map((s) => rubyString(`${tap}/${formulaName(product, s)}`)) : [],

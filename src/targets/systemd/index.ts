@@ -40,7 +40,7 @@ export function renderServiceUnit(product: Product, service: Service, scope: Uni
   return renderTemplate('systemd/service.hbs', {
     notice: generatedNotice(definitionName(product)),
     system: scope === 'system',
-    description: `${product.meta.displayName}: ${service.description}`,
+    description: service.description,
     documentation: product.meta.homepage,
     after: scope === 'system' ? ['network-online.target', ...deps] : deps,
     wants: scope === 'system' ? ['network-online.target', ...deps] : deps,

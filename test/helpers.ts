@@ -1,0 +1,54 @@
+// Shared test helpers: temp dirs cleaned up after each test, the real CLI run as a child process,
+// fixture payload folders, and the deterministic fake digests golden files use.
+import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
+import { exeName, type Platform, type Product } from '../src/product/model.ts';
+
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
+export const STIGMER_YAML = path.join(REPO, 'packaging/stigmer.yaml');
+export const ACME_YAML = path.join(REPO, 'test/fixtures/acme/acme.yaml');
+export const CLI = path.join(REPO, 'bin/stigmer-dist.js');
+
+export function tempDir(prefix = 'sd-test-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const r = await execa(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { CI: 'true', SOURCE_DATE_EPOCH: '1700000000', ...opts.env },
+    reject: false,
+    stdin: 'ignore',
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A --from folder with a small, distinct fake "binary" per component and platform (content names both). */
+export function fixturePayloads(product: Product, platforms: Platform[] = [...product.platforms]): string {
+  const dir = tempDir('sd-payloads-');
+  for (const c of product.components) {
+    for (const p of c.platforms.filter((x) => platforms.includes(x))) {
+      const file = path.join(dir, p, exeName(c.binary, p));
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `#!/bin/sh\n# fixture payload ${c.name} ${p}\necho "${c.binary} fixture"\n`);
+      chmodSync(file, 0o755);
+    }
+  }
+  return dir;
+}
+
+/** Fake but stable digests for golden renders: sha256 of the asset name. */
+export const fakeDigest = (asset: string) => createHash('sha256').update(asset).digest('hex');
