@@ -65,7 +65,8 @@ const serviceSpec = z.strictObject({
 });
 
 const upstreamAsset = z.strictObject({
-  url: z.string().url('must be an https URL').refine((u) => u.startsWith('https://'), 'must use https'),
+  // https; plain http only to a loopback host (a local mirror or a test server).
+  url: z.string().url('must be an https URL').refine((u) => u.startsWith('https://') || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(u), 'must use https'),
   sha256,
   // Path of the binary inside the downloaded archive; omit when the URL is the bare binary.
   member: z.string().optional(),
@@ -129,6 +130,21 @@ export const productDefinitionSchema = z.strictObject({
     // Asset name pattern; placeholders {name} {version} {os} {arch}.
     archiveName: z.string().default('{name}_{version}_{os}_{arch}'),
     homebrewTap: z.string().regex(/^[^/\s]+\/homebrew-[^/\s]+$/, 'must be "owner/homebrew-name"'),
+    // `build --from github:OWNER/REPO@TAG`: the release asset holding each payload, matched per component and
+    // platform. Placeholders {name} {binary} {version} {os} {arch} {ext} (".exe" on Windows); "*" matches
+    // anything. A bare binary or an archive (tar.gz, zip) holding a file named like the binary.
+    payloadAsset: z.string().regex(/\{(name|binary)\}/, 'must contain {binary} or {name}').default('{binary}_{os}_{arch}{ext}'),
+    // `publish`: the winget-pkgs fork the manifests are pushed to (a pull request goes to `upstream`).
+    winget: z
+      .strictObject({
+        fork: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be "owner/repo"'),
+        upstream: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be "owner/repo"').default('microsoft/winget-pkgs'),
+      })
+      .optional(),
+    // Where the signed APT/YUM repository tree (apt/, yum/) is served; used in the client .list/.repo files.
+    repository: z
+      .strictObject({ url: z.string().url().refine((u) => u.startsWith('https://'), 'must use https') })
+      .optional(),
   }),
   platforms: z.array(z.enum(PLATFORMS)).min(1),
   install: z.strictObject({

@@ -2,6 +2,7 @@
 import type { Platform, Product } from '../product/model.ts';
 import type { Versions } from '../version.ts';
 import type { Reporter } from '../util/progress.ts';
+import type { Signer } from '../signing/gpg.ts';
 
 export type ArtifactKind =
   | 'archive'
@@ -72,6 +73,17 @@ export interface BuildContext extends PlanContext {
   report: Reporter;
   /** The whole plan being built (global targets such as checksums read it). */
   plan: PlannedArtifact[];
+  /** Package repositories (apt-repo, yum-repo); absent: signing follows the environment (see src/targets/repo-common.ts). */
+  repo?: RepoOptions;
+}
+
+export interface RepoOptions {
+  /** Signs repository metadata and RPMs; resolves to undefined for an --unsigned build. Opened on first use. */
+  signer(): Promise<Signer | undefined>;
+  /** An already-published repository tree (apt/, yum/) whose packages stay installable next to this build's. */
+  base?: string;
+  /** Public URL the repository tree is served at, for the client .list/.repo files (overrides release.repository.url). */
+  url?: string;
 }
 
 /** Looks up the sha256 of a release asset by file name (from this build, or from a SHA256SUMS file). */

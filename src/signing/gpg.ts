@@ -1,0 +1,325 @@
+// Signing with GnuPG in a private, temporary GNUPGHOME per run: the user's keyring is never read or written,
+// and neither the key material nor the passphrase ever reaches argv, a log line, an error message or an
+// artifact (the key goes to gpg on stdin or from its file, the passphrase through a 0600 file in the temp home).
+import { execa } from 'execa';
+import { accessSync, constants, statSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT, UserError } from '../errors.ts';
+import type { BuiltFile } from '../targets/types.ts';
+import { writeFileAtomic } from '../util/fsx.ts';
+
+export const SIGNING_KEY_ENV = 'STIGMER_DIST_SIGNING_KEY';
+export const SIGNING_PASSPHRASE_ENV = 'STIGMER_DIST_SIGNING_PASSPHRASE';
+
+/** Where the secret key comes from. `label` names the source in messages; it never holds key material. */
+export type KeySource = { kind: 'file'; path: string; label: string } | { kind: 'inline'; text: string; label: string };
+
+export type SigningMode =
+  | { mode: 'key'; key: KeySource; passphrase?: string }
+  /** Snapshot builds without a key: a key generated for this run only, its public half exported with the repos. */
+  | { mode: 'throwaway' }
+  | { mode: 'unsigned' };
+
+const KEY_HINT = `pass --signing-key FILE, or set ${SIGNING_KEY_ENV} to the path of an exported secret key or to the armored key itself (gpg --armor --export-secret-keys KEYID)`;
+
+/**
+ * Decides how this build signs: an explicit key (flag, else env), else a throwaway key for a snapshot, else
+ * (a release) refuse unless --unsigned. Checks the key is readable now, before anything is built.
+ */
+export function resolveSigning(opts: { signingKey?: string; unsigned?: boolean; snapshot: boolean; env?: NodeJS.ProcessEnv }): SigningMode {
+  const env = opts.env ?? process.env;
+  if (opts.unsigned && opts.signingKey) {
+    throw new UserError('--unsigned and --signing-key contradict each other', { hint: 'drop one of them', exitCode: EXIT.usage });
+  }
+  if (opts.unsigned) return { mode: 'unsigned' };
+  const passphrase = env[SIGNING_PASSPHRASE_ENV] || undefined;
+  if (opts.signingKey) return { mode: 'key', key: keyFile(opts.signingKey, `--signing-key ${opts.signingKey}`), passphrase };
+  const fromEnv = env[SIGNING_KEY_ENV];
+  if (fromEnv && fromEnv.trim()) {
+    if (/^\s*-----BEGIN PGP /.test(fromEnv)) return { mode: 'key', key: { kind: 'inline', text: fromEnv, label: SIGNING_KEY_ENV }, passphrase };
+    if (fromEnv.length < 4096 && !fromEnv.includes('\n') && isReadableFile(fromEnv)) {
+      return { mode: 'key', key: { kind: 'file', path: path.resolve(fromEnv), label: `${SIGNING_KEY_ENV} (a file path)` }, passphrase };
+    }
+    // Never echo the value: it may be key material in a format we do not recognise.
+    throw new UserError(`${SIGNING_KEY_ENV} is set but holds neither an armored key block ("-----BEGIN PGP PRIVATE KEY BLOCK-----") nor the path of a readable file`, {
+      hint: KEY_HINT,
+      exitCode: EXIT.config,
+    });
+  }
+  if (opts.snapshot) return { mode: 'throwaway' };
+  throw new UserError('a release build signs the APT and YUM repositories, but no signing key was given', {
+    hint: `${KEY_HINT}; or pass --unsigned to build unsigned repositories`,
+    exitCode: EXIT.usage,
+  });
+}
+
+function isReadableFile(p: string): boolean {
+  try {
+    accessSync(p, constants.R_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function keyFile(p: string, label: string): KeySource {
+  try {
+    accessSync(p, constants.R_OK);
+    if (!statSync(p).isFile()) throw new Error('not a regular file');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UserError(`${label}: cannot read the signing key (${reason})`, { hint: KEY_HINT, exitCode: EXIT.config });
+  }
+  return { kind: 'file', path: path.resolve(p), label };
+}
+
+export interface Signer {
+  /** Primary key fingerprint (public information). */
+  readonly fingerprint: string;
+  readonly userId: string;
+  /** A key generated for this run only (snapshot builds). */
+  readonly throwaway: boolean;
+  /** The public key: binary (an apt `signed-by` .gpg keyring) or armored (.asc, RPM-GPG-KEY-*). */
+  exportPublicKey(file: string, armor: boolean): Promise<BuiltFile>;
+  /** Inline-signed copy of `input` (APT InRelease). */
+  clearsign(input: string, output: string): Promise<BuiltFile>;
+  /** Detached signature of `input` (APT Release.gpg, armored; YUM repomd.xml.asc, armored). */
+  detachSign(input: string, output: string, armor: boolean): Promise<BuiltFile>;
+  /** Adds an OpenPGP signature to an RPM in place (rpmsign). */
+  signRpm(file: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SignerOptions {
+  /** Identity of a throwaway key, e.g. "Stigmer snapshot repository key (throwaway) <maintainers@stigmer.ai>". */
+  throwawayUserId: string;
+  /**
+   * Signature creation time: max(this, the signing key's creation time), so signatures made with the same key
+   * over the same bytes are byte-identical (RSA and EdDSA signatures are deterministic).
+   */
+  sourceDateEpoch: number;
+}
+
+interface KeyInfo {
+  fingerprint: string;
+  userId: string;
+  /** Creation time of the newest usable signing (sub)key. */
+  signingCreated: number;
+}
+
+const GPG_INSTALL = 'apt-get install gnupg';
+
+/** gpg's own diagnostic lines (never key material), for error messages. */
+function gpgDiagnostics(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('gpg:') && !/faked system time/.test(l))
+    .slice(-4)
+    .join('; ');
+}
+
+export class GpgSigner implements Signer {
+  readonly fingerprint: string;
+  readonly userId: string;
+  readonly throwaway: boolean;
+  private readonly home: string;
+  private readonly passFile: string;
+  private readonly sigTime: number;
+  private closed = false;
+
+  private constructor(home: string, passFile: string, info: KeyInfo, throwaway: boolean, sourceDateEpoch: number) {
+    this.home = home;
+    this.passFile = passFile;
+    this.fingerprint = info.fingerprint;
+    this.userId = info.userId;
+    this.throwaway = throwaway;
+    this.sigTime = Math.max(sourceDateEpoch, info.signingCreated);
+  }
+
+  /** Opens a temporary GNUPGHOME holding exactly one secret key (imported, or generated for a snapshot) and proves it signs. */
+  static async open(mode: Exclude<SigningMode, { mode: 'unsigned' }>, opts: SignerOptions): Promise<GpgSigner> {
+    // A short path: gpg-agent's socket lives in the home and socket paths are limited to ~107 bytes.
+    const home = await mkdtemp(path.join(os.tmpdir(), 'sd-gpg-'));
+    if (/\s/.test(home)) {
+      await rm(home, { recursive: true, force: true });
+      throw new UserError(`the temp directory ${os.tmpdir()} contains whitespace, which rpmsign's gpg command line cannot carry`, { hint: 'set TMPDIR to a path without spaces' });
+    }
+    await chmod(home, 0o700);
+    const passFile = path.join(home, 'passphrase');
+    try {
+      await writeFile(passFile, mode.mode === 'key' ? (mode.passphrase ?? '') : '', { mode: 0o600 });
+      if (mode.mode === 'key') await importKey(home, mode.key);
+      else await generateKey(home, opts.throwawayUserId);
+      const info = await keyInfo(home, mode.mode === 'key' ? mode.key.label : 'the throwaway key');
+      const signer = new GpgSigner(home, passFile, info, mode.mode === 'throwaway', opts.sourceDateEpoch);
+      await signer.selfTest(mode.mode === 'key' ? mode.key.label : 'the throwaway key', mode.mode === 'key' && Boolean(mode.passphrase));
+      return signer;
+    } catch (err) {
+      await killAgent(home);
+      await rm(home, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private signArgs(): string[] {
+    return [
+      '--homedir', this.home, '--batch', '--no-tty', '--yes',
+      '--pinentry-mode', 'loopback', '--passphrase-file', this.passFile,
+      '--faked-system-time', `${this.sigTime}!`,
+      '--digest-algo', 'SHA512',
+      '--local-user', this.fingerprint,
+    ];
+  }
+
+  private async gpg(args: string[], what: string, input?: Buffer | string): Promise<Buffer> {
+    if (this.closed) throw new Error('internal: signer used after close()');
+    const r = await execa('gpg', args, { ...(input === undefined ? { stdin: 'ignore' as const } : { input }), encoding: 'buffer', reject: false });
+    if (r.failed) {
+      const diag = gpgDiagnostics(Buffer.from(r.stderr).toString('utf8'));
+      if ((r as { code?: string }).code === 'ENOENT') throw new UserError(`${what} needs \`gpg\`, which is not installed`, { hint: `install it: ${GPG_INSTALL}`, exitCode: EXIT.missingTool });
+      throw new UserError(`${what} failed: ${diag || `gpg exited with ${r.exitCode}`}`);
+    }
+    return Buffer.from(r.stdout);
+  }
+
+  private async selfTest(label: string, hadPassphrase: boolean): Promise<void> {
+    try {
+      await this.gpg([...this.signArgs(), '--detach-sign', '--output', '-'], 'test signature', 'stigmer-dist signing self-test\n');
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/passphrase/i.test(msg)) {
+        throw new UserError(`${label}: the secret key is protected by a passphrase and ${hadPassphrase ? `${SIGNING_PASSPHRASE_ENV} is not it` : `${SIGNING_PASSPHRASE_ENV} is not set`}`, {
+          hint: `set ${SIGNING_PASSPHRASE_ENV} to the key's passphrase`,
+          exitCode: EXIT.config,
+        });
+      }
+      throw new UserError(`${label}: the key cannot sign: ${msg}`, { hint: 'use a secret key with signing capability that has not expired or been revoked', exitCode: EXIT.config });
+    }
+  }
+
+  async exportPublicKey(file: string, armor: boolean): Promise<BuiltFile> {
+    const data = await this.gpg(['--homedir', this.home, '--batch', '--export-options', 'export-minimal', ...(armor ? ['--armor'] : []), '--export', this.fingerprint], 'exporting the public key');
+    if (!data.length) throw new Error('internal: gpg exported an empty public key');
+    return writeFileAtomic(file, data);
+  }
+
+  async clearsign(input: string, output: string): Promise<BuiltFile> {
+    const data = await this.gpg([...this.signArgs(), '--clearsign', '--output', '-', input], `signing ${path.basename(input)}`);
+    return writeFileAtomic(output, data);
+  }
+
+  async detachSign(input: string, output: string, armor: boolean): Promise<BuiltFile> {
+    const data = await this.gpg([...this.signArgs(), '--detach-sign', ...(armor ? ['--armor'] : []), '--output', '-', input], `signing ${path.basename(input)}`);
+    return writeFileAtomic(output, data);
+  }
+
+  async signRpm(file: string): Promise<void> {
+    if (this.closed) throw new Error('internal: signer used after close()');
+    // Debian's rpm points %__gpg at a gpg2 that does not exist; the extra args carry our home, passphrase file and time.
+    const extra = ['--homedir', this.home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase-file', this.passFile, '--faked-system-time', `${this.sigTime}!`].join(' ');
+    const r = await execa(
+      'rpmsign',
+      ['--addsign', '--define', `_gpg_name ${this.fingerprint}`, '--define', `__gpg ${await gpgPath()}`, '--define', `_gpg_sign_cmd_extra_args ${extra}`, file],
+      { reject: false, stdin: 'ignore', env: { GNUPGHOME: this.home } },
+    );
+    if (r.failed) {
+      if ((r as { code?: string }).code === 'ENOENT') throw new UserError('signing RPMs needs `rpmsign`, which is not installed', { hint: 'install it: apt-get install rpm', exitCode: EXIT.missingTool });
+      const lines = String(r.stderr).split('\n').filter((l) => /^(error|gpg):/.test(l.trim()) && !/faked system time/.test(l));
+      throw new UserError(`rpmsign ${path.basename(file)} failed: ${lines.slice(-4).join('; ') || `exit ${r.exitCode}`}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await killAgent(this.home);
+    await rm(this.home, { recursive: true, force: true });
+  }
+}
+
+let gpgBinary: string | undefined;
+async function gpgPath(): Promise<string> {
+  if (!gpgBinary) {
+    const r = await execa('sh', ['-c', 'command -v gpg'], { reject: false });
+    gpgBinary = r.exitCode === 0 && String(r.stdout).trim() ? String(r.stdout).trim() : '/usr/bin/gpg';
+  }
+  return gpgBinary;
+}
+
+/** Stops the gpg-agent a home started, so no background process outlives the run. */
+export async function killAgent(home: string): Promise<void> {
+  await execa('gpgconf', ['--homedir', home, '--kill', 'all'], { reject: false, stdin: 'ignore' });
+}
+
+async function importKey(home: string, key: KeySource): Promise<void> {
+  const input = key.kind === 'file' ? await readFile(key.path) : key.text;
+  const r = await execa('gpg', ['--homedir', home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase-file', path.join(home, 'passphrase'), '--import'], {
+    input,
+    reject: false,
+  });
+  if ((r as { code?: string }).code === 'ENOENT') throw new UserError('signing needs `gpg`, which is not installed', { hint: `install it: ${GPG_INSTALL}`, exitCode: EXIT.missingTool });
+  if (r.failed) {
+    throw new UserError(`${key.label}: gpg cannot import the key: ${gpgDiagnostics(String(r.stderr)) || `exit ${r.exitCode}`}`, { hint: KEY_HINT, exitCode: EXIT.config });
+  }
+}
+
+async function generateKey(home: string, userId: string): Promise<void> {
+  const r = await execa('gpg', ['--homedir', home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', userId, 'rsa3072', 'sign', 'never'], {
+    reject: false,
+    stdin: 'ignore',
+  });
+  if ((r as { code?: string }).code === 'ENOENT') throw new UserError('signing needs `gpg`, which is not installed', { hint: `install it: ${GPG_INSTALL}`, exitCode: EXIT.missingTool });
+  if (r.failed) throw new UserError(`generating a throwaway signing key failed: ${gpgDiagnostics(String(r.stderr))}`);
+}
+
+async function keyInfo(home: string, label: string): Promise<KeyInfo> {
+  const r = await execa('gpg', ['--homedir', home, '--batch', '--with-colons', '--fixed-list-mode', '--list-secret-keys'], { reject: false, stdin: 'ignore' });
+  const lines = String(r.stdout).split('\n').map((l) => l.split(':'));
+  const primaries = lines.filter((f) => f[0] === 'sec');
+  if (primaries.length === 0) {
+    throw new UserError(`${label}: holds no secret key (a public key cannot sign)`, { hint: KEY_HINT, exitCode: EXIT.config });
+  }
+  if (primaries.length > 1) {
+    throw new UserError(`${label}: holds ${primaries.length} secret keys; the repositories are signed with exactly one`, {
+      hint: 'export only the signing key: gpg --armor --export-secret-keys KEYID',
+      exitCode: EXIT.config,
+    });
+  }
+  const fpr = lines.find((f) => f[0] === 'fpr')?.[9];
+  const uid = lines.find((f) => f[0] === 'uid')?.[9] ?? '';
+  // Usable signing keys: capability "s", not expired (e) / revoked (r) / disabled (d).
+  const signing = lines.filter((f) => (f[0] === 'sec' || f[0] === 'ssb') && (f[11] ?? '').includes('s') && !['e', 'r', 'd', 'i'].includes(f[1] ?? ''));
+  if (!fpr) throw new Error('internal: gpg listed a secret key without a fingerprint');
+  if (!signing.length) throw new UserError(`${label}: the key has no usable signing (sub)key (expired, revoked or certify-only)`, { hint: KEY_HINT, exitCode: EXIT.config });
+  return { fingerprint: fpr, userId: uid, signingCreated: Math.max(...signing.map((f) => Number(f[5]) || 0)) };
+}
+
+/** One signer per build, created on first use (so unsigned or repo-less builds never start gpg), closed by the owner. */
+export interface SigningSession {
+  readonly mode: SigningMode['mode'];
+  signer(): Promise<Signer | undefined>;
+  close(): Promise<void>;
+}
+
+export function signingSession(mode: SigningMode, opts: SignerOptions & { onThrowaway?: (fingerprint: string) => void }): SigningSession {
+  let pending: Promise<GpgSigner> | undefined;
+  return {
+    mode: mode.mode,
+    signer() {
+      if (mode.mode === 'unsigned') return Promise.resolve(undefined);
+      pending ??= GpgSigner.open(mode, opts).then((s) => {
+        if (s.throwaway) opts.onThrowaway?.(s.fingerprint);
+        return s;
+      });
+      return pending;
+    },
+    async close() {
+      if (!pending) return;
+      const s = await pending.catch(() => undefined);
+      await s?.close();
+    },
+  };
+}
