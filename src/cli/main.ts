@@ -8,8 +8,9 @@ import { EXIT, UserError } from '../errors.ts';
 import { makePlan, formatPlanTable, type Plan } from '../plan/plan.ts';
 import type { Product } from '../product/model.ts';
 import { runBuild } from '../build/build.ts';
-import { localPayloads, payloadNeeds } from '../payloads/local.ts';
-import { buildStandins } from '../payloads/standin.ts';
+import { resolvePayloads } from '../sources/index.ts';
+import { smokeCheck } from '../sources/smoke.ts';
+import { addPublishCommand } from './publish.ts';
 import { TARGETS } from '../targets/registry.ts';
 import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
@@ -87,20 +88,19 @@ export function buildProgram(): Command {
   common(program.command('build'))
     .description('build every planned artifact into <out>/<version>/')
     .option('--snapshot', 'build from stand-in payloads the project compiles itself; skip targets whose tools are missing')
-    .option('--from <dir>', 'build from real binaries laid out as DIR/<platform>/<binary>[.exe]')
+    .option('--from <source>', 'build from real binaries: a folder laid out as DIR/<platform>/<binary>[.exe], or github:OWNER/REPO@TAG (that release\'s assets, matched by release.payloadAsset)')
+    .option('--offline', 'use only the download cache (no network); fails naming what is missing')
     .option('-o, --out <dir>', 'output root', 'dist')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: CommonOptions & { from?: string; out: string }) => {
+    .action(async (opts: CommonOptions & { from?: string; offline?: boolean; out: string }) => {
       if (Boolean(opts.snapshot) === Boolean(opts.from)) {
         throw new UserError('choose exactly one payload source: --snapshot (stand-ins) or --from DIR (real binaries)', { exitCode: EXIT.usage });
       }
       const report = createReporter();
       const { product, plan } = planFor(opts);
-      const needs = payloadNeeds(product, plan.platforms);
       report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
-      const payloads = opts.from
-        ? await localPayloads(opts.from, product, needs)
-        : await buildStandins({ product, platforms: plan.platforms, version: plan.version, cacheDir: cacheDir(), report: (l: string) => report.progress(l) });
+      const payloads = await resolvePayloads({ product, platforms: plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
+      await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
       const result = await runBuild({ product, plan, outRoot: opts.out, payloads, sourceDateEpoch: resolveSourceDateEpoch(product), report });
       report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
     });
@@ -138,6 +138,8 @@ export function buildProgram(): Command {
       if (opts.out) for (const [p, text] of rendered) await writeFileAtomic(path.join(opts.out, p), text);
       process.stdout.write(`rendered ${formulae.size - 1} formulae into ${opts.tapDir}/${opts.out ? ` and ${rendered.size} text artifacts into ${opts.out}/` : ''}\n`);
     });
+
+  addPublishCommand(program, EXIT_CODES_HELP);
 
   return program;
 }

@@ -1,0 +1,162 @@
+// The smoke check before packaging: every payload that can run on the build host (same OS and architecture,
+// read from the binary's own header) is started with its smoke command (component.smoke, default
+// `--version`) under a timeout. A non-zero exit, a crash or a hang stops the build with the binary's own
+// output: a frozen (PyInstaller) binary that lost a hidden import must never be packaged.
+import { execa } from 'execa';
+import { constants } from 'node:fs';
+import { access, chmod, copyFile, mkdtemp, open, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError, EXIT } from '../errors.ts';
+import { splitPlatform, type Arch, type Os, type Platform, type Product } from '../product/model.ts';
+import type { Payload } from '../targets/types.ts';
+import type { Reporter } from '../util/progress.ts';
+import { Secrets } from '../util/secrets.ts';
+
+export interface BinaryInfo {
+  format: 'elf' | 'macho' | 'pe' | 'script' | 'unknown';
+  os?: Os;
+  /** Architectures the file holds code for (a universal Mach-O holds several). */
+  arches: Arch[];
+}
+
+const ELF_MACHINE: Record<number, Arch> = { 0x3e: 'amd64', 0xb7: 'arm64' };
+const MACHO_CPU: Record<number, Arch> = { 0x01000007: 'amd64', 0x0100000c: 'arm64' };
+const PE_MACHINE: Record<number, Arch> = { 0x8664: 'amd64', 0xaa64: 'arm64' };
+
+/** What an executable is, from its first bytes: ELF (Linux), Mach-O (macOS), PE (Windows) or a #! script. */
+export async function binaryInfo(file: string): Promise<BinaryInfo> {
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const b = head.subarray(0, bytesRead);
+    if (b.length >= 20 && b.readUInt32BE(0) === 0x7f454c46) {
+      const le = b[5] === 1;
+      const machine = le ? b.readUInt16LE(18) : b.readUInt16BE(18);
+      return { format: 'elf', os: 'linux', arches: ELF_MACHINE[machine] ? [ELF_MACHINE[machine]!] : [] };
+    }
+    if (b.length >= 8 && (b.readUInt32LE(0) === 0xfeedfacf || b.readUInt32LE(0) === 0xfeedface)) {
+      const cpu = b.readUInt32LE(4);
+      return { format: 'macho', os: 'darwin', arches: MACHO_CPU[cpu] ? [MACHO_CPU[cpu]!] : [] };
+    }
+    if (b.length >= 8 && b.readUInt32BE(0) === 0xcafebabe) {
+      // Universal binary: a big-endian list of (cputype, subtype, offset, size, align).
+      const n = b.readUInt32BE(4);
+      const arches: Arch[] = [];
+      for (let i = 0; i < n && 8 + i * 20 + 4 <= b.length; i++) {
+        const a = MACHO_CPU[b.readUInt32BE(8 + i * 20)];
+        if (a) arches.push(a);
+      }
+      return { format: 'macho', os: 'darwin', arches };
+    }
+    if (b.length >= 64 && b[0] === 0x4d && b[1] === 0x5a) {
+      const pe = b.readUInt32LE(0x3c);
+      if (pe + 6 <= b.length && b.readUInt32BE(pe) === 0x50450000) {
+        const machine = b.readUInt16LE(pe + 4);
+        return { format: 'pe', os: 'windows', arches: PE_MACHINE[machine] ? [PE_MACHINE[machine]!] : [] };
+      }
+    }
+    if (b.length >= 2 && b[0] === 0x23 && b[1] === 0x21) return { format: 'script', arches: [] };
+    return { format: 'unknown', arches: [] };
+  } finally {
+    await fh.close();
+  }
+}
+
+export function hostPlatform(platform: NodeJS.Platform = process.platform, arch: string = process.arch): Platform | undefined {
+  const o = platform === 'linux' ? 'linux' : platform === 'darwin' ? 'darwin' : platform === 'win32' ? 'windows' : undefined;
+  const a = arch === 'x64' ? 'amd64' : arch === 'arm64' ? 'arm64' : undefined;
+  return o && a ? (`${o}-${a}` as Platform) : undefined;
+}
+
+export interface SmokeOptions {
+  report: Reporter;
+  timeoutMs?: number;
+  /** The build host (tests pretend to be another one). */
+  host?: Platform;
+  /** Environment the binaries run with (tokens are always removed). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export const DEFAULT_SMOKE_TIMEOUT_MS = 60_000;
+const OUTPUT_TAIL = 4000;
+
+function tail(text: string): string {
+  const t = text.trim();
+  return t.length > OUTPUT_TAIL ? `...${t.slice(-OUTPUT_TAIL)}` : t;
+}
+
+/** Checks every payload's header against its platform and runs those the host can run. */
+export async function smokeCheck(product: Product, payloads: Payload[], opts: SmokeOptions): Promise<void> {
+  const host = opts.host ?? hostPlatform();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SMOKE_TIMEOUT_MS;
+  const secrets = Secrets.fromEnv(opts.env ?? process.env);
+  let ran = 0;
+  let skipped = 0;
+  const sorted = [...payloads].sort((a, b) => `${a.component}/${a.platform}`.localeCompare(`${b.component}/${b.platform}`));
+  for (const p of sorted) {
+    if (p.origin === 'placeholder') {
+      skipped++;
+      continue;
+    }
+    const component = product.components.find((c) => c.name === p.component);
+    if (!component) throw new Error(`internal: payload for unknown component ${p.component}`);
+    const info = await binaryInfo(p.path);
+    const want = splitPlatform(p.platform);
+    if (info.os && (info.os !== want.os || (info.arches.length > 0 && !info.arches.includes(want.arch)))) {
+      throw new UserError(
+        `the ${p.component} payload for ${p.platform} (${p.path}) is a ${info.os}-${info.arches.join('/') || 'unknown-arch'} ${info.format.toUpperCase()} binary`,
+        { hint: `put the ${p.platform} build of ${component.binary} there; check the asset pattern or the folder layout`, exitCode: EXIT.config },
+      );
+    }
+    const runnable = host === p.platform && (info.format === 'script' ? want.os !== 'windows' : info.format !== 'unknown' && info.os === want.os);
+    if (!runnable) {
+      skipped++;
+      continue;
+    }
+    await runSmoke(p, component.smoke, component.frozen, timeoutMs, secrets, opts);
+    ran++;
+  }
+  opts.report.info(`smoke check: ${ran} payload${ran === 1 ? '' : 's'} started and exited cleanly${skipped ? `; ${skipped} for other platforms not run` : ''}`);
+}
+
+async function runSmoke(p: Payload, args: string[], frozen: boolean, timeoutMs: number, secrets: Secrets, opts: SmokeOptions): Promise<void> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-smoke-'));
+  try {
+    let exe = p.path;
+    try {
+      await access(exe, constants.X_OK);
+    } catch {
+      // The archive or package sets the mode; run an executable copy.
+      exe = path.join(work, path.basename(p.path));
+      await copyFile(p.path, exe);
+      await chmod(exe, 0o755);
+    }
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined && !secrets.leaks(v)) env[k] = v;
+    // A frozen binary unpacks itself into TMPDIR: give it a private, writable, exec-able one.
+    env.TMPDIR = work;
+    const cmd = [path.basename(p.path), ...args].join(' ');
+    opts.report.progress(`smoke check: ${p.component} ${p.platform}: ${cmd}`);
+    const r = await execa(exe, args, { env, extendEnv: false, all: true, reject: false, timeout: timeoutMs, stdin: 'ignore', cwd: work, forceKillAfterDelay: 2000 });
+    const output = tail(secrets.redact(r.all ?? ''));
+    if (r.timedOut) {
+      throw new UserError(`smoke check failed: \`${cmd}\` (${p.component}, ${p.platform}) did not finish within ${timeoutMs / 1000}s${output ? `; its output:\n${output}` : ' and printed nothing'}`, {
+        hint: `the binary hangs instead of answering ${args.join(' ') || 'with no arguments'}; fix the build, or set components[].smoke to a command that exits`,
+      });
+    }
+    if (r.failed) {
+      const how = r.signal ? `was killed by ${r.signal}` : r.exitCode !== undefined ? `exited with status ${r.exitCode}` : `could not start (${r.code ?? r.shortMessage})`;
+      throw new UserError(`smoke check failed: \`${cmd}\` (${p.component}, ${p.platform}) ${how}${output ? `; its output:\n${output}` : ' and printed nothing'}`, {
+        hint: frozen
+          ? 'a frozen (PyInstaller) binary that cannot start usually lost a module: add it with --hidden-import / a hook, rebuild, and build again'
+          : `the binary ${p.path} cannot start on ${p.platform}: fix or replace it before packaging`,
+      });
+    }
+    const first = output.split('\n')[0] ?? '';
+    opts.report.info(`smoke check: ${p.component} ${p.platform}: ok${first ? ` (${first.slice(0, 100)})` : ''}`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
