@@ -44,7 +44,7 @@ describe('stigmer-dist CLI', () => {
     expect(first.stderr).toMatch(/built \d+ artifacts/);
     expect(first.exitCode).toBe(0);
     await new Promise((r) => setTimeout(r, 1100)); // a later wall-clock second must not matter
-    const second = await runCli(['build', '--config', STIGMER_YAML, '--version', '1.2.3', '--from', payloads, '--out', 'out'], { cwd: b, env: { TZ: 'Pacific/Kiritimati' } });
+    const second = await runCli(['build', '--config', STIGMER_YAML, '--version', '1.2.3', '--from', payloads, '--out', 'out', '--unsigned'], { cwd: b, env: { TZ: 'Pacific/Kiritimati' } });
     // (the second build runs every target; compare the spine artifacts both have)
     expect(second.exitCode, second.stderr).toBe(0);
     const da = await treeDigests(path.join(a, 'dist', '1.2.3'));

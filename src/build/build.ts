@@ -8,7 +8,7 @@ import { MissingToolError, UserError } from '../errors.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { Platform, Product } from '../product/model.ts';
 import { TARGETS } from '../targets/registry.ts';
-import type { BuildContext, BuiltFile, Payload, PlannedArtifact, Target, ToolRequirement } from '../targets/types.ts';
+import type { BuildContext, BuiltFile, Payload, PlannedArtifact, RepoOptions, Target, ToolRequirement } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import type { Reporter } from '../util/progress.ts';
 
@@ -54,6 +54,8 @@ export interface BuildOptions {
   sourceDateEpoch: number;
   report: Reporter;
   skipped?: SkippedTarget[];
+  /** Signing and merge options for the apt-repo/yum-repo targets (the caller closes the signer afterwards). */
+  repo?: RepoOptions;
 }
 
 export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
@@ -78,6 +80,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     sourceDateEpoch: opts.sourceDateEpoch,
     report,
     plan: artifacts,
+    repo: opts.repo,
     payload(component: string, platform: Platform) {
       const p = payloadByKey.get(`${component}/${platform}`);
       if (!p) throw new UserError(`no payload for ${component} on ${platform}`, { hint: 'provide it with --from DIR or build with --snapshot' });

@@ -15,6 +15,8 @@ import { TARGETS } from '../targets/registry.ts';
 import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { createReporter } from '../util/progress.ts';
+import { repoSession, type RepoFlags } from './repo.ts';
+import { SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../signing/gpg.ts';
 import { DEFAULT_CONFIG, loadConfig, resolveSourceDateEpoch, resolveVersion } from './context.ts';
 
 const EXIT_CODES_HELP = `
@@ -91,8 +93,12 @@ export function buildProgram(): Command {
     .option('--from <source>', 'build from real binaries: a folder laid out as DIR/<platform>/<binary>[.exe], or github:OWNER/REPO@TAG (that release\'s assets, matched by release.payloadAsset)')
     .option('--offline', 'use only the download cache (no network); fails naming what is missing')
     .option('-o, --out <dir>', 'output root', 'dist')
+    .option('--signing-key <file>', `secret key signing the APT/YUM repositories (default: $${SIGNING_KEY_ENV}, a path or the armored key; passphrase: $${SIGNING_PASSPHRASE_ENV})`)
+    .option('--unsigned', 'build unsigned APT/YUM repositories (a release build without a key refuses otherwise; a snapshot signs with a throwaway key)')
+    .option('--repo-base <dir>', 'the published repository tree (apt/, yum/) whose packages stay installable next to this build\'s')
+    .option('--repo-url <url>', 'URL the repository tree is served at, for the client .list/.repo files (default: release.repository.url)')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: CommonOptions & { from?: string; offline?: boolean; out: string }) => {
+    .action(async (opts: CommonOptions & RepoFlags & { from?: string; offline?: boolean; out: string }) => {
       if (Boolean(opts.snapshot) === Boolean(opts.from)) {
         throw new UserError('choose exactly one payload source: --snapshot (stand-ins) or --from DIR (real binaries)', { exitCode: EXIT.usage });
       }
@@ -101,7 +107,8 @@ export function buildProgram(): Command {
       report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
       const payloads = await resolvePayloads({ product, platforms: plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
       await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
-      const result = await runBuild({ product, plan, outRoot: opts.out, payloads, sourceDateEpoch: resolveSourceDateEpoch(product), report });
+      const repo = repoSession(product, plan, opts, report, resolveSourceDateEpoch(product));
+      const result = await runBuild({ product, plan, outRoot: opts.out, payloads, sourceDateEpoch: resolveSourceDateEpoch(product), report, repo: repo.options }).finally(() => repo.close());
       report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
     });
 

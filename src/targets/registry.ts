@@ -1,15 +1,19 @@
 // Every target, in build order. Order matters only where a target reads another's output.
+import { aptRepoTarget } from './apt-repo/index.ts';
 import { archiveTarget } from './archive/index.ts';
 import { checksumsTarget } from './checksums/index.ts';
 import { homebrewTarget } from './homebrew/index.ts';
 import { launchdTarget } from './launchd/index.ts';
 import { systemdTarget } from './systemd/index.ts';
+import { yumRepoTarget } from './yum-repo/index.ts';
 import type { Target } from './types.ts';
 
 export const TARGETS: Target[] = [
   archiveTarget, // first: formulae, manifests and checksums need the archives' digests
   systemdTarget,
   launchdTarget,
+  aptRepoTarget, // after deb: indexes this build's .deb packages (plus --repo-base), not a release asset
+  yumRepoTarget, // after rpm: signs copies of this build's RPMs and indexes them (plus --repo-base)
   checksumsTarget, // after every release artifact it lists
   homebrewTarget, // reads archive digests
 ];
