@@ -87,6 +87,11 @@ const componentSpec = z.strictObject({
     .strictObject({ version: z.string().min(1), assets: z.partialRecord(z.enum(PLATFORMS), upstreamAsset) })
     .optional(),
   service: serviceSpec.optional(),
+  // Windows: how the service manager (SCM) runs this component's service. The SCM kills a program that does
+  // not answer its control protocol (error 1053). "wrapper" (default): the MSI's service host (winsvc/) runs
+  // the program, passes the env file, logs and restarts; "native": the program itself is registered and must
+  // speak the protocol (Go: golang.org/x/sys/windows/svc; Python: pywin32 servicemanager).
+  windows: z.strictObject({ service: z.enum(['wrapper', 'native']).default('wrapper') }).optional(),
 });
 
 const extraFile = z.strictObject({
