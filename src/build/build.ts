@@ -93,18 +93,25 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     },
   };
 
-  try {
-    for (const target of TARGETS.filter((t: Target) => plan.targets.includes(t.id) && !skippedIds.has(t.id))) {
-      const mine = artifacts.filter((a) => a.target === target.id);
-      if (!mine.length) continue;
-      report.info(`${target.id}: building ${mine.length} artifact${mine.length > 1 ? 's' : ''}`);
-      const results = await target.build(ctx, mine);
-      for (const a of mine) {
-        const r = results.get(a.path);
-        if (!r) throw new Error(`internal: target ${target.id} did not build ${a.path}`);
-        built.set(a.path, r);
-      }
+  const buildTarget = async (target: Target) => {
+    const mine = artifacts.filter((a) => a.target === target.id);
+    if (!mine.length) return;
+    report.info(`${target.id}: building ${mine.length} artifact${mine.length > 1 ? 's' : ''}`);
+    const results = await target.build(ctx, mine);
+    for (const a of mine) {
+      const r = results.get(a.path);
+      if (!r) throw new Error(`internal: target ${target.id} did not build ${a.path}`);
+      built.set(a.path, r);
     }
+  };
+
+  try {
+    const selected = TARGETS.filter((t: Target) => plan.targets.includes(t.id) && !skippedIds.has(t.id));
+    // Local targets only read payloads: run them together. Global ones read earlier outputs: run them in order.
+    const settled = await Promise.allSettled(selected.filter((t) => t.phase === 'local').map(buildTarget));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const target of selected.filter((t) => t.phase !== 'local')) await buildTarget(target);
     const record = {
       ...plan,
       artifacts: artifacts.map((a) => ({ ...a, ...built.get(a.path)! })),

@@ -98,6 +98,11 @@ export interface Target {
   description: string;
   /** External tools needed to build; a snapshot build skips the target when one is missing. */
   tools?: ToolRequirement[];
+  /**
+   * "local": builds each platform's packages from payloads alone, so local targets run concurrently (both cores).
+   * "global" (default): reads other artifacts (digests, packages) and runs after every local target, in order.
+   */
+  phase?: 'local' | 'global';
   plan(ctx: PlanContext): PlannedArtifact[];
   /** Writes exactly the artifacts it planned, below ctx.outDir. Returns their digests by path. */
   build(ctx: BuildContext, artifacts: PlannedArtifact[]): Promise<Map<string, BuiltFile>>;

@@ -5,6 +5,8 @@ import { exeName, splitPlatform, type Component, type Platform, type Product } f
 import { tarStream, type TarEntry } from '../../util/tar.ts';
 import { gzipStream, writeStream, writeZip } from '../../util/compress.ts';
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { mapLimit } from '../../util/concurrency.ts';
 import type { BuiltFile, BuildContext, PlannedArtifact, Target } from '../types.ts';
 
 export function archiveFileName(product: Product, component: Component, platform: Platform, version: string): string {
@@ -37,6 +39,7 @@ function members(ctx: BuildContext, component: Component, platform: Platform): A
 export const archiveTarget: Target = {
   id: 'archive',
   description: 'release archives (tar.gz per unix platform, zip for Windows), one per component',
+  phase: 'local',
   plan({ product, platforms, versions }) {
     return product.components.flatMap((c) =>
       c.platforms
@@ -46,7 +49,7 @@ export const archiveTarget: Target = {
   },
   async build(ctx, artifacts) {
     const out = new Map<string, BuiltFile>();
-    for (const a of artifacts) {
+    await mapLimit(artifacts, availableParallelism(), async (a) => {
       const component = ctx.product.components.find((c) => c.name === a.component)!;
       const list = members(ctx, component, a.platform!);
       const dest = path.join(ctx.outDir, a.path);
@@ -57,7 +60,7 @@ export const archiveTarget: Target = {
         const entries: TarEntry[] = list.map((m) => ({ name: m.name, type: 'file', mode: m.mode, mtime: ctx.sourceDateEpoch, source: { file: m.file, size: m.size } }));
         out.set(a.path, await writeStream(tarStream(entries), dest, gzipStream()));
       }
-    }
+    });
     return out;
   },
 };
