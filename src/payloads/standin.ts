@@ -80,7 +80,7 @@ export async function buildStandins(opts: {
       try {
         await execa('go', [...buildArgs, '-o', tmp, '.'], {
           cwd: STANDIN_SOURCE_DIR,
-          env: goEnv(goos, goarch, path.join(cacheDir, 'go-build')),
+          env: goEnv(goos, goarch, cacheDir),
           extendEnv: false,
           all: true,
         });
@@ -101,7 +101,7 @@ export async function buildStandins(opts: {
 }
 
 /** The environment `go build` runs with: only what is needed, so builds are reproducible. */
-function goEnv(goos: string, goarch: string, gocache: string): Record<string, string> {
+function goEnv(goos: string, goarch: string, cacheDir: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
@@ -116,7 +116,8 @@ function goEnv(goos: string, goarch: string, gocache: string): Record<string, st
     CGO_ENABLED: '0',
     GO111MODULE: 'off',
     GOENV: 'off',
-    GOCACHE: gocache,
+    GOCACHE: path.join(cacheDir, 'go-build'),
+    GOPATH: path.join(cacheDir, 'gopath'),
     GOPROXY: 'off',
     GOTOOLCHAIN: 'local',
   };
