@@ -14,7 +14,7 @@ import { exeName, type Platform, type Product } from '../../src/product/model.ts
 import { buildStandins } from '../../src/payloads/standin.ts';
 import type { Payload } from '../../src/targets/types.ts';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VERSION = '0.1.0-snapshot.1';
 const PLATFORMS: Platform[] = ['linux-amd64', 'linux-arm64', 'windows-amd64'];
 const BUILD_TIMEOUT = 600_000;
