@@ -2,11 +2,13 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type Duplex, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
+import { execa } from 'execa';
 import yazl from 'yazl';
 import type { BuiltFile } from '../targets/types.ts';
+import { MissingToolError } from '../errors.ts';
 import { HashingStream } from './fsx.ts';
 
 /** Gzip's header has an OS byte that differs between zlib builds; pin it to 3 (Unix) so bytes never depend on the build host. */
@@ -26,8 +28,33 @@ export function gzipStream(level = 9): Transform[] {
   return [createGzip({ level, memLevel: 9, strategy: constants.Z_DEFAULT_STRATEGY }), new PinGzipOsByte()];
 }
 
+export type StreamCompression = 'gzip' | 'xz' | 'zstd';
+
+/** What to install when a compressor command is missing. */
+const COMPRESSOR_INSTALL = { xz: 'apt-get install xz-utils (macOS: brew install xz)', zstd: 'apt-get install zstd (macOS: brew install zstd)' } as const;
+
+/**
+ * Deterministic compressor stages for writeStream. gzip uses zlib; xz and zstd stream through the system
+ * commands (Node has neither), single-threaded because multi-threaded output depends on the CPU count.
+ * Levels are dpkg-deb's defaults (gzip 9, xz 6, zstd 3).
+ */
+export function compressStream(kind: StreamCompression): (Transform | Duplex)[] {
+  if (kind === 'gzip') return gzipStream(9);
+  const args = kind === 'xz' ? ['--compress', '--stdout', '-6', '--threads=1'] : ['--compress', '--stdout', '-q', '-3', '-T1', '--no-progress'];
+  const sub = execa(kind, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
+  // A failure (including a missing command) surfaces through the duplex, i.e. the caller's pipeline.
+  sub.catch(() => {});
+  return [sub.duplex()];
+}
+
+/** Turns "command not found" from a compressStream pipeline into an actionable MissingToolError. */
+export function explainCompressorError(err: unknown, kind: StreamCompression, what: string): unknown {
+  if (kind !== 'gzip' && (err as { code?: string } | undefined)?.code === 'ENOENT') return new MissingToolError(kind, COMPRESSOR_INSTALL[kind], what);
+  return err;
+}
+
 /** Streams `source` through optional transforms into `file`, hashing what is written. */
-export async function writeStream(source: Readable, file: string, transforms: Transform[] = []): Promise<BuiltFile> {
+export async function writeStream(source: Readable, file: string, transforms: (Transform | Duplex)[] = []): Promise<BuiltFile> {
   await mkdir(path.dirname(file), { recursive: true });
   const hasher = new HashingStream();
   await pipeline([source, ...transforms, hasher, createWriteStream(file)] as unknown as [Readable, ...Transform[]]);
