@@ -3,6 +3,7 @@ import { aptRepoTarget } from './apt-repo/index.ts';
 import { archiveTarget } from './archive/index.ts';
 import { checksumsTarget } from './checksums/index.ts';
 import { homebrewTarget } from './homebrew/index.ts';
+import { installerTarget } from './installer/index.ts';
 import { launchdTarget } from './launchd/index.ts';
 import { systemdTarget } from './systemd/index.ts';
 import { yumRepoTarget } from './yum-repo/index.ts';
@@ -14,6 +15,7 @@ export const TARGETS: Target[] = [
   launchdTarget,
   aptRepoTarget, // after deb: indexes this build's .deb packages (plus --repo-base), not a release asset
   yumRepoTarget, // after rpm: signs copies of this build's RPMs and indexes them (plus --repo-base)
+  installerTarget, // install.sh / install.ps1 are release assets: before checksums
   checksumsTarget, // after every release artifact it lists
   homebrewTarget, // reads archive digests
 ];

@@ -1,0 +1,219 @@
+// The universal installer scripts attached to the release: install.sh (Linux, macOS) and install.ps1 (Windows).
+// For people who use neither Homebrew nor a package manager: per-user, no root, into a prefix (~/.local),
+// archives verified against SHA256SUMS, every service registered with the user's own service manager.
+// The service definitions are embedded from the same render functions the systemd and launchd targets use,
+// with the binary directory left as a placeholder the script fills in at install time (--prefix).
+import path from 'node:path';
+import { expandArgs, splitPlatform, type Platform, type Product, type Service } from '../../product/model.ts';
+import { generatedNotice, renderTemplate } from '../../render/templates.ts';
+import { shQuote } from '../../render/quote.ts';
+import { archiveFileName } from '../archive/index.ts';
+import { CHECKSUMS_FILE } from '../checksums/index.ts';
+import { definitionName, renderEnvFile } from '../envfile.ts';
+import { HOME_PLACEHOLDER, launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../launchd/index.ts';
+import { renderServiceUnit, targetUnitName, renderTargetUnit, unitLayout } from '../systemd/index.ts';
+import type { PlannedArtifact, PlanContext, RenderContext, Target } from '../types.ts';
+import { writeFileAtomic } from '../../util/fsx.ts';
+import type { Versions } from '../../version.ts';
+
+export const INSTALL_SH = 'install.sh';
+export const INSTALL_PS1 = 'install.ps1';
+
+/** What install.sh writes where the user units and LaunchAgents expect the binaries; replaced at install time. */
+export const BINDIR_PLACEHOLDER = '@BINDIR@';
+/** Here-document terminator for embedded files (checked never to occur inside them). */
+const HEREDOC_END = 'END_OF_EMBEDDED_FILE';
+/** Where the script records the files it installed, relative to the prefix (its uninstall list). */
+export const manifestPath = (product: Product) => `share/${product.meta.name}/installed-files`;
+
+const unixPlatforms = (platforms: Platform[]) => platforms.filter((p) => splitPlatform(p).os !== 'windows');
+const windowsPlatforms = (platforms: Platform[]) => platforms.filter((p) => splitPlatform(p).os === 'windows');
+
+function servicesOn(product: Product, platform: Platform): Service[] {
+  return product.services.filter((s) => product.components.find((c) => c.name === s.component)!.platforms.includes(platform));
+}
+
+function archivesOn(product: Product, platform: Platform, version: string): string[] {
+  return product.components.filter((c) => c.platforms.includes(platform)).map((c) => archiveFileName(product, c, platform, version));
+}
+
+function defaultBaseUrl(product: Product, versions: Versions): string {
+  const { owner, repo } = product.def.release.github;
+  return `https://github.com/${owner}/${repo}/releases/download/${versions.tag}`;
+}
+
+function replaceRequired(text: string, find: string, by: string, what: string): string {
+  const parts = text.split(find);
+  if (parts.length < 2) throw new Error(`internal: ${what} does not contain ${find}`);
+  return parts.join(by);
+}
+
+function heredocSafe(text: string, what: string): string {
+  if (text.split('\n').includes(HEREDOC_END)) throw new Error(`internal: ${what} contains the here-document terminator ${HEREDOC_END}`);
+  return text.replace(/\n$/, '');
+}
+
+/** A shell word for a path below $HOME: "$HOME"'/rest with spaces'. */
+function homeWord(p: string): string {
+  if (!p.startsWith(`${HOME_PLACEHOLDER}/`)) throw new Error(`internal: ${p} is not below ${HOME_PLACEHOLDER}`);
+  return `"$HOME"${shQuote(p.slice(HOME_PLACEHOLDER.length))}`;
+}
+
+function shViewModel(product: Product, versions: Versions, platforms: Platform[]) {
+  const unix = unixPlatforms(platforms);
+  const envName = path.basename(product.def.install.envFile);
+  const { stateDir, logsDir } = product.def.install;
+  const linux = unix.filter((p) => splitPlatform(p).os === 'linux');
+  const darwin = unix.filter((p) => splitPlatform(p).os === 'darwin');
+  const targetUnit = targetUnitName(product);
+  // Every service any platform of an OS runs; a platform installs only its own (see `services` per platform).
+  const linuxServices = product.services.filter((s) => linux.some((p) => servicesOn(product, p).includes(s)));
+  const darwinServices = product.services.filter((s) => darwin.some((p) => servicesOn(product, p).includes(s)));
+  const units = linuxServices.map((s) => ({
+    file: `${s.name}.service`,
+    text: heredocSafe(replaceRequired(renderServiceUnit(product, s, 'user'), `${unitLayout(product, 'user', s).binDir}/`, `${BINDIR_PLACEHOLDER}/`, `the user unit of ${s.name}`), `the user unit of ${s.name}`),
+  }));
+  const agents = darwinServices.map((s) => {
+    const job = launchdPlistObject(product, s, 'user');
+    const dirs = [job.WorkingDirectory as string, path.posix.dirname(job.StandardOutPath as string)];
+    return {
+      label: launchdLabel(product, s),
+      file: `${launchdLabel(product, s)}.plist`,
+      text: heredocSafe(replaceRequired(renderLaunchdPlist(product, s, 'user'), `${HOME_PLACEHOLDER}/.local/bin`, BINDIR_PLACEHOLDER, `the LaunchAgent of ${s.name}`), `the LaunchAgent of ${s.name}`),
+      dirs,
+    };
+  });
+  const darwinDirs = [...new Set(agents.flatMap((a) => a.dirs))].sort();
+  return {
+    notice: generatedNotice(definitionName(product)),
+    displayName: product.meta.displayName,
+    name: product.meta.name,
+    version: versions.semver,
+    homepage: product.meta.homepage,
+    defaultBaseUrl: shQuote(defaultBaseUrl(product, versions)),
+    checksumsFile: CHECKSUMS_FILE,
+    manifest: manifestPath(product),
+    heredocEnd: HEREDOC_END,
+    bindirPlaceholder: BINDIR_PLACEHOLDER,
+    platforms: unix.map((p) => ({
+      platform: p,
+      archives: archivesOn(product, p, versions.semver).join(' '),
+      services: servicesOn(product, p)
+        .map((s) => (splitPlatform(p).os === 'linux' ? `${s.name}.service` : launchdLabel(product, s)))
+        .join(' '),
+    })),
+    supported: unix.join(', '),
+    hasServices: product.services.length > 0,
+    systemd: linux.length && linuxServices.length
+      ? {
+          target: targetUnit,
+          targetText: heredocSafe(renderTargetUnit(product, 'user'), targetUnit),
+          units,
+          allUnits: [targetUnit, ...units.map((u) => u.file)].join(' '),
+          services: units.map((u) => u.file).join(' '),
+          // %S and %L are $XDG_CONFIG_HOME (systemd <= 253) or $XDG_STATE_HOME (newer): both are cleaned up.
+          stateDirs: linuxServices.map((s) => `${stateDir}/${s.name}`).join(' '),
+          stateRoot: stateDir,
+          logsDir: `log/${logsDir}`,
+        }
+      : false,
+    launchd: darwin.length && agents.length
+      ? {
+          agents,
+          labels: agents.map((a) => a.label).join(' '),
+          // Created before loading (launchd does not create WorkingDirectory or the log folder).
+          dirs: darwinDirs.map(homeWord),
+          // Data folders (kept unless --purge) and logs/caches (removed with the services).
+          dataDirs: agents.map((a) => homeWord(a.dirs[0]!)),
+          disposableDirs: [...new Set(darwinServices.flatMap((s) => {
+            const job = launchdPlistObject(product, s, 'user');
+            const env = job.EnvironmentVariables as Record<string, string>;
+            return [path.posix.dirname(job.StandardOutPath as string), ...(env.TMPDIR ? [path.posix.dirname(env.TMPDIR)] : [])];
+          }))].sort().map(homeWord),
+        }
+      : false,
+    env: {
+      dir: product.meta.name,
+      file: envName,
+      text: heredocSafe(renderEnvFile(product, `~/.config/${product.meta.name}/${envName}`), 'the env file'),
+    },
+  };
+}
+
+export function renderInstallSh(product: Product, versions: Versions, platforms: Platform[]): string {
+  return renderTemplate('installer/install.sh.hbs', shViewModel(product, versions, platforms));
+}
+
+/** A PowerShell single-quoted string literal. */
+export function psString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+// Windows: per-user install below %LOCALAPPDATA%, services as per-user scheduled tasks started at logon
+// (Windows services need an administrator; the MSI installs those).
+const PS_DIRS = { stateDir: '@DATA@', logsDir: '@LOGS@', runtimeDir: '@TEMP@', configDir: '@CONFIG@' } as const;
+
+function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[]) {
+  const win = windowsPlatforms(platforms);
+  const platform = win[0];
+  const envName = path.basename(product.def.install.envFile);
+  const services = platform ? servicesOn(product, platform) : [];
+  return {
+    notice: generatedNotice(definitionName(product)),
+    displayName: psString(product.meta.displayName),
+    displayNameText: product.meta.displayName,
+    name: psString(product.meta.name),
+    version: psString(versions.semver),
+    defaultBaseUrl: psString(defaultBaseUrl(product, versions)),
+    checksumsFile: psString(CHECKSUMS_FILE),
+    archives: platform ? archivesOn(product, platform, versions.semver).map(psString).join(', ') : '',
+    supported: Boolean(platform),
+    envFile: psString(envName),
+    envText: renderEnvFile(product, `%APPDATA%\\${product.meta.name}\\${envName}`).replace(/\n$/, '').split('\n').map(psString).join(',\n  '),
+    services: services.map((s) => ({
+      name: psString(s.name),
+      taskName: psString(`${product.meta.displayName} ${s.name}`),
+      binary: psString(`${s.binary}.exe`),
+      args: expandArgs({ ...s }, { ...PS_DIRS, stateDir: `${PS_DIRS.stateDir}\\${s.name}`, runtimeDir: `${PS_DIRS.runtimeDir}\\${s.name}` }).map(psString).join(', '),
+      env: Object.entries(s.env).map(([k, v]) => ({ name: psString(k), value: psString(v) })),
+    })),
+    hasServices: services.length > 0,
+  };
+}
+
+export function renderInstallPs1(product: Product, versions: Versions, platforms: Platform[]): string {
+  return renderTemplate('installer/install.ps1.hbs', ps1ViewModel(product, versions, platforms));
+}
+
+function installerPaths(ctx: Pick<PlanContext, 'platforms'>): string[] {
+  return [...(unixPlatforms(ctx.platforms).length ? [INSTALL_SH] : []), ...(windowsPlatforms(ctx.platforms).length ? [INSTALL_PS1] : [])];
+}
+
+function renderInstallers(ctx: Omit<RenderContext, 'digestOf'>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of installerPaths(ctx)) {
+    out.set(p, p === INSTALL_SH ? renderInstallSh(ctx.product, ctx.versions, ctx.platforms) : renderInstallPs1(ctx.product, ctx.versions, ctx.platforms));
+  }
+  return out;
+}
+
+export const installerTarget: Target = {
+  id: 'installer',
+  description: 'install.sh (Linux, macOS) and install.ps1 (Windows): per-user installs from the release archives',
+  // Text only; reads no other artifact (the scripts fetch SHA256SUMS at install time).
+  phase: 'local',
+  plan(ctx) {
+    return installerPaths(ctx).map((p): PlannedArtifact => ({ path: p, kind: 'installer-script', target: 'installer', release: true }));
+  },
+  render: renderInstallers,
+  async build(ctx, artifacts) {
+    const files = renderInstallers(ctx);
+    const out = new Map<string, { size: number; sha256: string }>();
+    for (const a of artifacts) {
+      const text = files.get(a.path);
+      if (text === undefined) throw new Error(`internal: installer planned ${a.path} but did not render it`);
+      out.set(a.path, await writeFileAtomic(path.join(ctx.outDir, a.path), text, a.path === INSTALL_SH ? 0o755 : 0o644));
+    }
+    return out;
+  },
+};
