@@ -2,9 +2,11 @@
 import { aptRepoTarget } from './apt-repo/index.ts';
 import { archiveTarget } from './archive/index.ts';
 import { checksumsTarget } from './checksums/index.ts';
+import { debTarget } from './deb/index.ts';
 import { homebrewTarget } from './homebrew/index.ts';
 import { installerTarget } from './installer/index.ts';
 import { launchdTarget } from './launchd/index.ts';
+import { rpmTarget } from './rpm/index.ts';
 import { systemdTarget } from './systemd/index.ts';
 import { yumRepoTarget } from './yum-repo/index.ts';
 import type { Target } from './types.ts';
@@ -13,6 +15,8 @@ export const TARGETS: Target[] = [
   archiveTarget, // first: formulae, manifests and checksums need the archives' digests
   systemdTarget,
   launchdTarget,
+  debTarget, // release assets: before checksums (SHA256SUMS lists them) and the APT repository
+  rpmTarget, // release assets: before checksums and the YUM repository
   aptRepoTarget, // after deb: indexes this build's .deb packages (plus --repo-base), not a release asset
   yumRepoTarget, // after rpm: signs copies of this build's RPMs and indexes them (plus --repo-base)
   installerTarget, // install.sh / install.ps1 are release assets: before checksums

@@ -1,0 +1,148 @@
+// .deb packages written by stigmer-dist itself (no dpkg-deb), so they build on any CI runner: an ar archive of
+// debian-binary, control.tar.<c> and data.tar.<c> (platform-conventions §2.1). One package per Linux
+// architecture holding every component built for it, the systemd units, the sysusers.d entry and the env file.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { splitPlatform, type Platform } from '../../product/model.ts';
+import { arStream } from '../../util/ar.ts';
+import { compressStream, explainCompressorError, writeStream, type StreamCompression } from '../../util/compress.ts';
+import { tarStream, type TarEntry } from '../../util/tar.ts';
+import { checkPackageName, linuxPayloadFiles, linuxPlatforms, parentDirs, productForPlatform, sortFiles, sourceSize, type PackageFile } from '../linux/layout.ts';
+import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
+import {
+  checkDebianVersion,
+  installedSizeKiB,
+  lintianOverrides,
+  renderChangelog,
+  renderControl,
+  renderCopyright,
+  renderLintianOverrides,
+  renderMaintainerScripts,
+} from './metadata.ts';
+
+const EXT: Record<StreamCompression, string> = { gzip: 'gz', xz: 'xz', zstd: 'zst' };
+
+export function debFileName(pkg: string, debianVersion: string, arch: string): string {
+  // The file name carries no epoch (dpkg-name does the same).
+  return `${pkg}_${debianVersion.replace(/^\d+:/, '')}_${arch}.deb`;
+}
+
+async function md5(source: PackageFile['source']): Promise<string> {
+  const hash = createHash('md5');
+  if (Buffer.isBuffer(source)) return hash.update(source).digest('hex');
+  await pipeline(createReadStream(source.file, { highWaterMark: 1 << 20 }), new Writable({ write: (chunk: Buffer, _e, cb) => (hash.update(chunk), cb()) }));
+  return hash.digest('hex');
+}
+
+async function compressToBuffer(entries: TarEntry[], kind: StreamCompression): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await pipeline([tarStream(entries), ...compressStream(kind), new Writable({ write: (chunk: Buffer, _e, cb) => (chunks.push(chunk), cb()) })]);
+  return Buffer.concat(chunks);
+}
+
+/** Everything the package installs on one platform: the shared Linux layout plus Debian's doc files and overrides. */
+export async function debFiles(ctx: BuildContext, platform: Platform): Promise<PackageFile[]> {
+  const product = productForPlatform(ctx.product, platform);
+  const { files, licenses } = await linuxPayloadFiles(ctx, platform);
+  const licenseTexts = await Promise.all(licenses.map((l) => readFile(l.file, 'utf8')));
+  const doc = `/usr/share/doc/${product.meta.name}`;
+  const year = new Date(ctx.sourceDateEpoch * 1000).getUTCFullYear();
+  const changelog = gzipSync(Buffer.from(renderChangelog(product, ctx.versions.debian, ctx.versions.semver, ctx.sourceDateEpoch)), { level: 9 });
+  changelog[9] = 3; // gzip OS byte: Unix on every build host (gzip -n leaves no name or time either).
+  const extra: PackageFile[] = [
+    { path: `${doc}/copyright`, mode: 0o644, role: 'doc', source: Buffer.from(renderCopyright(product, year, licenseTexts)) },
+    // A non-native version (with a Debian revision) wants changelog.Debian.gz, not changelog.gz.
+    { path: `${doc}/changelog.Debian.gz`, mode: 0o644, role: 'doc', source: changelog },
+  ];
+  extra.push({ path: `/usr/share/lintian/overrides/${product.meta.name}`, mode: 0o644, role: 'lintian', source: Buffer.from(renderLintianOverrides(product, lintianOverrides(product, files))) });
+  return sortFiles([...files, ...extra]);
+}
+
+export async function buildDeb(ctx: BuildContext, platform: Platform, dest: string): Promise<BuiltFile> {
+  const product = productForPlatform(ctx.product, platform);
+  const arch = splitPlatform(platform).arch;
+  const version = ctx.versions.debian;
+  checkPackageName(product.meta.name, 'product.name');
+  checkDebianVersion(version, 'version');
+  const kind = product.def.linux.deb.compression;
+  const mtime = ctx.sourceDateEpoch;
+  const files = await debFiles(ctx, platform);
+
+  const dirs = parentDirs(files.map((f) => f.path));
+  const data: TarEntry[] = [
+    { name: './', type: 'dir' as const, mode: 0o755, mtime },
+    ...dirs.map((d): TarEntry => ({ name: `.${d}/`, type: 'dir', mode: 0o755, mtime })),
+    ...files.map((f): TarEntry => ({ name: `.${f.path}`, type: 'file', mode: f.mode, mtime, source: f.source })),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const conffiles = files.filter((f) => f.path.startsWith('/etc/'));
+  const md5sums: string[] = [];
+  for (const f of files) if (!conffiles.includes(f)) md5sums.push(`${await md5(f.source)}  ${f.path.slice(1)}`);
+  const depends = ['passwd'];
+  if (files.some((f) => f.binary?.elf?.dynamic)) depends.push('libc6');
+  const control = renderControl({ product, version, arch, installedSizeKiB: installedSizeKiB(files.map((f) => sourceSize(f.source)), dirs.length + 1), depends });
+  const scripts = renderMaintainerScripts(product);
+  const controlEntries: TarEntry[] = [
+    { name: './', type: 'dir', mode: 0o755, mtime },
+    { name: './conffiles', type: 'file', mode: 0o644, mtime, source: Buffer.from(conffiles.map((f) => `${f.path}\n`).join('')) },
+    { name: './control', type: 'file', mode: 0o644, mtime, source: Buffer.from(control) },
+    { name: './md5sums', type: 'file', mode: 0o644, mtime, source: Buffer.from(md5sums.map((l) => `${l}\n`).join('')) },
+    { name: './postinst', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.postinst) },
+    { name: './postrm', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.postrm) },
+    { name: './prerm', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.prerm) },
+  ];
+
+  // data.tar goes to a temp file first: the ar header needs its size, and the payload must not sit in memory.
+  const dataTmp = `${dest}.data-${process.pid}.tmp`;
+  try {
+    const what = `the deb target (linux.deb.compression: ${kind})`;
+    let controlTar: Buffer;
+    let dataTar: BuiltFile;
+    try {
+      controlTar = await compressToBuffer(controlEntries, kind);
+      dataTar = await writeStream(tarStream(data), dataTmp, compressStream(kind));
+    } catch (err) {
+      throw explainCompressorError(err, kind, what);
+    }
+    return await writeStream(
+      arStream([
+        { name: 'debian-binary', mtime, source: Buffer.from('2.0\n') },
+        { name: `control.tar.${EXT[kind]}`, mtime, source: controlTar },
+        { name: `data.tar.${EXT[kind]}`, mtime, source: { file: dataTmp, size: dataTar.size } },
+      ]),
+      dest,
+    );
+  } finally {
+    await rm(dataTmp, { force: true });
+  }
+}
+
+export const debTarget: Target = {
+  id: 'deb',
+  description: 'Debian packages (.deb) per Linux architecture: binaries, systemd units and target, system user, env file',
+  phase: 'local', // reads payloads only
+  plan(ctx) {
+    return linuxPlatforms(ctx).map(
+      (platform): PlannedArtifact => ({
+        path: debFileName(ctx.product.meta.name, ctx.versions.debian, splitPlatform(platform).arch),
+        kind: 'deb',
+        target: 'deb',
+        platform,
+        release: true,
+      }),
+    );
+  },
+  async build(ctx, artifacts) {
+    const out = new Map<string, BuiltFile>();
+    for (const a of artifacts) {
+      ctx.report.progress(`deb ${a.path}`);
+      out.set(a.path, await buildDeb(ctx, a.platform!, path.join(ctx.outDir, a.path)));
+    }
+    return out;
+  },
+};

@@ -1,0 +1,172 @@
+// What a Linux system package (.deb or .rpm) installs, shared by the deb and rpm targets: the binaries of the
+// components built for the platform, the systemd units and grouping target, the sysusers.d entry, the env file
+// and the definition's extra files. The format-specific files (Debian copyright, lintian overrides, the rpm
+// preset) are added by each target.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { EXIT, UserError } from '../../errors.ts';
+import { splitPlatform, type Arch, type Platform, type Product } from '../../product/model.ts';
+import { checkPayloadBinary, type BinaryInfo } from '../../util/binary-format.ts';
+import { systemdFiles, targetUnitName } from '../systemd/index.ts';
+import type { BuildContext, PlanContext } from '../types.ts';
+
+export const UNIT_DIR = '/usr/lib/systemd/system';
+export const SYSUSERS_DIR = '/usr/lib/sysusers.d';
+export const BIN_DIR = '/usr/bin';
+/** Install root of the definition's extra files (`files[].dest` is relative to it). */
+export const EXTRA_FILES_ROOT = '/usr';
+export const NOLOGIN = '/usr/sbin/nologin';
+
+/** Directories the distribution owns: a package never claims them (rpm %dir) nor removes them. */
+export const SYSTEM_DIRS = new Set([
+  '/',
+  '/etc',
+  '/etc/default',
+  '/etc/systemd',
+  '/etc/systemd/system',
+  '/run',
+  '/usr',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/lib',
+  '/usr/lib64',
+  '/usr/libexec',
+  '/usr/lib/systemd',
+  '/usr/lib/systemd/system',
+  '/usr/lib/systemd/system-preset',
+  '/usr/lib/systemd/user',
+  '/usr/lib/sysusers.d',
+  '/usr/lib/tmpfiles.d',
+  '/usr/share',
+  '/usr/share/doc',
+  '/usr/share/licenses',
+  '/usr/share/lintian',
+  '/usr/share/lintian/overrides',
+  '/usr/share/man',
+  '/usr/share/man/man1',
+  '/usr/share/man/man5',
+  '/usr/share/man/man8',
+  '/var',
+  '/var/lib',
+  '/var/log',
+]);
+
+export type LinuxArch = Arch;
+export const RPM_ARCH: Record<LinuxArch, string> = { amd64: 'x86_64', arm64: 'aarch64' };
+
+export type FileSource = { file: string; size: number } | Buffer;
+
+export interface PackageFile {
+  /** Absolute install path. */
+  path: string;
+  mode: number;
+  role: 'binary' | 'unit' | 'sysusers' | 'env-file' | 'extra' | 'license' | 'doc' | 'preset' | 'lintian';
+  source: FileSource;
+  /** For binaries: what the payload is (static or dynamic, stripped or not). */
+  binary?: BinaryInfo;
+  component?: string;
+}
+
+export const sourceSize = (s: FileSource) => (Buffer.isBuffer(s) ? s.length : s.size);
+
+/** The Linux platforms the deb and rpm targets package for: those in the plan with at least one component. */
+export function linuxPlatforms(ctx: Pick<PlanContext, 'product' | 'platforms'>): Platform[] {
+  return ctx.platforms.filter((p) => splitPlatform(p).os === 'linux' && ctx.product.components.some((c) => c.platforms.includes(p)));
+}
+
+/**
+ * The product as packaged for one platform: only the components built for it, and only their services.
+ * A service ordered after a service missing here keeps its After=/Wants= line; systemd ignores a missing unit.
+ */
+export function productForPlatform(product: Product, platform: Platform): Product {
+  const components = product.components.filter((c) => c.platforms.includes(platform));
+  if (components.length === product.components.length) return product;
+  const names = new Set(components.map((c) => c.name));
+  const services = product.services.filter((s) => names.has(s.component));
+  return { ...product, components, services, secrets: [...new Set(services.flatMap((s) => s.secrets))].sort() };
+}
+
+/** Rejects a package name the distributions refuse (Debian policy 5.6.1; rpm is laxer, so Debian's rule rules). */
+export function checkPackageName(name: string, source: string): void {
+  if (!/^[a-z0-9][a-z0-9+.-]+$/.test(name)) {
+    throw new UserError(`${source}: "${name}" is not a valid Linux package name`, {
+      hint: 'use at least two characters: lower-case letters, digits, "+", "-" and ".", starting with a letter or digit',
+      exitCode: EXIT.config,
+    });
+  }
+}
+
+/**
+ * The env file's directory is removed on purge (and claimed by the rpm) only when it is the product's own:
+ * /etc/<product> or /etc/<stateDir>. A shared directory such as /etc/default is never touched.
+ */
+export function dedicatedConfigDir(product: Product): string | undefined {
+  const dir = product.def.install.configDir;
+  const own = [product.meta.name, product.def.install.stateDir].map((n) => `/etc/${n}`);
+  return own.includes(dir) && path.posix.dirname(product.def.install.envFile) === dir ? dir : undefined;
+}
+
+/** Paths outside the package that exist at run time and go on purge. */
+export function runtimeDirs(product: Product): string[] {
+  const { stateDir, logsDir } = product.def.install;
+  return [...new Set([`/var/lib/${stateDir}`, `/var/log/${logsDir}`])];
+}
+
+export const userHome = (product: Product) => `/var/lib/${product.def.install.stateDir}`;
+
+/** The sysusers.d entry's path and its non-comment lines (the maintainer scripts feed them to systemd-sysusers). */
+export function sysusersEntry(product: Product): { path: string; lines: string[] } {
+  const file = systemdFiles(product).get(`systemd/sysusers.d/${product.meta.name}.conf`)!;
+  return { path: `${SYSUSERS_DIR}/${product.meta.name}.conf`, lines: file.text.split('\n').filter((l) => l.trim() && !l.startsWith('#')) };
+}
+
+export function unitNames(product: Product): { target: string; services: string[] } {
+  return { target: targetUnitName(product), services: product.services.map((s) => `${s.name}.service`) };
+}
+
+/** A license text among the definition's extra files (LICENSE, COPYING, ...): packaged the distribution's way. */
+export const isLicenseFile = (dest: string) => /^(LICEN[CS]E|COPYING)([.-][A-Za-z0-9.-]+)?$/i.test(path.posix.basename(dest));
+
+/**
+ * The files every Linux package of the product installs on one platform, sorted by path. Checks each payload is
+ * an executable for the platform. License texts from `files` are returned apart (`licenses`) for the target to place.
+ */
+export async function linuxPayloadFiles(ctx: BuildContext, platform: Platform): Promise<{ files: PackageFile[]; licenses: { name: string; file: string; size: number }[] }> {
+  const product = productForPlatform(ctx.product, platform);
+  const files: PackageFile[] = [];
+  for (const c of product.components) {
+    const payload = ctx.payload(c.name, platform);
+    const binary = await checkPayloadBinary(payload.path, platform, `payload of ${c.name} for ${platform}`);
+    files.push({ path: `${BIN_DIR}/${c.binary}`, mode: 0o755, role: 'binary', source: { file: payload.path, size: statSync(payload.path).size }, binary, component: c.name });
+  }
+  for (const [rel, f] of systemdFiles(product)) {
+    if (rel.startsWith('systemd/system/')) files.push({ path: `${UNIT_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'unit', source: Buffer.from(f.text) });
+    else if (rel.startsWith('systemd/sysusers.d/')) files.push({ path: `${SYSUSERS_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'sysusers', source: Buffer.from(f.text) });
+    // 0640: it will hold secrets. The group (the services' group) is set by the package manager or postinst.
+    else if (rel.startsWith('env/')) files.push({ path: product.def.install.envFile, mode: 0o640, role: 'env-file', source: Buffer.from(f.text) });
+  }
+  const licenses: { name: string; file: string; size: number }[] = [];
+  for (const f of product.def.files) {
+    const file = path.resolve(product.dir, f.src);
+    const size = statSync(file).size;
+    if (isLicenseFile(f.dest)) licenses.push({ name: path.posix.basename(f.dest), file, size });
+    else files.push({ path: path.posix.join(EXTRA_FILES_ROOT, f.dest), mode: parseInt(f.mode, 8), role: 'extra', source: { file, size } });
+  }
+  return { files: sortFiles(files), licenses };
+}
+
+export function sortFiles<T extends { path: string }>(files: T[]): T[] {
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.path)) throw new UserError(`two files would be installed at ${f.path}`, { hint: 'give each component binary and each files[].dest its own path', exitCode: EXIT.config });
+    seen.add(f.path);
+  }
+  return [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Every directory above the files (not "/"), sorted, parents first. */
+export function parentDirs(paths: string[]): string[] {
+  const dirs = new Set<string>();
+  for (const p of paths) for (let d = path.posix.dirname(p); d !== '/'; d = path.posix.dirname(d)) dirs.add(d);
+  return [...dirs].sort();
+}

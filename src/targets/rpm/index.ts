@@ -1,0 +1,130 @@
+// .rpm packages built with rpmbuild from a rendered spec (templates/rpm/package.spec.hbs): one per Linux
+// architecture, cross-built with --target, reproducible (SOURCE_DATE_EPOCH, fixed build host, clamped mtimes).
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { EXIT, UserError } from '../../errors.ts';
+import { splitPlatform, type Platform } from '../../product/model.ts';
+import { hashFile } from '../../util/fsx.ts';
+import { checkPackageName, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
+import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
+import { checkRpmVersion, presetPath, renderPreset, renderSpec, specSources } from './spec.ts';
+
+export function rpmFileName(pkg: string, version: string, release: string, rpmArch: string): string {
+  return `${pkg}-${version}-${release}.${rpmArch}.rpm`;
+}
+
+/** Everything the package installs on one platform: the shared Linux layout, the license texts and the preset. */
+export async function rpmFiles(ctx: BuildContext, platform: Platform): Promise<PackageFile[]> {
+  const product = productForPlatform(ctx.product, platform);
+  const { files, licenses } = await linuxPayloadFiles(ctx, platform);
+  return sortFiles([
+    ...files,
+    ...licenses.map((l): PackageFile => ({ path: `/usr/share/licenses/${product.meta.name}/${l.name}`, mode: 0o644, role: 'license', source: { file: l.file, size: l.size } })),
+    // Fedora and RHEL enable nothing without a preset saying so; admins override it in /etc/systemd/system-preset/.
+    { path: presetPath(product), mode: 0o644, role: 'preset', source: Buffer.from(renderPreset(product)) },
+  ]);
+}
+
+/** The spec for one platform (also what the golden tests read). */
+export async function rpmSpec(ctx: BuildContext, platform: Platform): Promise<{ spec: string; files: PackageFile[] }> {
+  const product = productForPlatform(ctx.product, platform);
+  const { version, release } = ctx.versions.rpm;
+  checkPackageName(product.meta.name, 'product.name');
+  checkRpmVersion(version, release, 'version');
+  const files = await rpmFiles(ctx, platform);
+  return { spec: renderSpec({ product, version, release, semver: ctx.versions.semver, files, sourceDateEpoch: ctx.sourceDateEpoch }), files };
+}
+
+export async function buildRpm(ctx: BuildContext, platform: Platform, dest: string): Promise<BuiltFile> {
+  const product = productForPlatform(ctx.product, platform);
+  const rpmArch = RPM_ARCH[splitPlatform(platform).arch];
+  const { spec, files } = await rpmSpec(ctx, platform);
+  const top = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-rpm-'));
+  try {
+    const sources = path.join(top, 'SOURCES');
+    await mkdir(sources);
+    for (const s of specSources(files)) {
+      const file = path.join(sources, s.name);
+      // Payloads are linked, never copied into memory; rpmbuild's %install streams them into the buildroot.
+      if (Buffer.isBuffer(s.file.source)) await writeFile(file, s.file.source);
+      else await symlink(path.resolve(s.file.source.file), file);
+    }
+    const specFile = path.join(top, `${product.meta.name}.spec`);
+    await writeFile(specFile, spec);
+    const outDir = path.dirname(dest);
+    await mkdir(outDir, { recursive: true });
+    const define = (name: string, value: string) => ['--define', `${name} ${value}`];
+    const args = [
+      '-bb',
+      '--target',
+      rpmArch,
+      ...define('_topdir', top),
+      ...define('_sourcedir', sources),
+      ...define('_builddir', path.join(top, 'BUILD')),
+      ...define('_buildrootdir', path.join(top, 'BUILDROOT')),
+      ...define('_tmppath', path.join(top, 'tmp')),
+      ...define('_rpmdir', outDir),
+      ...define('_build_name_fmt', path.basename(dest).replace(/%/g, '%%')),
+      // Reproducible: the same inputs give the same bytes on any build host.
+      ...define('_buildhost', 'reproducible'),
+      ...define('clamp_mtime_to_source_date_epoch', '1'),
+      ...define('use_source_date_epoch_as_buildtime', '1'),
+      ...define('source_date_epoch_from_changelog', '0'),
+      // gzip payload: every rpm (RHEL 7, Amazon Linux 2) reads it, and it is deterministic.
+      ...define('_binary_payload', 'w9.gzdio'),
+      specFile,
+    ];
+    await mkdir(path.join(top, 'tmp'));
+    try {
+      await execa('rpmbuild', args, {
+        cwd: top,
+        // HOME: no ~/.rpmmacros of the build user leaks in.
+        env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch), HOME: top, LC_ALL: 'C', TZ: 'UTC' },
+        stdin: 'ignore',
+      });
+    } catch (err) {
+      const e = err as { stderr?: string; code?: string };
+      if (e.code === 'ENOENT') throw err;
+      const tail = (e.stderr ?? '').split('\n').filter(Boolean).slice(-15).join('\n');
+      throw new UserError(`rpmbuild failed for ${path.basename(dest)}:\n${tail}`, {
+        hint: 'the spec is rendered from the product definition with templates/rpm/package.spec.hbs: fix the field the message names',
+        exitCode: EXIT.failure,
+        cause: err,
+      });
+    }
+    if (!existsSync(dest)) throw new Error(`internal: rpmbuild did not write ${dest}`);
+    return await hashFile(dest);
+  } finally {
+    await rm(top, { recursive: true, force: true });
+  }
+}
+
+export const rpmTarget: Target = {
+  id: 'rpm',
+  description: 'RPM packages (.rpm) per Linux architecture: binaries, systemd units and target, system user, env file',
+  phase: 'local', // reads payloads only
+  tools: [{ command: 'rpmbuild', install: 'apt-get install rpm (Fedora/RHEL: dnf install rpm-build; macOS: brew install rpm)' }],
+  plan(ctx) {
+    const { version, release } = ctx.versions.rpm;
+    return linuxPlatforms(ctx).map(
+      (platform): PlannedArtifact => ({
+        path: rpmFileName(ctx.product.meta.name, version, release, RPM_ARCH[splitPlatform(platform).arch]),
+        kind: 'rpm',
+        target: 'rpm',
+        platform,
+        release: true,
+      }),
+    );
+  },
+  async build(ctx, artifacts) {
+    const out = new Map<string, BuiltFile>();
+    for (const a of artifacts) {
+      ctx.report.progress(`rpm ${a.path}`);
+      out.set(a.path, await buildRpm(ctx, a.platform!, path.join(ctx.outDir, a.path)));
+    }
+    return out;
+  },
+};

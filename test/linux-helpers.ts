@@ -1,0 +1,104 @@
+// Fixtures for the deb and rpm tests: real ELF payloads (tiny Go programs for amd64 and arm64, one unstripped,
+// plus the system's dynamically linked /bin/true standing in for a PyInstaller bootloader), laid out as a
+// --from folder, and small readers for what dpkg-deb / rpm print.
+import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { appendFileSync, copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { exeName, type Platform, type Product } from '../src/product/model.ts';
+import type { Payload } from '../src/targets/types.ts';
+
+const GO_SOURCE = `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--version" {
+		fmt.Println("fixture 0.0.0")
+		return
+	}
+	fmt.Println("fixture payload")
+}
+`;
+
+export interface ElfFixtures {
+  amd64: string;
+  arm64: string;
+  /** Built without -s -w: carries a symbol table (lintian/rpmlint "unstripped"). */
+  amd64Unstripped: string;
+}
+
+/** Builds the Go fixtures once per machine (cached under the OS temp dir, keyed by source and Go version). */
+export async function elfFixtures(): Promise<ElfFixtures> {
+  const goVersion = (await execa('go', ['version'])).stdout;
+  const key = createHash('sha256').update(GO_SOURCE + goVersion).digest('hex').slice(0, 16);
+  const dir = path.join(os.tmpdir(), 'stigmer-dist-elf-fixtures', key);
+  const out: ElfFixtures = { amd64: path.join(dir, 'amd64'), arm64: path.join(dir, 'arm64'), amd64Unstripped: path.join(dir, 'amd64-unstripped') };
+  if (Object.values(out).every((f) => existsSync(f))) return out;
+  const src = path.join(dir, 'src');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(path.join(src, 'main.go'), GO_SOURCE);
+  writeFileSync(path.join(src, 'go.mod'), 'module fixture\n\ngo 1.19\n');
+  const build = async (arch: string, ldflags: string, file: string) => {
+    const tmp = `${file}.tmp-${process.pid}`;
+    await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags, '-o', tmp, '.'], {
+      cwd: src,
+      env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: arch, GOFLAGS: '' },
+    });
+    renameSync(tmp, file); // atomic: test files building at the same time never see half a binary
+  };
+  await build('amd64', '-s -w -buildid=', out.amd64);
+  await build('arm64', '-s -w -buildid=', out.arm64);
+  await build('amd64', '-buildid=', out.amd64Unstripped);
+  return out;
+}
+
+/**
+ * A --from folder (DIR/<platform>/<binary>) of real ELF payloads for the Linux platforms. Each file is distinct
+ * (the component name is appended after the ELF image, which loaders ignore). On amd64 the "stigmer" CLI is
+ * the unstripped build and frozen components are a copy of the dynamically linked /bin/true.
+ */
+export function linuxPayloadDir(product: Product, fx: ElfFixtures, root: string, platforms: Platform[] = ['linux-amd64', 'linux-arm64']): string {
+  const dir = path.join(root, `${product.meta.name}-payloads`);
+  for (const c of product.components) {
+    for (const p of c.platforms.filter((x) => platforms.includes(x))) {
+      const amd64 = p === 'linux-amd64';
+      const from = amd64 && c.frozen ? '/bin/true' : amd64 && c.name === product.meta.name ? fx.amd64Unstripped : amd64 ? fx.amd64 : fx.arm64;
+      const file = path.join(dir, p, exeName(c.binary, p));
+      mkdirSync(path.dirname(file), { recursive: true });
+      copyFileSync(from, file);
+      appendFileSync(file, `\nfixture payload ${c.name} ${p}\n`);
+      chmodSync(file, 0o755);
+    }
+  }
+  return dir;
+}
+
+/** Payload records for an in-process build from a linuxPayloadDir folder. */
+export function payloadsFrom(dir: string, product: Product, platforms: Platform[]): Payload[] {
+  return product.components.flatMap((c) =>
+    c.platforms
+      .filter((p) => platforms.includes(p))
+      .map((p): Payload => {
+        const file = path.join(dir, p, exeName(c.binary, p));
+        const data = readFileSync(file);
+        return { component: c.name, platform: p, path: file, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), origin: 'local' };
+      }),
+  );
+}
+
+export const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** "Key: value" lines of `dpkg-deb --field` / `rpm -qi` output. */
+export function fields(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z][A-Za-z -]*?)\s*: ?(.*)$/.exec(line);
+    if (m && !(m[1]! in out)) out[m[1]!.trim()] = m[2]!.trim();
+  }
+  return out;
+}
