@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -167,6 +168,12 @@ func serviceMain(argc, argv uintptr) uintptr {
 // runAsWindowsService runs body under the SCM when the SCM started this process. It returns
 // handled=false when the process runs interactively (a console, a test, a wrapper).
 func runAsWindowsService(name string, body func(stop <-chan string, ready func()) int) (bool, int) {
+	// StartServiceCtrlDispatcherW only fails (1063) after a wait when the process is not a service
+	// (about 10 s under wine), which delays every interactive or wrapped start: the SCM is the parent
+	// of every service process it starts, so anything else runs interactively at once.
+	if parent, ok := parentImageName(); ok && !strings.EqualFold(parent, "services.exe") {
+		return false, 0
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
@@ -197,4 +204,36 @@ func runAsWindowsService(name string, body func(stop <-chan string, ready func()
 		return false, 0
 	}
 	return true, svc.exitCode
+}
+
+// parentImageName is the executable name of the parent process (ok=false when it cannot be told).
+func parentImageName() (string, bool) {
+	snap, err := syscall.CreateToolhelp32Snapshot(syscall.TH32CS_SNAPPROCESS, 0)
+	if err != nil {
+		return "", false
+	}
+	defer syscall.CloseHandle(snap)
+	names := map[uint32]string{}
+	parentPid := uint32(0)
+	found := false
+	self := uint32(os.Getpid())
+	var e syscall.ProcessEntry32
+	e.Size = uint32(unsafe.Sizeof(e))
+	for err = syscall.Process32First(snap, &e); err == nil; err = syscall.Process32Next(snap, &e) {
+		names[e.ProcessID] = syscall.UTF16ToString(e.ExeFile[:])
+		if e.ProcessID == self {
+			parentPid, found = e.ParentProcessID, true
+		}
+	}
+	if !found {
+		return "", false
+	}
+	name, ok := names[parentPid]
+	if !ok {
+		return "", true // the parent has exited: not the SCM, which outlives its services
+	}
+	if i := strings.LastIndexAny(name, `\/`); i >= 0 {
+		name = name[i+1:]
+	}
+	return name, true
 }
