@@ -77,13 +77,26 @@ async function openFollowing(url: string, headers: Record<string, string>, http:
   let current = url;
   let h = headers;
   for (let hop = 0; ; hop++) {
-    const res = await request(current, {
-      method: 'GET',
-      headers: h,
-      dispatcher: dispatcherFor(http),
-      headersTimeout: http.headersTimeoutMs,
-      bodyTimeout: http.readTimeoutMs,
-    });
+    // A deadline for the response headers that also covers a proxy that never answers its CONNECT.
+    const deadline = http.connectTimeoutMs + http.headersTimeoutMs;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), deadline);
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(current, {
+        method: 'GET',
+        headers: h,
+        dispatcher: dispatcherFor(http),
+        headersTimeout: http.headersTimeoutMs,
+        bodyTimeout: http.readTimeoutMs,
+        signal: ac.signal,
+      });
+    } catch (err) {
+      if (ac.signal.aborted) throw new TransientError(`${url}: no response within ${deadline / 1000}s`, { cause: err });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     const location = header(res.headers, 'location');
     if (!REDIRECT.has(res.statusCode) || !location) {
       return { status: res.statusCode, headers: res.headers, body: res.body as unknown as Opened['body'], url: current };

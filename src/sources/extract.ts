@@ -195,8 +195,16 @@ async function walkTar(archive: string, selection: Selection, dest: string, max:
       entry.resume();
     },
   });
-  await pipeline(createReadStream(archive), parser as unknown as NodeJS.WritableStream);
-  await Promise.all(writes);
+  try {
+    await pipeline(createReadStream(archive), parser as unknown as NodeJS.WritableStream);
+    await Promise.all(writes);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${label}: not a readable tar archive: ${(err as Error).message}`, {
+      hint: 'the download is damaged or not the archive it should be; check the URL and the checksum',
+      cause: err,
+    });
+  }
   if (problem) throw problem;
 }
 

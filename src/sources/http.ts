@@ -101,8 +101,7 @@ const TRANSIENT_CODES = new Set([
   'ECONNABORTED',
   'EPIPE',
   'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
+  'EAI_AGAIN', // a temporary DNS failure (ENOTFOUND, a name that does not exist, is not retried)
   'ENETUNREACH',
   'EHOSTUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -130,7 +129,7 @@ export function isTransientNetworkError(err: unknown): boolean {
 
 /** Network failures that happen before the request reached the server (safe to retry even for a POST). */
 export function isConnectError(err: unknown): boolean {
-  return errorCodes(err).some((c) => c === 'ECONNREFUSED' || c === 'UND_ERR_CONNECT_TIMEOUT' || c === 'EAI_AGAIN' || c === 'ENOTFOUND');
+  return errorCodes(err).some((c) => c === 'ECONNREFUSED' || c === 'UND_ERR_CONNECT_TIMEOUT' || c === 'EAI_AGAIN');
 }
 
 /** A short human description of a network error ("connection reset", "no data for 60s"). */

@@ -81,10 +81,12 @@ export async function resolvePayloads(opts: ResolveOptions): Promise<Payload[]> 
   const source = parseGithubSource(opts.from);
   const token = githubToken(env);
   const secrets = Secrets.fromEnv(env);
+  // A local folder is checked first: a missing file fails the build before anything is downloaded.
+  const local = source ? undefined : await localPayloads(path.resolve(opts.from), product, own);
   const ownPayloads = (async () => {
-    if (!source) return localPayloads(path.resolve(opts.from!), product, own);
+    if (local) return local;
     const client = opts.offline ? undefined : createGithubClient({ baseUrl: githubApiBase(env), token, http, secrets, warn: (l) => report.warn(l) });
-    return githubPayloads({ source, product, needs: own, version: opts.version, cache, client, token, report: (l) => report.info(l) });
+    return githubPayloads({ source: source!, product, needs: own, version: opts.version, cache, client, token, report: (l) => report.info(l) });
   })();
   const pinnedPayloads = upstreamPayloads({ product, needs: pinned, cache, report: (l) => report.info(l) });
   const [a, b] = await Promise.allSettled([ownPayloads, pinnedPayloads]);

@@ -1,0 +1,168 @@
+// The smoke check before packaging: payloads the build host can run are started with their smoke command; a
+// frozen binary that lost a module (built here with Go to behave like PyInstaller's bootloader does then),
+// a crash or a hang stops the build with the binary's own output.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../src/errors.ts';
+import { loadProduct } from '../src/product/load.ts';
+import { exeName, type Platform } from '../src/product/model.ts';
+import { binaryInfo, hostPlatform, smokeCheck } from '../src/sources/smoke.ts';
+import type { Payload } from '../src/targets/types.ts';
+import type { Reporter } from '../src/util/progress.ts';
+import { ACME_YAML, fixturePayloads, runCli, tempDir } from './helpers.ts';
+
+const host = hostPlatform()!;
+const product = loadProduct(ACME_YAML);
+let lostImport: string;
+
+const LOST_IMPORT_GO = `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// Behaves like a PyInstaller one-file binary whose build missed a hidden import.
+func main() {
+	fmt.Fprintln(os.Stderr, "Traceback (most recent call last):")
+	fmt.Fprintln(os.Stderr, "  File \\"metrics/__main__.py\\", line 4, in <module>")
+	fmt.Fprintln(os.Stderr, "ModuleNotFoundError: No module named 'prometheus_client'")
+	fmt.Fprintf(os.Stderr, "[PYI-%d:ERROR] Failed to execute script '__main__' due to unhandled exception!\\n", os.Getpid())
+	os.Exit(1)
+}
+`;
+
+beforeAll(async () => {
+  const dir = path.join(os.tmpdir(), 'stigmer-dist-test-lost-import');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'main.go'), LOST_IMPORT_GO);
+  lostImport = path.join(dir, 'metrics');
+  await execa('go', ['build', '-o', lostImport, 'main.go'], {
+    cwd: dir,
+    env: { GO111MODULE: 'off', CGO_ENABLED: '0', GOCACHE: path.join(os.tmpdir(), 'stigmer-dist-test-gocache'), GOTOOLCHAIN: 'local', GOFLAGS: '' },
+  });
+}, 300_000);
+
+function recorder(): Reporter & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (l) => void lines.push(l), warn: (l) => void lines.push(`warning: ${l}`), progress() {}, done() {} };
+}
+
+function payload(component: string, platform: Platform, file: string): Payload {
+  return { component, platform, path: file, sha256: '0'.repeat(64), size: 1, origin: 'local' };
+}
+
+function writeScript(dir: string, name: string, body: string): string {
+  const f = path.join(dir, name);
+  writeFileSync(f, `#!/bin/sh\n${body}\n`);
+  chmodSync(f, 0o755);
+  return f;
+}
+
+/** An executable header for a platform: enough bytes for the header check. */
+function header(kind: 'elf-amd64' | 'elf-arm64' | 'macho-arm64' | 'fat' | 'pe-amd64'): Buffer {
+  const b = Buffer.alloc(512);
+  if (kind.startsWith('elf')) {
+    b.writeUInt32BE(0x7f454c46, 0);
+    b[4] = 2;
+    b[5] = 1;
+    b.writeUInt16LE(kind === 'elf-amd64' ? 0x3e : 0xb7, 18);
+  } else if (kind === 'macho-arm64') {
+    b.writeUInt32LE(0xfeedfacf, 0);
+    b.writeUInt32LE(0x0100000c, 4);
+  } else if (kind === 'fat') {
+    b.writeUInt32BE(0xcafebabe, 0);
+    b.writeUInt32BE(2, 4);
+    b.writeUInt32BE(0x01000007, 8);
+    b.writeUInt32BE(0x0100000c, 28);
+  } else {
+    b.write('MZ', 0, 'latin1');
+    b.writeUInt32LE(0x80, 0x3c);
+    b.writeUInt32BE(0x50450000, 0x80);
+    b.writeUInt16LE(0x8664, 0x84);
+  }
+  return b;
+}
+
+describe('binary headers', () => {
+  it('reads format, OS and architecture from the first bytes', async () => {
+    const dir = tempDir();
+    const probe = async (data: Buffer) => {
+      const f = path.join(dir, 'bin');
+      writeFileSync(f, data);
+      return binaryInfo(f);
+    };
+    expect(await probe(header('elf-amd64'))).toEqual({ format: 'elf', os: 'linux', arches: ['amd64'] });
+    expect(await probe(header('elf-arm64'))).toEqual({ format: 'elf', os: 'linux', arches: ['arm64'] });
+    expect(await probe(header('macho-arm64'))).toEqual({ format: 'macho', os: 'darwin', arches: ['arm64'] });
+    expect(await probe(header('fat'))).toEqual({ format: 'macho', os: 'darwin', arches: ['amd64', 'arm64'] });
+    expect(await probe(header('pe-amd64'))).toEqual({ format: 'pe', os: 'windows', arches: ['amd64'] });
+    expect(await probe(Buffer.from('#!/bin/sh\n'))).toEqual({ format: 'script', arches: [] });
+    expect(await probe(Buffer.from('placeholder'))).toEqual({ format: 'unknown', arches: [] });
+    expect(await binaryInfo(lostImport)).toEqual({ format: 'elf', os: 'linux', arches: [host.split('-')[1]] });
+    expect(hostPlatform('linux', 'x64')).toBe('linux-amd64');
+    expect(hostPlatform('darwin', 'arm64')).toBe('darwin-arm64');
+    expect(hostPlatform('win32', 'x64')).toBe('windows-amd64');
+    expect(hostPlatform('freebsd', 'x64')).toBeUndefined();
+  });
+});
+
+describe('smoke check', () => {
+  it('runs what the host can run, skips the rest, and keeps tokens out of the environment', async () => {
+    const dir = tempDir();
+    // Fails if the token reached it, or if it has no private writable TMPDIR (a frozen binary unpacks there).
+    const ok = writeScript(dir, 'acmectl', 'env | grep -q should_not_leak && { echo leaked; exit 9; }; [ -w "$TMPDIR" ] && [ "$TMPDIR" != /tmp ] || exit 8; echo "acmectl 2.4.0 args:$*"');
+    const other = writeScript(dir, 'relayd', 'exit 3'); // for another platform: never run
+    const report = recorder();
+    const other_: Platform = host === 'linux-amd64' ? 'linux-arm64' : 'linux-amd64';
+    await smokeCheck(product, [payload('acmectl', host, ok), payload('relayd', other_, other)], { report, env: { ...process.env, SMOKE_TEST_TOKEN: 'ghp_should_not_leak_123456' } });
+    expect(report.lines[0]).toMatch(new RegExp(`^smoke check: acmectl ${host}: ok \\(acmectl 2\\.4\\.0 args:version\\)$`));
+    expect(report.lines[1]).toBe('smoke check: 1 payload started and exited cleanly; 1 for other platforms not run');
+  });
+
+  it('stops on a frozen binary that lost a module, with its own output', async () => {
+    const err = (await smokeCheck(product, [payload('metrics', host, lostImport)], { report: recorder() }).catch((e: unknown) => e)) as UserError;
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).toMatch(new RegExp(`^smoke check failed: \`metrics --version\` \\(metrics, ${host}\\) exited with status 1; its output:\\n`));
+    expect(err.message).toContain("ModuleNotFoundError: No module named 'prometheus_client'");
+    expect(err.message).toMatch(/\[PYI-\d+:ERROR\] Failed to execute script '__main__'/);
+    expect(err.hint).toMatch(/frozen \(PyInstaller\) binary .* --hidden-import/);
+  });
+
+  it('stops on a crash and on a hang', async () => {
+    const dir = tempDir();
+    const crash = writeScript(dir, 'relayd', 'echo starting; kill -SEGV $$');
+    await expect(smokeCheck(product, [payload('relayd', host, crash)], { report: recorder() })).rejects.toThrow(/`relayd --version` \(relayd, .*\) was killed by SIGSEGV; its output:\nstarting/);
+    const hang = writeScript(dir, 'acmectl', 'echo waiting; exec sleep 30');
+    const started = Date.now();
+    await expect(smokeCheck(product, [payload('acmectl', host, hang)], { report: recorder(), timeoutMs: 300 })).rejects.toThrow(/`acmectl version` \(acmectl, .*\) did not finish within 0\.3s; its output:\nwaiting/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('refuses a payload whose header says another platform', async () => {
+    const dir = tempDir();
+    const f = path.join(dir, 'relayd');
+    writeFileSync(f, header('elf-arm64'));
+    await expect(smokeCheck(product, [payload('relayd', 'linux-amd64', f)], { report: recorder(), host: 'darwin-arm64' })).rejects.toThrow(
+      /the relayd payload for linux-amd64 \(.*\) is a linux-arm64 ELF binary/,
+    );
+    writeFileSync(f, header('pe-amd64'));
+    await expect(smokeCheck(product, [payload('relayd', 'darwin-arm64', f)], { report: recorder(), host: 'darwin-arm64' })).rejects.toThrow(/is a windows-amd64 PE binary/);
+  });
+
+  it('is wired into `build`: a payload that cannot start stops the build before anything is written', async () => {
+    const payloads = fixturePayloads(product);
+    const target = path.join(payloads, host, exeName('metrics', host));
+    if (!existsSync(target)) throw new Error(`acme fixture has no metrics payload for the host platform ${host}`);
+    writeFileSync(target, readFileSync(lostImport));
+    const out = tempDir();
+    const r = await runCli(['build', '--config', ACME_YAML, '--from', payloads, '--out', out, '-t', 'archive,checksums']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/error: smoke check failed: `metrics --version` \(metrics, linux-amd64\) exited with status 1; its output:/);
+    expect(r.stderr).toContain("ModuleNotFoundError: No module named 'prometheus_client'");
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
