@@ -124,7 +124,7 @@ describe('deb target: a build of the real definition', () => {
       Description: 'Workflow platform for AI agents with durable execution',
     });
     // The dynamically linked stand-in for the PyInstaller bootloader (amd64 only) needs libc6.
-    expect(f.Depends).toBe(arch === 'amd64' ? 'passwd, libc6' : 'passwd');
+    expect(f.Depends).toBe(arch === 'amd64' ? 'init-system-helpers (>= 1.54~), passwd, libc6' : 'init-system-helpers (>= 1.54~), passwd');
     // Installed-Size as dpkg-gencontrol computes it: files in whole KiB, plus 1 per directory.
     const listing = (await sh('dpkg-deb', ['--contents', deb(distA, arch)])).trim().split('\n');
     const sizes = listing.filter((l) => l.startsWith('-')).map((l) => Number(l.split(/\s+/)[2]));
@@ -246,7 +246,7 @@ describe('deb target: in-process builds', () => {
     await expect(renderLintianOverrides(stigmer, lintianOverrides(stigmer, files))).toMatchFileSnapshot('golden/stigmer/deb/lintian-overrides-amd64');
     const acme = renderMaintainerScripts(loadProduct(ACME_YAML));
     for (const [name, text] of Object.entries(acme)) await expect(text).toMatchFileSnapshot(`golden/acme/deb/${name}`);
-    await expect(renderControl({ product: stigmer, version: DEBVER, arch: 'arm64', installedSizeKiB: 1234, depends: ['passwd'] })).toMatchFileSnapshot('golden/stigmer/deb/control-arm64');
+    await expect(renderControl({ product: stigmer, version: DEBVER, arch: 'arm64', installedSizeKiB: 1234, depends: ['init-system-helpers (>= 1.54~)', 'passwd'] })).toMatchFileSnapshot('golden/stigmer/deb/control-arm64');
   });
 });
 

@@ -83,7 +83,9 @@ export async function buildDeb(ctx: BuildContext, platform: Platform, dest: stri
   const conffiles = files.filter((f) => f.path.startsWith('/etc/'));
   const md5sums: string[] = [];
   for (const f of files) if (!conffiles.includes(f)) md5sums.push(`${await md5(f.source)}  ${f.path.slice(1)}`);
-  const depends = ['passwd'];
+  // deb-systemd-helper/-invoke (essential on Debian 12, versioned so that stays true where it no longer is),
+  // useradd for the fallback, and libc for a dynamically linked payload such as a PyInstaller bootloader.
+  const depends = ['init-system-helpers (>= 1.54~)', 'passwd'];
   if (files.some((f) => f.binary?.elf?.dynamic)) depends.push('libc6');
   const control = renderControl({ product, version, arch, installedSizeKiB: installedSizeKiB(files.map((f) => sourceSize(f.source)), dirs.length + 1), depends });
   const scripts = renderMaintainerScripts(product);
