@@ -65,8 +65,9 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   if (record.snapshot && !opts.dryRun) {
     throw new UserError(`${distDir} is a snapshot build (stand-in payloads); it cannot be published`, { hint: 'build the release with --from DIR or --from github:OWNER/REPO@TAG, then publish', exitCode: EXIT.config });
   }
+  const selected = PUBLISHERS.filter((x) => !opts.only?.length || opts.only.includes(x.id));
   const token = githubToken(env);
-  if (!token && !opts.dryRun) {
+  if (!token && !opts.dryRun && selected.some((p) => p.github)) {
     throw new UserError('publishing needs a GitHub token', { hint: 'export GITHUB_TOKEN (or GH_TOKEN) with write access to the release repository and the tap; --dry-run works without one', exitCode: EXIT.usage });
   }
   const notes = opts.notesFile !== undefined ? await readNotes(opts.notesFile) : undefined;
@@ -104,6 +105,7 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
     repoDir: opts.repoDir ? path.resolve(opts.repoDir) : undefined,
     tapPullRequest: Boolean(opts.tapPullRequest),
     sourceDateEpoch: opts.sourceDateEpoch,
+    env,
     report,
     secrets,
   };
@@ -111,7 +113,7 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   // Phase 1: plan everything (reads only).
   const planned: { id: string; writes: Write[] }[] = [];
   const skipped: PublishResult['skipped'] = [];
-  for (const p of PUBLISHERS.filter((x) => !opts.only?.length || opts.only.includes(x.id))) {
+  for (const p of selected) {
     const result = await p.plan(ctx);
     if (result instanceof Skip) {
       skipped.push({ publisher: p.id, reason: result.reason });

@@ -138,6 +138,7 @@ async function uploadAsset(ctx: PublishContext, release: ReleaseInfo, file: Rele
 
 export const releasePublisher: Publisher = {
   id: 'release',
+  github: true,
   description: 'GitHub release: create or update it for the tag, upload every release artifact, then publish it',
   async plan(ctx) {
     const { owner, repo } = ctx.product.def.release.github;

@@ -9,6 +9,7 @@ import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import { aptRepoMeta, buildAptRepo } from '../targets/apt-repo/index.ts';
+import { resolveSigning } from '../signing/gpg.ts';
 import { repoSigningSession } from '../targets/repo-common.ts';
 import { buildYumRepo } from '../targets/yum-repo/index.ts';
 import { hashFile } from '../util/fsx.ts';
@@ -51,12 +52,16 @@ async function digests(dir: string, rels: string[]): Promise<Map<string, string>
   return out;
 }
 
-/** Copies `built` into `published`: missing packages, then every metadata file (replaced), root metadata last. */
+/**
+ * Copies `built` into `published`: missing packages, then every metadata file (replaced), root metadata last;
+ * then index files the new root metadata no longer lists (old hashed repodata, vanished architectures) go.
+ */
 async function syncTree(kind: RepoKind, built: string, published: string): Promise<{ packages: number; metadata: number }> {
   let packages = 0;
   let metadata = 0;
   const have = new Set(await filesBelow(published));
-  for (const rel of syncOrder(kind, await filesBelow(built))) {
+  const wanted = await filesBelow(built);
+  for (const rel of syncOrder(kind, wanted)) {
     const dest = path.join(published, rel);
     if (kind.isPackage(rel)) {
       if (have.has(rel)) {
@@ -68,6 +73,10 @@ async function syncTree(kind: RepoKind, built: string, published: string): Promi
       packages++;
     } else metadata++;
     await copyAtomic(path.join(built, rel), dest);
+  }
+  const keep = new Set(wanted);
+  for (const rel of have) {
+    if (!keep.has(rel) && !kind.isPackage(rel) && /^(dists|repodata)\//.test(rel)) await rm(path.join(published, rel), { force: true });
   }
   return { packages, metadata };
 }
@@ -107,6 +116,18 @@ async function planKind(ctx: PublishContext, kind: RepoKind, repoDir: string): P
     };
   }
   // The published repository has packages this build's indexes do not list: index both together (re-signed).
+  // The key is checked now, so a missing one stops the publish before anything is written anywhere.
+  try {
+    resolveSigning({ snapshot: false, env: ctx.env });
+  } catch (err) {
+    if (err instanceof UserError && /no signing key/.test(err.message)) {
+      throw new UserError(`${rel(published)} holds ${missing.length} package(s) this build's ${kind.id} index does not list, so the merged index must be signed again, but no signing key was given`, {
+        hint: `set STIGMER_DIST_SIGNING_KEY (and STIGMER_DIST_SIGNING_PASSPHRASE), or rebuild with --repo-base ${rel(repoDir)} so the build signs the merged repository`,
+        exitCode: EXIT.usage,
+      });
+    }
+    throw err;
+  }
   const staging = path.join(repoDir, `.staging-${kind.id}-${process.pid}`);
   return {
     summary: `${kind.id}: ${fresh.length} new package${fresh.length === 1 ? '' : 's'} merged with ${missing.length} published one${missing.length === 1 ? '' : 's'} this build does not list; indexes re-generated and re-signed`,
@@ -115,7 +136,7 @@ async function planKind(ctx: PublishContext, kind: RepoKind, repoDir: string): P
         request: `re-index ${rel(published)} with ${fresh.length} new package(s) from ${rel(built)} (signed with ${'STIGMER_DIST_SIGNING_KEY'}), then sync it`,
         what: `${kind.id}: merging ${fresh.length} new package(s) with the ${publishedPkgs.length} published in ${rel(published)}`,
         run: async () => {
-          const session = repoSigningSession(ctx.product, { snapshot: false, sourceDateEpoch: ctx.sourceDateEpoch, warn: (l) => ctx.report.warn(l) });
+          const session = repoSigningSession(ctx.product, { snapshot: false, sourceDateEpoch: ctx.sourceDateEpoch, env: ctx.env, warn: (l) => ctx.report.warn(l) });
           await rm(staging, { recursive: true, force: true });
           try {
             const signer = await session.signer();
@@ -128,14 +149,6 @@ async function planKind(ctx: PublishContext, kind: RepoKind, repoDir: string): P
             // Client files (.list/.repo) come from the build.
             for (const r of builtFiles.filter((f) => !f.includes('/') && /\.(list|repo|sources)$/.test(f))) await copyAtomic(path.join(built, r), path.join(staging, r));
             await syncTree(kind, staging, published);
-          } catch (err) {
-            if (err instanceof UserError && /no signing key/.test(err.message)) {
-              throw new UserError(`${rel(published)} holds ${missing.length} package(s) this build's ${kind.id} index does not list, so the merged index must be signed again, but no signing key was given`, {
-                hint: `set STIGMER_DIST_SIGNING_KEY (and STIGMER_DIST_SIGNING_PASSPHRASE), or rebuild with --repo-base ${rel(repoDir)} so the build signs the merged repository`,
-                exitCode: EXIT.usage,
-              });
-            }
-            throw err;
           } finally {
             await session.close();
             await rm(staging, { recursive: true, force: true });
@@ -148,6 +161,7 @@ async function planKind(ctx: PublishContext, kind: RepoKind, repoDir: string): P
 
 export const reposPublisher: Publisher = {
   id: 'repos',
+  github: false,
   description: 'APT/YUM repositories: merged into --repo-dir DIR, ready to sync to static hosting',
   async plan(ctx) {
     if (!ctx.repoDir) return new Skip('no --repo-dir given');

@@ -66,6 +66,7 @@ export async function planRepoUpdate(
 
 export const tapPublisher: Publisher = {
   id: 'tap',
+  github: true,
   description: 'Homebrew tap: commit the rendered formulae (after the release: they download its assets)',
   async plan(ctx) {
     if (ctx.versions.prerelease) return new Skip(`${ctx.versions.semver} is a pre-release; the tap only gets stable versions`);

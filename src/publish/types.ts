@@ -53,6 +53,8 @@ export interface PublishContext {
   tapPullRequest: boolean;
   /** Timestamps written into re-generated repository metadata. */
   sourceDateEpoch: number;
+  /** The environment (signing key, tokens) this publish runs with. */
+  env: NodeJS.ProcessEnv;
   report: Reporter;
   secrets: Secrets;
 }
@@ -60,6 +62,8 @@ export interface PublishContext {
 export interface Publisher {
   id: string;
   description: string;
+  /** Talks to GitHub (needs a token unless it is a dry run). */
+  github: boolean;
   plan(ctx: PublishContext): Promise<PublishPlan | Skip>;
 }
 

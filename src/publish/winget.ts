@@ -17,6 +17,7 @@ export function wingetManifestDir(packageIdentifier: string, version: string): s
 
 export const wingetPublisher: Publisher = {
   id: 'winget',
+  github: true,
   description: 'winget: the manifests on a branch of the winget-pkgs fork, with a pull request upstream',
   async plan(ctx) {
     const cfg = ctx.product.def.release.winget;

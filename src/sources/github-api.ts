@@ -93,7 +93,8 @@ export function createGithubClient(opts: GithubClientOptions): Github {
     ...(opts.token ? { auth: opts.token } : {}),
     userAgent: opts.userAgent ?? 'stigmer-dist',
     request: { fetch: retryingFetch(opts) },
-    log: { debug: () => {}, info: () => {}, warn, error: warn },
+    // Failed requests are reported by our own errors (a 404 is often an expected answer); keep octokit's warnings.
+    log: { debug: () => {}, info: () => {}, warn, error: () => {} },
   });
 }
 

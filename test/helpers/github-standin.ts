@@ -141,6 +141,12 @@ export class GithubStandin {
     return release;
   }
 
+  /** What a publisher killed mid-upload leaves behind: an asset that never reached "uploaded". */
+  leaveBrokenUpload(full: string, tag: string, name: string): void {
+    const rel = this.repo(full).releases.find((r) => r.tag === tag)!;
+    rel.assets.push({ id: this.nextId++, name, label: null, state: 'open', contentType: 'application/octet-stream', data: Buffer.from('partial'), updatedAt: this.now() });
+  }
+
   /** The files on a branch: path -> content. */
   files(full: string, branch?: string): Record<string, string> {
     const repo = this.repo(full);
