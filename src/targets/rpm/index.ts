@@ -73,8 +73,8 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
       ...define('clamp_mtime_to_source_date_epoch', '1'),
       ...define('use_source_date_epoch_as_buildtime', '1'),
       ...define('source_date_epoch_from_changelog', '0'),
-      // gzip payload: every rpm (RHEL 7, Amazon Linux 2) reads it, and it is deterministic.
-      ...define('_binary_payload', 'w9.gzdio'),
+      // xz payload: every rpm since 4.7 (RHEL 6, Amazon Linux 2) reads it; single-threaded, so deterministic.
+      ...define('_binary_payload', 'w6.xzdio'),
       specFile,
     ];
     await mkdir(path.join(top, 'tmp'));
