@@ -245,6 +245,28 @@ describe('publish', () => {
   });
 });
 
+describe('publishing a pre-release', () => {
+  it('marks the release as a pre-release and leaves the tap and winget alone', async () => {
+    const rc = '1.5.0-rc.1';
+    const r = await runCli(['build', '--config', defFile, '--version', rc, '--from', path.join(work, 'payloads'), '--out', dist, '-t', 'archive,checksums,homebrew'], {
+      env: { STIGMER_DIST_CACHE: path.join(work, 'cache') },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const gh = await standin();
+    const pub = run(gh, { version: rc });
+    const result = await pub.result;
+    const rel = gh.repo(REPO).releases[0]!;
+    expect([rel.tag, rel.prerelease, rel.draft]).toEqual([`v${rc}`, true, false]);
+    expect(result.skipped.map((s) => [s.publisher, s.reason])).toEqual([
+      ['tap', `${rc} is a pre-release; the tap only gets stable versions`],
+      ['winget', `${rc} is a pre-release; winget only gets stable versions`],
+      ['repos', 'no --repo-dir given'],
+    ]);
+    expect(gh.commitCount(TAP)).toBe(1);
+    expect(gh.violations).toEqual([]);
+  });
+});
+
 describe('the stand-in GitHub API', () => {
   it('holds requests to the published contract', async () => {
     const gh = await standin();

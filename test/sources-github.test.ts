@@ -14,7 +14,9 @@ import { closeDispatchers, httpOptions } from '../src/sources/http.ts';
 import { resolvePayloads } from '../src/sources/index.ts';
 import type { Payload } from '../src/targets/types.ts';
 import { silentReporter } from '../src/util/progress.ts';
-import { BEACON_PLATFORMS, engineServer, script, sha256, tarOf, writeBeacon, type EngineServer } from './helpers/beacon.ts';
+import { readdirSync } from 'node:fs';
+import { BEACON_PLATFORMS, beaconPayloadDir, engineServer, script, sha256, tarOf, writeBeacon, type EngineServer } from './helpers/beacon.ts';
+import { runCli } from './helpers.ts';
 import { GithubStandin } from './helpers/github-standin.ts';
 
 const TOKEN = 'ghp_sourceTestToken0123456789abcdef';
@@ -188,6 +190,22 @@ describe('pinned upstream downloads', () => {
     const a = engine.assets['linux-amd64']!;
     expect(err.message).toBe(`checksum mismatch for ${a.url}\n    expected sha256 ${'0'.repeat(64)}\n    got      sha256 ${a.sha256}`);
     expect(err.hint).toMatch(/components\[2\]\(engine\)\.upstream\.assets\.linux-amd64\.sha256 in .*beacon\.yaml/);
+  });
+
+  it('makes `build --from DIR` fail the same way, leaving no output (the zero pins of packaging/stigmer.yaml)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sd-zero-cli-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const { file, product: zero } = writeBeacon(dir, { engine, zeroPins: true });
+    const payloads = beaconPayloadDir(path.join(dir, 'payloads'), zero);
+    const out = path.join(dir, 'dist');
+    const r = await runCli(['build', '--config', file, '--from', payloads, '--out', out, '--platform', 'linux-amd64', '-t', 'archive,checksums'], { env: { STIGMER_DIST_CACHE: path.join(dir, 'cache') } });
+    expect(r.exitCode).toBe(1);
+    const a = engine.assets['linux-amd64']!;
+    expect(r.stderr).toContain(`error: checksum mismatch for ${a.url}\n    expected sha256 ${'0'.repeat(64)}\n    got      sha256 ${a.sha256}\n`);
+    expect(r.stderr).toMatch(/hint: the pin is components\[2\]\(engine\)\.upstream\.assets\.linux-amd64\.sha256 in /);
+    expect(readdirSync(dir).includes('dist')).toBe(false);
+    const cached = readdirSync(path.join(dir, 'cache'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /\/(blobs|tmp)(\/|$)/.test(e.parentPath));
+    expect(cached).toEqual([]); // nothing cached, no temp file left
   });
 
   it('fails when the pinned archive lacks the member', async () => {
