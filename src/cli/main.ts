@@ -11,6 +11,7 @@ import { runBuild } from '../build/build.ts';
 import { resolvePayloads } from '../sources/index.ts';
 import { smokeCheck } from '../sources/smoke.ts';
 import { addPublishCommand } from './publish.ts';
+import { addVerifyCommand } from './verify.ts';
 import { TARGETS } from '../targets/registry.ts';
 import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
@@ -107,7 +108,7 @@ export function buildProgram(): Command {
       report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
       const payloads = await resolvePayloads({ product, platforms: plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
       await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
-      const repo = repoSession(product, plan, opts, report, resolveSourceDateEpoch(product));
+      const repo = await repoSession(product, plan, opts, report, resolveSourceDateEpoch(product));
       const result = await runBuild({ product, plan, outRoot: opts.out, payloads, sourceDateEpoch: resolveSourceDateEpoch(product), report, repo: repo.options }).finally(() => repo.close());
       report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
     });
@@ -147,6 +148,7 @@ export function buildProgram(): Command {
     });
 
   addPublishCommand(program, EXIT_CODES_HELP);
+  addVerifyCommand(program, EXIT_CODES_HELP);
 
   return program;
 }

@@ -17,8 +17,11 @@ export interface RepoFlags {
 
 const REPO_TARGETS = ['apt-repo', 'yum-repo'];
 
-/** Repository options for one build and the cleanup that removes the temporary GNUPGHOME (call it always). */
-export function repoSession(product: Product, plan: Plan, flags: RepoFlags, report: Reporter, sourceDateEpoch: number): { options?: RepoOptions; close(): Promise<void> } {
+/**
+ * Repository options for one build and the cleanup that removes the temporary GNUPGHOME (call it always).
+ * The key is imported and proven to sign here, before anything is built: a wrong passphrase fails fast.
+ */
+export async function repoSession(product: Product, plan: Plan, flags: RepoFlags, report: Reporter, sourceDateEpoch: number): Promise<{ options?: RepoOptions; close(): Promise<void> }> {
   if (!plan.targets.some((t) => REPO_TARGETS.includes(t))) return { close: async () => {} };
   if (flags.repoBase && !(existsSync(flags.repoBase) && statSync(flags.repoBase).isDirectory())) {
     throw new UserError(`--repo-base ${flags.repoBase}: no such directory`, {
@@ -30,6 +33,7 @@ export function repoSession(product: Product, plan: Plan, flags: RepoFlags, repo
     throw new UserError(`--repo-url ${flags.repoUrl}: not an http(s):// or file:// URL`, { exitCode: EXIT.usage });
   }
   const session = repoSigningSession(product, { ...flags, snapshot: plan.snapshot, sourceDateEpoch, warn: (l) => report.warn(l) });
+  await session.signer();
   return {
     options: { signer: () => session.signer(), base: flags.repoBase ? path.resolve(flags.repoBase) : undefined, url: flags.repoUrl },
     close: () => session.close(),

@@ -1,0 +1,150 @@
+// `stigmer-dist verify`: runs the platforms' own checkers over a built dist/<version>/ and reports one table
+// (check, artifact, result, detail). Packages are checked as shipped: maintainer scripts and units are taken
+// out of the built .deb/.rpm, not from the templates.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT, UserError } from '../errors.ts';
+import type { Product } from '../product/model.ts';
+import { aptKeyringName, APT_REPO_DIR } from '../targets/apt-repo/index.ts';
+import { renderRpmlintConfig } from '../targets/rpm/spec.ts';
+import { rpmKeyName, YUM_REPO_DIR } from '../targets/yum-repo/index.ts';
+import type { Reporter } from '../util/progress.ts';
+import {
+  checkAptRepo,
+  checkDebInfo,
+  checkLintian,
+  checkPlist,
+  checkRpmlint,
+  checkRpmQuery,
+  checkRuby,
+  checkShellcheck,
+  checkUnits,
+  checkYumRepo,
+  debScripts,
+  unitFiles,
+  type CheckEnv,
+  type CheckRow,
+} from './checks.ts';
+
+export type { CheckRow } from './checks.ts';
+
+interface BuildRecord {
+  product?: string;
+  version?: string;
+  versions?: { debian?: string; rpm?: { version: string; release: string } };
+  artifacts?: { path: string; kind: string }[];
+}
+
+/** Files below `dir` (relative, "/"-separated, sorted), leaving out the repository tree (copies of the packages). */
+async function tree(dir: string): Promise<string[]> {
+  const all = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  return all
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((p) => !p.startsWith('repo/'))
+    .sort();
+}
+
+export async function runVerify(opts: { dir: string; product: Product; report: Reporter }): Promise<CheckRow[]> {
+  const { dir, product, report } = opts;
+  if (!existsSync(dir)) {
+    throw new UserError(`nothing to verify: ${dir} does not exist`, { hint: 'run `stigmer-dist build` first, or pass --out/--version of an existing build', exitCode: EXIT.config });
+  }
+  let record: BuildRecord = {};
+  const planFile = path.join(dir, 'plan.json');
+  if (existsSync(planFile)) {
+    try {
+      record = JSON.parse(readFileSync(planFile, 'utf8')) as BuildRecord;
+    } catch (err) {
+      throw new UserError(`${planFile}: not valid JSON (${(err as Error).message})`, { hint: 'rebuild: stigmer-dist build', exitCode: EXIT.config });
+    }
+  }
+  if (record.product && record.product !== product.meta.name) {
+    throw new UserError(`${dir} was built for "${record.product}", but the definition is "${product.meta.name}"`, { hint: 'pass the definition it was built from with --config', exitCode: EXIT.usage });
+  }
+
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'sd-verify-'));
+  const env: CheckEnv = { dir, tmp };
+  const rows: CheckRow[] = [];
+  const add = (r: CheckRow | CheckRow[]) => {
+    for (const row of Array.isArray(r) ? r : [r]) {
+      rows.push(row);
+      report.progress(`${row.check} ${row.artifact}: ${row.ok ? 'ok' : 'FAIL'}`);
+    }
+  };
+  try {
+    const files = await tree(dir);
+    const kinds = new Map((record.artifacts ?? []).map((a) => [a.path, a.kind]));
+    const abs = (p: string) => path.join(dir, p);
+    let packageRoot: string | undefined;
+
+    // Debian packages: control and contents, lintian, maintainer scripts, the units they ship.
+    for (const deb of files.filter((f) => f.endsWith('.deb'))) {
+      const { row, facts } = await checkDebInfo(env, abs(deb), record.versions?.debian);
+      add(row);
+      if (!facts) continue;
+      add(await checkLintian(env, abs(deb)));
+      for (const s of await debScripts(env, abs(deb))) add(await checkShellcheck(env, `${deb}:${s.name}`, s.file));
+      if (facts.root) {
+        packageRoot ??= facts.root;
+        for (const unitDir of ['usr/lib/systemd/system', 'lib/systemd/system']) {
+          const units = await unitFiles(path.join(facts.root, unitDir));
+          if (units.length) add(await checkUnits(env, `${deb}:/${unitDir}`, units, { scope: 'system', root: facts.root, stubs: false }));
+        }
+      }
+    }
+
+    // RPM packages: query and scriptlets, rpmlint with the definition's expected findings, the units they ship.
+    const rpms = files.filter((f) => f.endsWith('.rpm'));
+    let rpmlintConfig: string | undefined;
+    if (rpms.length) {
+      rpmlintConfig = path.join(tmp, 'rpmlint.toml');
+      await writeFile(rpmlintConfig, renderRpmlintConfig(product));
+    }
+    for (const rpm of rpms) {
+      const q = await checkRpmQuery(env, abs(rpm), record.versions?.rpm);
+      add(q.row);
+      if (!q.row.ok && !q.scripts.length) continue;
+      add(await checkRpmlint(env, abs(rpm), rpmlintConfig));
+      for (const s of q.scripts) add(await checkShellcheck(env, `${rpm}:${s.name}`, s.file, ['SC2086']));
+      if (q.root) {
+        packageRoot ??= q.root;
+        for (const unitDir of ['usr/lib/systemd/system', 'lib/systemd/system']) {
+          const units = await unitFiles(path.join(q.root, unitDir));
+          if (units.length) add(await checkUnits(env, `${rpm}:/${unitDir}`, units, { scope: 'system', root: q.root, stubs: false }));
+        }
+      }
+    }
+
+    // Loose units (system and per-user): the package's binaries when one was built, else stub executables.
+    for (const scope of ['system', 'user'] as const) {
+      const units = await unitFiles(abs(`systemd/${scope}`));
+      if (units.length) add(await checkUnits(env, `systemd/${scope}/`, units, { scope, root: packageRoot, stubs: true }));
+    }
+
+    // Launcher and installer scripts, launchd plists, Homebrew formulae.
+    const isScript = (f: string) => f.endsWith('.sh') || kinds.get(f) === 'installer-script' || (f.startsWith('scripts/') && readFileSync(abs(f), 'utf8').startsWith('#!/bin/sh'));
+    for (const f of files.filter((x) => isScript(x) && !x.endsWith('.ps1'))) add(await checkShellcheck(env, f, abs(f)));
+    for (const f of files.filter((x) => x.endsWith('.plist'))) add(await checkPlist(env, abs(f)));
+    for (const f of files.filter((x) => x.endsWith('.rb'))) add(await checkRuby(env, abs(f)));
+
+    // The repositories: signatures and indexes as a client checks them.
+    if (existsSync(abs(APT_REPO_DIR))) add(await checkAptRepo(env, abs(APT_REPO_DIR), aptKeyringName(product)));
+    if (existsSync(abs(YUM_REPO_DIR))) add(await checkYumRepo(env, abs(YUM_REPO_DIR), rpmKeyName(product.meta.name)));
+  } finally {
+    report.done();
+    await rm(tmp, { recursive: true, force: true });
+  }
+  if (!rows.length) throw new UserError(`${dir} holds nothing verify knows how to check`, { hint: 'build it with `stigmer-dist build`', exitCode: EXIT.config });
+  return rows;
+}
+
+/** One table: CHECK, ARTIFACT, RESULT, DETAIL (the last column is not padded). */
+export function formatVerifyTable(rows: CheckRow[]): string {
+  const head = ['CHECK', 'ARTIFACT', 'RESULT', 'DETAIL'];
+  const cells = rows.map((r) => [r.check, r.artifact, r.ok ? 'ok' : 'FAIL', r.detail]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]!))).join('  ');
+  return [line(head), ...cells.map(line)].join('\n');
+}
