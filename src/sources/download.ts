@@ -237,7 +237,10 @@ export async function download(req: DownloadRequest, http: HttpOptions): Promise
     } catch (err) {
       if (err instanceof DownloadError || !isTransientNetworkError(err)) {
         if (err instanceof UserError) throw err;
-        throw new DownloadError(`${label}: ${(err as Error).message}`, { cause: err });
+        throw new DownloadError(`${label}: ${describeNetworkError(err, http)} (${new URL(req.url).host})`, {
+          hint: 'check the URL and the network (DNS, HTTPS_PROXY / NO_PROXY); with no network, build --offline from a filled cache',
+          cause: err,
+        });
       }
       if (offset <= before) failures++;
       const retryAfterMs = err instanceof TransientError ? err.retryAfterMs : undefined;

@@ -110,7 +110,7 @@ export function githubError(err: unknown, what: string, repo: string, secrets?: 
     const scopes = headers['x-accepted-oauth-scopes'] as string | undefined;
     if (!err.response) {
       return new UserError(clean(`GitHub API unreachable while ${what}: ${describeNetworkError(err.cause ?? err)}`), {
-        hint: `check the network (and HTTPS_PROXY / NO_PROXY); the API base is ${GITHUB_API_ENV} or ${DEFAULT_GITHUB_API}`,
+        hint: `check the network (and HTTPS_PROXY / NO_PROXY); the API is ${DEFAULT_GITHUB_API} unless ${GITHUB_API_ENV} names another`,
         exitCode: EXIT.network,
         cause: err,
       });

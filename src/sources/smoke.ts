@@ -8,57 +8,30 @@ import { access, chmod, copyFile, mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError, EXIT } from '../errors.ts';
-import { splitPlatform, type Arch, type Os, type Platform, type Product } from '../product/model.ts';
+import { splitPlatform, type Os, type Platform, type Product } from '../product/model.ts';
 import type { Payload } from '../targets/types.ts';
+import { readBinaryInfo, type BinaryFormat } from '../util/binary-format.ts';
 import type { Reporter } from '../util/progress.ts';
 import { Secrets } from '../util/secrets.ts';
 
 export interface BinaryInfo {
   format: 'elf' | 'macho' | 'pe' | 'script' | 'unknown';
   os?: Os;
-  /** Architectures the file holds code for (a universal Mach-O holds several). */
-  arches: Arch[];
+  /** Architectures the file holds code for, in Go's names (a universal Mach-O holds several). */
+  arches: string[];
 }
 
-const ELF_MACHINE: Record<number, Arch> = { 0x3e: 'amd64', 0xb7: 'arm64' };
-const MACHO_CPU: Record<number, Arch> = { 0x01000007: 'amd64', 0x0100000c: 'arm64' };
-const PE_MACHINE: Record<number, Arch> = { 0x8664: 'amd64', 0xaa64: 'arm64' };
+const FORMAT_OS: Record<BinaryFormat, Os> = { elf: 'linux', macho: 'darwin', pe: 'windows' };
 
-/** What an executable is, from its first bytes: ELF (Linux), Mach-O (macOS), PE (Windows) or a #! script. */
+/** What an executable is, from its headers (src/util/binary-format.ts), or a #! script. */
 export async function binaryInfo(file: string): Promise<BinaryInfo> {
+  const info = await readBinaryInfo(file);
+  if (info) return { format: info.format, os: FORMAT_OS[info.format], arches: info.archs };
   const fh = await open(file, 'r');
   try {
-    const head = Buffer.alloc(4096);
-    const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    const b = head.subarray(0, bytesRead);
-    if (b.length >= 20 && b.readUInt32BE(0) === 0x7f454c46) {
-      const le = b[5] === 1;
-      const machine = le ? b.readUInt16LE(18) : b.readUInt16BE(18);
-      return { format: 'elf', os: 'linux', arches: ELF_MACHINE[machine] ? [ELF_MACHINE[machine]!] : [] };
-    }
-    if (b.length >= 8 && (b.readUInt32LE(0) === 0xfeedfacf || b.readUInt32LE(0) === 0xfeedface)) {
-      const cpu = b.readUInt32LE(4);
-      return { format: 'macho', os: 'darwin', arches: MACHO_CPU[cpu] ? [MACHO_CPU[cpu]!] : [] };
-    }
-    if (b.length >= 8 && b.readUInt32BE(0) === 0xcafebabe) {
-      // Universal binary: a big-endian list of (cputype, subtype, offset, size, align).
-      const n = b.readUInt32BE(4);
-      const arches: Arch[] = [];
-      for (let i = 0; i < n && 8 + i * 20 + 4 <= b.length; i++) {
-        const a = MACHO_CPU[b.readUInt32BE(8 + i * 20)];
-        if (a) arches.push(a);
-      }
-      return { format: 'macho', os: 'darwin', arches };
-    }
-    if (b.length >= 64 && b[0] === 0x4d && b[1] === 0x5a) {
-      const pe = b.readUInt32LE(0x3c);
-      if (pe + 6 <= b.length && b.readUInt32BE(pe) === 0x50450000) {
-        const machine = b.readUInt16LE(pe + 4);
-        return { format: 'pe', os: 'windows', arches: PE_MACHINE[machine] ? [PE_MACHINE[machine]!] : [] };
-      }
-    }
-    if (b.length >= 2 && b[0] === 0x23 && b[1] === 0x21) return { format: 'script', arches: [] };
-    return { format: 'unknown', arches: [] };
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return { format: bytesRead === 2 && head.toString('latin1') === '#!' ? 'script' : 'unknown', arches: [] };
   } finally {
     await fh.close();
   }
@@ -104,7 +77,7 @@ export async function smokeCheck(product: Product, payloads: Payload[], opts: Sm
     if (!component) throw new Error(`internal: payload for unknown component ${p.component}`);
     const info = await binaryInfo(p.path);
     const want = splitPlatform(p.platform);
-    if (info.os && (info.os !== want.os || (info.arches.length > 0 && !info.arches.includes(want.arch)))) {
+    if (info.os && (info.os !== want.os || !info.arches.includes(want.arch))) {
       throw new UserError(
         `the ${p.component} payload for ${p.platform} (${p.path}) is a ${info.os}-${info.arches.join('/') || 'unknown-arch'} ${info.format.toUpperCase()} binary`,
         { hint: `put the ${p.platform} build of ${component.binary} there; check the asset pattern or the folder layout`, exitCode: EXIT.config },
