@@ -67,7 +67,8 @@ export async function smokeCheck(product: Product, payloads: Payload[], opts: Sm
   const secrets = Secrets.fromEnv(opts.env ?? process.env);
   let ran = 0;
   let skipped = 0;
-  const sorted = [...payloads].sort((a, b) => `${a.component}/${a.platform}`.localeCompare(`${b.component}/${b.platform}`));
+  const key = (p: Payload) => `${p.component}\u0000${p.platform}`;
+  const sorted = [...payloads].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   for (const p of sorted) {
     if (p.origin === 'placeholder') {
       skipped++;
