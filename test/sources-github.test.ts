@@ -145,6 +145,29 @@ describe('payloads from a GitHub release', () => {
     expect(gh.violations).toEqual([]);
   });
 
+  it('retries a flaky API, waiting as long as Retry-After says', async () => {
+    const slept: number[] = [];
+    const flaky = httpOptions({ ...http, retry: { ...http.retry, attempts: 3, sleep: async (ms) => void slept.push(ms) } });
+    gh.failNext.set('repos/get-release-by-tag', [{ status: 502 }]);
+    gh.failNext.set('repos/list-release-assets', [{ status: 429, headers: { 'retry-after': '1' } }]);
+    const payloads = await resolvePayloads({
+      product,
+      platforms: ['linux-amd64'],
+      version: '1.4.0',
+      from: `github:${REPO}@${TAG}`,
+      snapshot: false,
+      offline: false,
+      cacheDir: await cacheDir(),
+      report: silentReporter,
+      http: flaky,
+      env: { STIGMER_DIST_GITHUB_API: gh.apiBase, GITHUB_TOKEN: TOKEN },
+    });
+    expect(payloads).toHaveLength(3);
+    expect(slept).toHaveLength(2);
+    expect(slept[1]).toBeGreaterThanOrEqual(1000);
+    expect(gh.violations).toEqual([]);
+  });
+
   it('says when the tag has no release', async () => {
     const err = (await resolve({ cache: await cacheDir(), from: `github:${REPO}@v9.9.9` }).catch((e: unknown) => e)) as UserError;
     expect(err).toBeInstanceOf(UserError);

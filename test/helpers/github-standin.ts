@@ -80,6 +80,8 @@ export class GithubStandin {
   readonly objects = new Map<string, GitObject>();
   /** Asset name -> how many more uploads of it are cut off half-way (the asset is left "open"). */
   readonly cutUploads = new Map<string, number>();
+  /** Operation id -> answers to give before the real one (a flaky or rate-limiting API). */
+  readonly failNext = new Map<string, { status: number; headers?: Record<string, string> }[]>();
   /** Release assets carry "digest" (newer API versions) or null (older ones). */
   digests = true;
   private nextId = 100;
@@ -350,7 +352,9 @@ export class GithubStandin {
     this.violations.push(...checkRequest(m, url.searchParams, req.headers['content-type'], isUpload ? Buffer.alloc(0) : body));
     const perm = this.perm(req);
     let answer: Answer;
-    if (perm === 'bad') answer = this.error(401, 'Bad credentials');
+    const injected = this.failNext.get(m.op.operationId)?.shift();
+    if (injected) answer = this.error(injected.status, injected.status === 429 || injected.status === 403 ? 'API rate limit exceeded' : 'Server Error', injected.headers);
+    else if (perm === 'bad') answer = this.error(401, 'Bad credentials');
     else if (method !== 'GET' && perm === 'anonymous') answer = this.error(401, 'Requires authentication');
     else if (method !== 'GET' && perm === 'read') {
       answer = this.error(403, 'Resource not accessible by personal access token', { 'x-accepted-github-permissions': m.op.operationId.startsWith('pulls/') ? 'pull_requests=write' : 'contents=write' });
