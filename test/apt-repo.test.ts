@@ -10,6 +10,7 @@ import { GpgSigner, resolveSigning, SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } fr
 import { buildAptRepo, type AptRepoMeta } from '../src/targets/apt-repo/index.ts';
 import { compareDebVersions, readDeb } from '../src/targets/apt-repo/deb.ts';
 import { serveDirectory } from './e2e/lib/http.ts';
+import { ACME_YAML, runCli } from './helpers.ts';
 import { aptClient, makeDeb, makeKey, type TestKey } from './repo-helpers.ts';
 
 const META: AptRepoMeta = { origin: 'Fixture', label: 'Fixture', suite: 'stable', codename: 'stable', component: 'main', architectures: ['amd64', 'arm64'], description: 'Fixture packages' };
@@ -248,5 +249,29 @@ describe('signing keys', () => {
     expect(() => readFileSync(path.join(home, 'pubring.kbx'))).toThrow();
     const agents = await execa('pgrep', ['-f', `gpg-agent --homedir ${home}`], { reject: false });
     expect(agents.stdout.trim()).toBe('');
+  });
+});
+
+describe('build --repo-base (publishing vN+1 next to vN)', () => {
+  it('keeps the published version installable and writes the client files for --repo-url', async () => {
+    const env = { STIGMER_DIST_SIGNING_KEY: keyA.secretFile, STIGMER_DIST_SIGNING_PASSPHRASE: keyA.passphrase! };
+    const common = ['build', '--snapshot', '--config', ACME_YAML, '--platform', 'linux-amd64', '--target', 'deb,rpm,apt-repo,yum-repo', '--repo-url', 'http://127.0.0.1:8080/acme/'];
+    const first = await runCli([...common, '--version', '2.4.0', '--out', path.join(tmp, 'cli-dist')], { env });
+    expect(first.exitCode, first.stderr).toBe(0);
+    const second = await runCli([...common, '--version', '2.5.0-rc.1', '--out', path.join(tmp, 'cli-dist'), '--repo-base', path.join(tmp, 'cli-dist/2.4.0/repo')], { env });
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/apt-repo: 2 package\(s\) indexed for amd64, arm64, signed by [0-9A-F]{40}/);
+    expect(second.stderr).toMatch(/yum-repo: 2 package\(s\) indexed, RPMs and repomd\.xml signed by/);
+    const repo = path.join(tmp, 'cli-dist/2.5.0-rc.1/repo');
+    const apt = aptClient(path.join(tmp, 'client-cli'), `deb [signed-by=${path.join(repo, 'apt/acme.gpg')}] file:${path.join(repo, 'apt')} stable main`);
+    const update = await apt.update();
+    expect(update.exitCode, update.stderr).toBe(0);
+    const policy = (await apt.policy('acme')).stdout;
+    expect(policy).toMatch(/Candidate: 2\.5\.0~rc\.1-1/);
+    expect(policy).toMatch(/^\s+2\.4\.0-1 500$/m);
+    expect(readFileSync(path.join(repo, 'apt/acme.list'), 'utf8')).toContain('deb [signed-by=/usr/share/keyrings/acme.gpg] http://127.0.0.1:8080/acme/apt stable main\n');
+    expect(readFileSync(path.join(repo, 'yum/acme.repo'), 'utf8')).toContain('baseurl=http://127.0.0.1:8080/acme/yum\n');
+    const primary = (await execa('sh', ['-c', 'zcat "$1"/repodata/*-primary.xml.gz', '_', path.join(repo, 'yum')])).stdout;
+    expect(primary.match(/<version epoch="0" ver="[^"]+"/g)).toEqual(['<version epoch="0" ver="2.4.0"', '<version epoch="0" ver="2.5.0~rc.1"']);
   });
 });
