@@ -1,8 +1,10 @@
 // Proves the e2e harness itself (test/e2e/lib): a booted Debian under systemd-nspawn, commands as root and
-// as a lingering user, the host's loopback HTTP server reachable from inside, and containers that never
-// see each other's state. Uses a trivial package built by dpkg-deb, independent of stigmer-dist.
+// as a lingering user, the host's test HTTP servers (and only those) reachable from inside, and containers
+// that never see each other's state. Uses a trivial package built by dpkg-deb, independent of stigmer-dist.
 import { execa } from 'execa';
 import { mkdir, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,20 +66,42 @@ describe('nspawn harness', () => {
     await expect(a.run(['false'])).rejects.toThrow(/exited 1[\s\S]*journalctl -b/);
   });
 
-  it('reaches the host loopback server and installs a package whose service systemd starts', async () => {
-    await a.run(['curl', '-fsS', '-o', '/tmp/probe.deb', `${srv.url}/${PKG}.deb`]);
-    expect(srv.requests).toContainEqual({ method: 'GET', path: `/${PKG}.deb`, status: 200 });
-    await a.run(['dpkg', '-i', '/tmp/probe.deb']);
+  it('reaches the host test server at its own URL, but no other host port', async () => {
+    // Started after boot: forwarded to the live containers automatically.
+    const late = await serveDirectory(path.join(tmp, 'repo'));
+    try {
+      await a.run(['curl', '-fsS', '-o', '/var/tmp/probe.deb', `${late.url}/${PKG}.deb`]);
+      expect(late.requests).toContainEqual({ method: 'GET', path: `/${PKG}.deb`, status: 200 });
+    } finally {
+      await late.close();
+    }
+    // A host port that is no test server stays unreachable: the container has its own loopback.
+    const other = http.createServer((_q, res) => res.end('host'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (other.address() as AddressInfo).port;
+      expect((await a.exec(['curl', '-fsS', '--max-time', '5', `http://127.0.0.1:${port}/`])).exitCode).not.toBe(0);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('installs a package whose service systemd starts', async () => {
+    await a.run(['curl', '-fsS', '-o', '/var/tmp/probe.deb', `${srv.url}/${PKG}.deb`]);
+    await a.run(['dpkg', '-i', '/var/tmp/probe.deb']);
     await a.waitFor(`${PKG} active`, async () => (await a.exec(['systemctl', 'is-active', `${PKG}.service`])).stdout.trim() === 'active');
     expect((await a.run(['systemctl', 'is-enabled', `${PKG}.service`])).stdout.trim()).toBe('enabled');
     expect(await a.journal(50, `${PKG}.service`)).toMatch(/Started/);
   });
 
-  it('gives every container its own file system', async () => {
+  it('gives every container its own file system, and a shared directory with the host', async () => {
     expect((await b.exec(['dpkg', '-s', PKG])).exitCode).not.toBe(0);
     await a.writeFile('/etc/e2e-marker', 'a\n');
     expect((await a.run(['cat', '/etc/e2e-marker'])).stdout).toBe('a\n');
     expect(b.exists('/etc/e2e-marker')).toBe(false);
+    expect(() => a.hostPath('/tmp/x')).toThrow(/tmpfs on \/tmp/);
+    await writeFile(path.join(a.shared, 'from-host'), 'hello\n');
+    expect((await a.run(['cat', a.sharedPath('from-host')])).stdout).toBe('hello\n');
   });
 
   it('runs systemctl --user for a lingering user', async () => {

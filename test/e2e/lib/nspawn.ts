@@ -20,9 +20,16 @@
 //   directory"; --register=no likewise avoids systemd-machined. nspawn prints "Attempted to remove disk
 //   file system under /run/systemd/nspawn/propagate/<name>, and we can't allow that." at exit because this
 //   host's /run is not a tmpfs; it is harmless.
-// - Networking is shared with the host (no --private-network): a test's HTTP server on the host's 127.0.0.1
-//   is reachable from inside, and services inside bind the host's 127.0.0.1 ports too. The e2e project
-//   therefore runs its files serially (vitest.config.ts, fileParallelism: false); one container at a time.
+// - Networking is private (--private-network: the container has its own loopback only). Other engineers'
+//   and CI jobs' tests run the same product services on the same 127.0.0.1 ports at the same time (wine,
+//   install scripts, other containers); a shared network made them answer each other's health checks.
+//   The host's test HTTP servers (lib/http.ts) stay reachable at the same URL inside: each one also listens
+//   on a unix socket in the container's shared directory (bind-mounted at /mnt/e2e-host), and a socket-
+//   activated systemd-socket-proxyd inside listens on 127.0.0.1:<the same port> and forwards to it. Every
+//   live server is forwarded at boot and every server started later is forwarded to every live container
+//   (or call exposeHttp explicitly). `network: 'host'` shares the host's network instead.
+// - nspawn mounts tmpfs on /tmp (and /run) inside, so files the host writes below container.root there are
+//   hidden: writeFile/copyIn refuse such paths; use /var/tmp, /root or container.shared.
 // - Commands run through `nsenter -t <container systemd pid> -a` with a clean environment (`env -i`), so no
 //   host variable leaks in. The container's systemd is the child of the nspawn process whose comm is
 //   "systemd"; boot is complete when `systemctl is-system-running --wait` says running (or degraded, which
@@ -34,6 +41,7 @@ import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node
 import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { liveServers, onServerStarted, type StaticServer } from './http.ts';
 
 /** Debian packages in the cached root on top of mmdebstrap's "apt" variant (essential + apt). */
 export const PACKAGES = [
@@ -56,6 +64,10 @@ const SUITE = 'bookworm';
 // Bump when the customize hooks change, so cached roots are rebuilt.
 const HOOKS_VERSION = 2;
 const PATH_INSIDE = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Where the container sees its shared directory (container.shared on the host). */
+export const SHARED_INSIDE = '/mnt/e2e-host';
+/** Paths nspawn or systemd mount a tmpfs over inside the container: host writes there are invisible. */
+const HIDDEN_INSIDE = ['/tmp', '/run', '/dev', '/proc', '/sys'];
 /** Timers that would run apt/dpkg in the background and race a test for the dpkg lock. */
 const MASKED_UNITS = ['apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'fstrim.timer'];
 
@@ -80,6 +92,8 @@ export interface BootOptions {
   packages?: string[];
   /** Host directories made visible inside: --bind / --bind-ro. */
   binds?: { host: string; container: string; readOnly?: boolean }[];
+  /** 'private' (default): own loopback, the host's test HTTP servers forwarded; 'host': share the host's network. */
+  network?: 'private' | 'host';
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
   bootTimeoutMs?: number;
@@ -191,7 +205,10 @@ process.once('exit', () => {
 export class Container {
   /** Host path of the container's root file system (writable: files written here appear inside). */
   readonly root: string;
+  /** Host directory bind-mounted read-write at SHARED_INSIDE (/mnt/e2e-host). */
+  readonly shared: string;
   readonly name: string;
+  readonly network: 'private' | 'host';
   /** PID (host namespace) of the container's systemd. */
   leaderPid = 0;
   private readonly workDir: string;
@@ -203,10 +220,15 @@ export class Container {
   private uids = new Map<string, number>();
   private readonly log: (line: string) => void;
 
-  private constructor(workDir: string, name: string, log: (line: string) => void) {
+  private readonly exposed = new Set<number>();
+  private unsubscribe: () => void = () => {};
+
+  private constructor(workDir: string, name: string, network: 'private' | 'host', log: (line: string) => void) {
     this.workDir = workDir;
     this.root = path.join(workDir, 'root');
+    this.shared = path.join(workDir, 'shared');
     this.name = name;
+    this.network = network;
     this.consoleLog = path.join(workDir, 'console.log');
     this.log = log;
   }
@@ -217,11 +239,15 @@ export class Container {
     const base = await ensureBaseRoot({ packages: opts.packages, log });
     const name = `e2e-${process.pid}-${++counter}-${randomBytes(2).toString('hex')}`;
     const workDir = await mkdtemp(path.join(os.tmpdir(), `stigmer-${name}-`));
-    const c = new Container(workDir, name, log);
+    const c = new Container(workDir, name, opts.network ?? 'private', log);
     live.add(c);
     try {
       await c.prepareRoot(base);
       await c.start(opts);
+      if (c.network === 'private') {
+        for (const srv of liveServers) await c.exposeHttp(srv);
+        c.unsubscribe = onServerStarted((srv) => c.exposeHttp(srv));
+      }
     } catch (err) {
       const diag = await c.diagnostics().catch(() => '');
       await c.dispose();
@@ -233,7 +259,7 @@ export class Container {
   private async prepareRoot(base: string): Promise<void> {
     const upper = path.join(this.workDir, 'upper');
     const work = path.join(this.workDir, 'work');
-    await Promise.all([mkdir(this.root), mkdir(upper), mkdir(work)]);
+    await Promise.all([mkdir(this.root), mkdir(upper), mkdir(work), mkdir(this.shared)]);
     const r = await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${upper},workdir=${work}`, this.root], { reject: false });
     if (r.exitCode === 0) {
       this.overlay = true;
@@ -253,6 +279,8 @@ export class Container {
       '--timezone=off',
       `--machine=${this.name}`,
       `--directory=${this.root}`,
+      ...(this.network === 'private' ? ['--private-network'] : []),
+      `--bind=${this.shared}:${SHARED_INSIDE}`,
       ...(opts.binds ?? []).map((b) => `--bind${b.readOnly ? '-ro' : ''}=${b.host}:${b.container}`),
     ];
     const fd = openSync(this.consoleLog, 'a');
@@ -386,9 +414,36 @@ export class Container {
     }
   }
 
-  /** Host path of a path inside the container. */
+  /**
+   * Makes a host test server reachable inside at its own URL (http://127.0.0.1:<port>): the server also listens
+   * on a unix socket in the shared directory, and a socket-activated systemd-socket-proxyd forwards to it.
+   * Automatic for servers started while the container lives; a no-op with network 'host'.
+   */
+  async exposeHttp(srv: StaticServer): Promise<void> {
+    if (this.network === 'host' || this.exposed.has(srv.port)) return;
+    this.exposed.add(srv.port);
+    const sock = `http-${srv.port}.sock`;
+    await srv.listenUnix(path.join(this.shared, sock));
+    await this.run([
+      'systemd-run',
+      `--unit=e2e-http-${srv.port}`,
+      `--socket-property=ListenStream=127.0.0.1:${srv.port}`,
+      '/lib/systemd/systemd-socket-proxyd',
+      `${SHARED_INSIDE}/${sock}`,
+    ]);
+  }
+
+  /** Host path of a path inside the container (refuses paths a tmpfs hides inside, such as /tmp). */
   hostPath(p: string): string {
-    return path.join(this.root, p);
+    const abs = path.posix.resolve('/', p);
+    const hidden = HIDDEN_INSIDE.find((d) => abs === d || abs.startsWith(`${d}/`));
+    if (hidden) throw new Error(`${p}: the container mounts a tmpfs on ${hidden}, so files written there from the host are invisible inside; use /var/tmp, /root or container.shared (${SHARED_INSIDE})`);
+    return path.join(this.root, abs);
+  }
+
+  /** Path inside the container of a file in the shared directory. */
+  sharedPath(name: string): string {
+    return path.posix.join(SHARED_INSIDE, name);
   }
 
   async writeFile(p: string, content: string | Buffer, opts: { mode?: number; owner?: { uid: number; gid: number } } = {}): Promise<void> {
@@ -448,6 +503,7 @@ export class Container {
         await Promise.race([this.nspawnExited, sleep(10_000)]);
       }
     }
+    this.unsubscribe();
     await this.removeRoot();
     live.delete(this);
   }
