@@ -37,15 +37,15 @@ describe('stigmer-dist CLI', () => {
   });
 
   it('builds byte-identical artifacts from different directories at different times, and records them in plan.json', async () => {
-    const product = loadProduct(STIGMER_YAML);
+    // acme: Stigmer's temporal is an upstream pin that a --from build downloads (no network in tests).
+    const product = loadProduct(ACME_YAML);
     const payloads = fixturePayloads(product);
     const [a, b] = [tempDir(), tempDir()];
-    const first = await runCli(['build', '--config', STIGMER_YAML, '--version', '1.2.3', '--from', payloads, '--out', path.join(a, 'dist'), ...spine], { cwd: a });
+    const first = await runCli(['build', '--config', ACME_YAML, '--version', '1.2.3', '--from', payloads, '--out', path.join(a, 'dist'), ...spine], { cwd: a });
     expect(first.stderr).toMatch(/built \d+ artifacts/);
     expect(first.exitCode).toBe(0);
     await new Promise((r) => setTimeout(r, 1100)); // a later wall-clock second must not matter
-    const second = await runCli(['build', '--config', STIGMER_YAML, '--version', '1.2.3', '--from', payloads, '--out', 'out', '--unsigned'], { cwd: b, env: { TZ: 'Pacific/Kiritimati' } });
-    // (the second build runs every target; compare the spine artifacts both have)
+    const second = await runCli(['build', '--config', ACME_YAML, '--version', '1.2.3', '--from', payloads, '--out', 'out', ...spine], { cwd: b, env: { TZ: 'Pacific/Kiritimati' } });
     expect(second.exitCode, second.stderr).toBe(0);
     const da = await treeDigests(path.join(a, 'dist', '1.2.3'));
     const db = await treeDigests(path.join(b, 'out', '1.2.3'));
