@@ -6,8 +6,11 @@ import { debTarget } from './deb/index.ts';
 import { homebrewTarget } from './homebrew/index.ts';
 import { installerTarget } from './installer/index.ts';
 import { launchdTarget } from './launchd/index.ts';
+import { msiTarget } from './msi/index.ts';
 import { rpmTarget } from './rpm/index.ts';
+import { scoopTarget } from './scoop/index.ts';
 import { systemdTarget } from './systemd/index.ts';
+import { wingetTarget } from './winget/index.ts';
 import { yumRepoTarget } from './yum-repo/index.ts';
 import type { Target } from './types.ts';
 
@@ -20,6 +23,9 @@ export const TARGETS: Target[] = [
   aptRepoTarget, // after deb: indexes this build's .deb packages (plus --repo-base), not a release asset
   yumRepoTarget, // after rpm: signs copies of this build's RPMs and indexes them (plus --repo-base)
   installerTarget, // install.sh / install.ps1 are release assets: before checksums
+  msiTarget, // release asset: before checksums
   checksumsTarget, // after every release artifact it lists
   homebrewTarget, // reads archive digests
+  wingetTarget, // reads the MSI's digest
+  scoopTarget, // reads the Windows CLI zip's digest
 ];

@@ -7,6 +7,7 @@ import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { homebrewClassName, rubyString } from '../../render/quote.ts';
 import { ENV_LAUNCHER_SCRIPT } from '../../render/launcher.ts';
 import { archiveFileName } from '../archive/index.ts';
+import { releaseUrl } from '../release.ts';
 import { definitionName, renderEnvFile } from '../envfile.ts';
 import type { DigestOf } from '../types.ts';
 import { textTarget } from '../text.ts';
@@ -29,10 +30,7 @@ export function tapPrefix(product: Product): string {
   return `${owner}/${repo.replace(/^homebrew-/, '')}`;
 }
 
-export function releaseUrl(product: Product, tag: string, asset: string): string {
-  const { owner, repo } = product.def.release.github;
-  return `https://github.com/${owner}/${repo}/releases/download/${tag}/${asset}`;
-}
+export { releaseUrl } from '../release.ts';
 
 const launcherName = (product: Product) => `${product.meta.name}-env`;
 

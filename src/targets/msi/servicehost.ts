@@ -1,0 +1,44 @@
+// The Windows service host (winsvc/, Go standard library only), built reproducibly for windows-amd64 with the
+// local Go toolchain: -trimpath, no build id, no VCS stamp, the caller's Go settings dropped.
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MissingToolError, UserError } from '../../errors.ts';
+
+export const SERVICE_HOST_SOURCE_DIR = fileURLToPath(new URL('../../../winsvc/', import.meta.url));
+
+/** Go's build cache lives with stigmer-dist's other caches (STIGMER_DIST_CACHE, else XDG_CACHE_HOME). */
+function goCacheRoot(): string {
+  if (process.env.STIGMER_DIST_CACHE) return path.resolve(process.env.STIGMER_DIST_CACHE);
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'stigmer-dist');
+}
+
+export async function buildServiceHost(out: string): Promise<void> {
+  if (!existsSync(SERVICE_HOST_SOURCE_DIR)) throw new UserError(`the service host source is missing: ${SERVICE_HOST_SOURCE_DIR}`);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GO') && !k.startsWith('CGO_')) env[k] = v;
+  const cache = goCacheRoot();
+  Object.assign(env, {
+    GOOS: 'windows',
+    GOARCH: 'amd64',
+    CGO_ENABLED: '0',
+    GO111MODULE: 'off',
+    GOENV: 'off',
+    GOPROXY: 'off',
+    GOTOOLCHAIN: 'local',
+    GOCACHE: path.join(cache, 'go-build'),
+    GOPATH: path.join(cache, 'gopath'),
+  });
+  try {
+    await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags', '-s -w -buildid=', '-o', out, '.'], { cwd: SERVICE_HOST_SOURCE_DIR, env, extendEnv: false, all: true });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') throw new MissingToolError('go', 'apt-get install golang-go', 'building the Windows service host (winsvc/)');
+    const output = (err as { all?: string }).all?.trim();
+    throw new UserError(`building the Windows service host failed${output ? `:\n${output}` : `: ${(err as Error).message}`}`, {
+      hint: `the Go source is in ${SERVICE_HOST_SOURCE_DIR}; it must build with Go 1.19 and the standard library only`,
+      cause: err,
+    });
+  }
+}
