@@ -83,6 +83,28 @@ describe('stigmer-dist CLI', () => {
     expect(readFileSync(path.join(x, 'bin/relayd'), 'utf8')).toMatch(/fixture payload relayd linux-arm64/);
   });
 
+  it('reuses a finished build whose inputs are unchanged, and rebuilds when one changes', async () => {
+    const product = loadProduct(ACME_YAML);
+    const payloads = fixturePayloads(product, ['linux-amd64']);
+    const out = tempDir();
+    const args = ['build', '--config', ACME_YAML, '--platform', 'linux-amd64', '--from', payloads, '--out', out, ...spine];
+    expect((await runCli(args)).exitCode).toBe(0);
+    const first = readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8');
+    expect(JSON.parse(first).inputs).toMatch(/^[0-9a-f]{64}$/);
+    const again = await runCli(args);
+    expect(again.stderr).toMatch(/is up to date \(same inputs digest [0-9a-f]{12}\): nothing to build/);
+    expect(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')).toBe(first);
+    // A changed payload is a different input.
+    writeFileSync(path.join(payloads, 'linux-amd64', 'relayd'), '#!/bin/sh\necho changed\n');
+    const changed = await runCli(args);
+    expect(changed.stderr).not.toMatch(/up to date/);
+    expect(JSON.parse(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')).inputs).not.toBe(JSON.parse(first).inputs);
+    // So is a deleted artifact.
+    rmSync(path.join(out, '2.4.0', 'SHA256SUMS'));
+    expect((await runCli(args)).stderr).not.toMatch(/up to date/);
+    expect(existsSync(path.join(out, '2.4.0', 'SHA256SUMS'))).toBe(true);
+  });
+
   it('lists every missing payload at once and leaves the previous build untouched', async () => {
     const product = loadProduct(STIGMER_YAML);
     const payloads = fixturePayloads(product);

@@ -1,7 +1,7 @@
 // Executes a plan: runs each target's build into a staging directory, then renames it to dist/<version>/.
 // Nothing half-written is ever left at the final path.
 import { execaSync } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MissingToolError, UserError } from '../errors.ts';
@@ -10,6 +10,7 @@ import type { Platform, Product } from '../product/model.ts';
 import { TARGETS } from '../targets/registry.ts';
 import type { BuildContext, BuiltFile, Payload, PlannedArtifact, RepoOptions, Target, ToolRequirement } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
+import { buildInputsDigest } from './inputs.ts';
 import type { Reporter } from '../util/progress.ts';
 
 export interface SkippedTarget {
@@ -56,6 +57,19 @@ export interface BuildOptions {
   skipped?: SkippedTarget[];
   /** Signing and merge options for the apt-repo/yum-repo targets (the caller closes the signer afterwards). */
   repo?: RepoOptions;
+  /** A signing key was supplied: signatures depend on it, so such a build is never reused from a previous one. */
+  signingKeySupplied?: boolean;
+}
+
+/** The artifacts of a previous build with the same inputs, when every one is still there with its size. */
+function upToDate(dir: string, inputs: string): (PlannedArtifact & BuiltFile)[] | undefined {
+  try {
+    const record = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8')) as { inputs?: string; artifacts: (PlannedArtifact & BuiltFile)[] };
+    if (record.inputs !== inputs) return undefined;
+    return record.artifacts.every((a) => statSync(path.join(dir, a.path), { throwIfNoEntry: false })?.size === a.size) ? record.artifacts : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
@@ -65,6 +79,18 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const skippedIds = new Set(skipped.map((s) => s.target));
   const artifacts = plan.artifacts.filter((a) => !skippedIds.has(a.target));
   const finalDir = path.resolve(opts.outRoot, plan.version);
+  // Signatures depend on the key and a published base may change between runs: builds that use either are
+  // always redone. (A snapshot's throwaway key is exported next to the repositories it signed, so reusing
+  // such a build stays consistent.)
+  const reusable = !opts.repo?.base && !opts.signingKeySupplied;
+  const inputs = buildInputsDigest({ product, plan, payloads: opts.payloads, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null } });
+  if (reusable) {
+    const previous = upToDate(finalDir, inputs);
+    if (previous) {
+      report.info(`${path.relative(process.cwd(), finalDir) || finalDir} is up to date (same inputs digest ${inputs.slice(0, 12)}): nothing to build`);
+      return { outDir: finalDir, artifacts: previous, skipped };
+    }
+  }
   const staging = path.resolve(opts.outRoot, `.staging-${plan.version}-${process.pid}`);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
@@ -114,6 +140,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     for (const target of selected.filter((t) => t.phase !== 'local')) await buildTarget(target);
     const record = {
       ...plan,
+      inputs,
       artifacts: artifacts.map((a) => ({ ...a, ...built.get(a.path)! })),
       skipped,
     };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { UserError, EXIT } from '../errors.ts';
 import { exeName, type Platform, type Product } from '../product/model.ts';
 import { hashFile } from '../util/fsx.ts';
+import type { DigestCache } from '../util/digest-cache.ts';
 import type { Payload } from '../targets/types.ts';
 
 export interface PayloadNeed {
@@ -21,7 +22,7 @@ export function localPayloadPath(dir: string, product: Product, need: PayloadNee
   return path.join(dir, need.platform, exeName(c.binary, need.platform));
 }
 
-export async function localPayloads(dir: string, product: Product, needs: PayloadNeed[]): Promise<Payload[]> {
+export async function localPayloads(dir: string, product: Product, needs: PayloadNeed[], digests?: DigestCache): Promise<Payload[]> {
   const missing: string[] = [];
   const found: { need: PayloadNeed; file: string }[] = [];
   for (const need of needs) {
@@ -41,5 +42,9 @@ export async function localPayloads(dir: string, product: Product, needs: Payloa
       exitCode: EXIT.config,
     });
   }
-  return Promise.all(found.map(async ({ need, file }) => ({ ...need, path: path.resolve(file), origin: 'local' as const, ...(await hashFile(file)) })));
+  const payloads = await Promise.all(
+    found.map(async ({ need, file }) => ({ ...need, path: path.resolve(file), origin: 'local' as const, ...(await (digests ? digests.hash(file) : hashFile(file))) })),
+  );
+  await digests?.save();
+  return payloads;
 }
