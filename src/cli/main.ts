@@ -109,7 +109,7 @@ export function buildProgram(): Command {
       const payloads = await resolvePayloads({ product, platforms: plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
       await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
       const repo = await repoSession(product, plan, opts, report, resolveSourceDateEpoch(product));
-      const result = await runBuild({ product, plan, outRoot: opts.out, payloads, sourceDateEpoch: resolveSourceDateEpoch(product), report, repo: repo.options }).finally(() => repo.close());
+      const result = await runBuild({ product, plan, outRoot: opts.out, payloads, sourceDateEpoch: resolveSourceDateEpoch(product), report, repo: repo.options, signingKeySupplied: Boolean(opts.signingKey || process.env[SIGNING_KEY_ENV]) && !opts.unsigned }).finally(() => repo.close());
       report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
     });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import type { Platform, Product } from '../product/model.ts';
 import { localPayloads, payloadNeeds } from '../payloads/local.ts';
+import { DigestCache } from '../util/digest-cache.ts';
 import { buildStandins } from '../payloads/standin.ts';
 import type { Payload } from '../targets/types.ts';
 import type { Reporter } from '../util/progress.ts';
@@ -82,7 +83,7 @@ export async function resolvePayloads(opts: ResolveOptions): Promise<Payload[]> 
   const token = githubToken(env);
   const secrets = Secrets.fromEnv(env);
   // A local folder is checked first: a missing file fails the build before anything is downloaded.
-  const local = source ? undefined : await localPayloads(path.resolve(opts.from), product, own);
+  const local = source ? undefined : await localPayloads(path.resolve(opts.from), product, own, new DigestCache(opts.cacheDir));
   const ownPayloads = (async () => {
     if (local) return local;
     const client = opts.offline ? undefined : createGithubClient({ baseUrl: githubApiBase(env), token, http, secrets, warn: (l) => report.warn(l) });
