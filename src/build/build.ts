@@ -140,6 +140,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     for (const target of selected.filter((t) => t.phase !== 'local')) await buildTarget(target);
     const record = {
       ...plan,
+      sourceDateEpoch: opts.sourceDateEpoch,
       inputs,
       artifacts: artifacts.map((a) => ({ ...a, ...built.get(a.path)! })),
       skipped,

@@ -2,23 +2,17 @@
 import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
-import { makePlan, formatPlanTable, type Plan } from '../plan/plan.ts';
-import type { Product } from '../product/model.ts';
-import { runBuild } from '../build/build.ts';
-import { resolvePayloads } from '../sources/index.ts';
-import { smokeCheck } from '../sources/smoke.ts';
+import { makePlan, formatPlanTable } from '../plan/plan.ts';
+import { executeBuild, planFor, type BuildFlags, type CommonOptions } from './build.ts';
 import { addPublishCommand } from './publish.ts';
 import { addVerifyCommand } from './verify.ts';
 import { TARGETS } from '../targets/registry.ts';
 import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
-import { createReporter } from '../util/progress.ts';
-import { repoSession, type RepoFlags } from './repo.ts';
 import { SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../signing/gpg.ts';
-import { DEFAULT_CONFIG, loadConfig, resolveSourceDateEpoch, resolveVersion } from './context.ts';
+import { DEFAULT_CONFIG, loadConfig, resolveVersion } from './context.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -29,14 +23,6 @@ Exit codes:
   4  a release build needs an external tool that is not installed
   5  a download or publish failed after its retries`;
 
-interface CommonOptions {
-  config?: string;
-  version?: string;
-  platform?: string[];
-  target?: string[];
-  snapshot?: boolean;
-}
-
 const collect = (value: string, prev: string[] = []) => [...prev, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
 function common(cmd: Command): Command {
@@ -45,18 +31,6 @@ function common(cmd: Command): Command {
     .option('--version <semver>', "version to build (default: the git tag on HEAD, else the definition's version)")
     .option('-p, --platform <platform>', 'limit to platforms (repeat or comma-separate)', collect)
     .option('-t, --target <target>', `limit to targets: ${TARGETS.map((t) => t.id).join(', ')}`, collect);
-}
-
-function planFor(opts: CommonOptions): { product: Product; plan: Plan } {
-  const product = loadConfig(opts.config);
-  const plan = makePlan(product, { version: resolveVersion(product, opts.version), platforms: opts.platform, targets: opts.target, snapshot: Boolean(opts.snapshot) });
-  return { product, plan };
-}
-
-export function cacheDir(): string {
-  if (process.env.STIGMER_DIST_CACHE) return path.resolve(process.env.STIGMER_DIST_CACHE);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'stigmer-dist');
 }
 
 function checksumsLookup(file: string): (asset: string) => string {
@@ -99,18 +73,8 @@ export function buildProgram(): Command {
     .option('--repo-base <dir>', 'the published repository tree (apt/, yum/) whose packages stay installable next to this build\'s')
     .option('--repo-url <url>', 'URL the repository tree is served at, for the client .list/.repo files (default: release.repository.url)')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: CommonOptions & RepoFlags & { from?: string; offline?: boolean; out: string }) => {
-      if (Boolean(opts.snapshot) === Boolean(opts.from)) {
-        throw new UserError('choose exactly one payload source: --snapshot (stand-ins) or --from DIR (real binaries)', { exitCode: EXIT.usage });
-      }
-      const report = createReporter();
-      const { product, plan } = planFor(opts);
-      report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
-      const payloads = await resolvePayloads({ product, platforms: plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
-      await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
-      const repo = await repoSession(product, plan, opts, report, resolveSourceDateEpoch(product));
-      const result = await runBuild({ product, plan, outRoot: opts.out, payloads, sourceDateEpoch: resolveSourceDateEpoch(product), report, repo: repo.options, signingKeySupplied: Boolean(opts.signingKey || process.env[SIGNING_KEY_ENV]) && !opts.unsigned }).finally(() => repo.close());
-      report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
+    .action(async (opts: BuildFlags) => {
+      await executeBuild(opts);
     });
 
   program
