@@ -3,6 +3,10 @@
 // purge cleanly; the same root proves the .rpm with Debian's rpm, and the YUM repository with Debian's dnf.
 // Every name (package, user, units, ports, paths) comes from the loaded product model, and the whole flow runs
 // for each product definition below.
+//
+// Both versions are signed with one generated release key (--signing-key), as a publisher signs every release:
+// a snapshot build without a key signs with a throwaway key made for that run, so a second snapshot would be
+// signed by a key the client does not trust (which the wrong-key test shows apt refuses).
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,7 +27,8 @@ import { Container, type ExecResult } from './lib/nspawn.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'stigmer-dist.js');
 const DEFINITIONS = ['packaging/stigmer.yaml', 'test/fixtures/acme/acme.yaml'];
-const PLATFORM = 'linux-amd64';
+/** The container runs this machine's architecture. */
+const PLATFORM = process.arch === 'arm64' ? 'linux-arm64' : 'linux-amd64';
 const TARGETS = 'deb,rpm,apt-repo,yum-repo';
 /** Non-interactive apt, and nothing that would answer a conffile prompt for us (no --force-conf*). */
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
