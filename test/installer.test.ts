@@ -230,7 +230,7 @@ describe('install.sh against a release on loopback', () => {
       env: { SYSTEMD_LOG_LEVEL: 'notice', XDG_RUNTIME_DIR: runtime, HOME: box.home },
     });
     expect({ exitCode: verify.exitCode, out: verify.stdout + verify.stderr }).toEqual({ exitCode: 0, out: '' });
-    expect(readFileSync(box.log, 'utf8').split('\n')).toEqual(['--user show-environment', '--user daemon-reload', '--user enable --now stigmer.target', '']);
+    expect(readFileSync(box.log, 'utf8').split('\n')).toEqual(['--user show-environment', '--user daemon-reload', '--user --quiet enable --now stigmer.target', '']);
 
     // Re-run: an upgrade in place restarts the services; the user's env file edits are kept.
     writeFileSync(envFile, 'STIGMER_AUTH_TOKEN=kept\n');

@@ -5,6 +5,7 @@ import type { Platform, Product } from '../product/model.ts';
 import { mapVersion, type Versions } from '../version.ts';
 import { TARGETS } from '../targets/registry.ts';
 import type { PlannedArtifact } from '../targets/types.ts';
+import { buildMatrix, type BuildMatrix } from './matrix.ts';
 
 export const PLAN_SCHEMA_VERSION = 1;
 
@@ -17,6 +18,8 @@ export interface Plan {
   platforms: Platform[];
   targets: string[];
   artifacts: PlannedArtifact[];
+  /** The release workflow's per-platform build jobs (.github/workflows/release.yml reads it). */
+  matrix: BuildMatrix;
 }
 
 export interface PlanOptions {
@@ -51,6 +54,7 @@ export function makePlan(product: Product, opts: PlanOptions): Plan {
     platforms,
     targets: targets.map((t) => t.id),
     artifacts,
+    matrix: buildMatrix(product, versions, platforms),
   };
 }
 

@@ -92,6 +92,16 @@ const componentSpec = z.strictObject({
   // the program, passes the env file, logs and restarts; "native": the program itself is registered and must
   // speak the protocol (Go: golang.org/x/sys/windows/svc; Python: pywin32 servicemanager).
   windows: z.strictObject({ service: z.enum(['wrapper', 'native']).default('wrapper') }).optional(),
+  // Where the release workflow builds this binary from, in the release.github repository: a Go package
+  // (default ./cmd/NAME) or, for language python, a PyInstaller spec (default NAME.spec).
+  source: z
+    .strictObject({
+      path: z
+        .string()
+        .regex(/^[A-Za-z0-9_.\/-]+$/, 'must be a path like "./cmd/stigmer-server" or "agent-runner.spec" (letters, digits, "_", ".", "/", "-")')
+        .refine((p) => !p.split('/').includes('..'), 'must stay inside the source repository: remove ".." segments'),
+    })
+    .optional(),
 });
 
 const extraFile = z.strictObject({
@@ -132,6 +142,11 @@ export const productDefinitionSchema = z.strictObject({
   }),
   release: z.strictObject({
     github: z.strictObject({ owner: z.string().min(1), repo: z.string().min(1) }),
+    // GitHub Actions runner label that builds each platform natively in the release workflow (the build
+    // matrix of `plan --json`); platforms not listed use the defaults in src/plan/matrix.ts.
+    runners: z
+      .partialRecord(z.enum(PLATFORMS), z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a GitHub Actions runner label like "ubuntu-24.04"'))
+      .optional(),
     // Asset name pattern; placeholders {name} {version} {os} {arch}.
     archiveName: z.string().default('{name}_{version}_{os}_{arch}'),
     homebrewTap: z.string().regex(/^[^/\s]+\/homebrew-[^/\s]+$/, 'must be "owner/homebrew-name"'),

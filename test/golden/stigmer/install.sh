@@ -406,7 +406,7 @@ register_systemd() {
     mv -f "$unit_dir/$unit.new.$$" "$unit_dir/$unit"
   done
   systemctl --user daemon-reload
-  systemctl --user enable --now stigmer.target
+  systemctl --user --quiet enable --now stigmer.target
   if [ "$UPGRADE" = 1 ]; then
     # Services are PartOf= the target: restarting it restarts them on the new binaries.
     systemctl --user restart stigmer.target
