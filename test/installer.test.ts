@@ -167,7 +167,8 @@ describe('install.sh against a release on loopback', () => {
 
   beforeAll(async () => {
     out = mkdtempSync(path.join(os.tmpdir(), 'sd-installer-'));
-    const r = await runCli(['build', '--snapshot', '-p', 'linux-amd64', '-t', 'archive,installer,checksums', '--version', '0.1.0', '--out', out]);
+    // linux-amd64 runs here; darwin-arm64 is installed with a fake uname and launchctl (files and plists only).
+    const r = await runCli(['build', '--snapshot', '-p', 'linux-amd64,darwin-arm64', '-t', 'archive,installer,checksums', '--version', '0.1.0', '--out', out]);
     if (r.exitCode !== 0) throw new Error(`snapshot build failed:\n${r.stderr}`);
     dist = path.join(out, '0.1.0');
     srv = await serveDirectory(dist);
@@ -190,6 +191,13 @@ describe('install.sh against a release on loopback', () => {
     writeFileSync(path.join(fake, 'loginctl'), '#!/bin/sh\necho yes\n');
     chmodSync(path.join(fake, 'systemctl'), 0o755);
     chmodSync(path.join(fake, 'loginctl'), 0o755);
+    /** Pretends to be a Mac (Apple Silicon) with a recording launchctl. */
+    const asMac = () => {
+      writeFileSync(path.join(fake, 'uname'), '#!/bin/sh\ncase $1 in -s) echo Darwin ;; -m) echo arm64 ;; *) exit 1 ;; esac\n');
+      writeFileSync(path.join(fake, 'launchctl'), `#!/bin/sh\necho "$*" >>'${log}'\nexit 0\n`);
+      chmodSync(path.join(fake, 'uname'), 0o755);
+      chmodSync(path.join(fake, 'launchctl'), 0o755);
+    };
     const run = (args: string[], opts: { path?: string; script?: string } = {}) =>
       execa('sh', [opts.script ?? path.join(dist, INSTALL_SH), ...args], {
         reject: false,
@@ -197,7 +205,7 @@ describe('install.sh against a release on loopback', () => {
         env: { HOME: home, PATH: opts.path ?? `${fake}:${process.env.PATH}`, LANG: 'C.UTF-8' },
         cwd: dir,
       });
-    return { dir, home, fake, log, run, prefix: path.join(dir, 'prefix') };
+    return { dir, home, fake, log, run, asMac, prefix: path.join(dir, 'prefix') };
   }
 
   const filesBelow = (dir: string): string[] =>
@@ -256,7 +264,7 @@ describe('install.sh against a release on loopback', () => {
     const tampered = path.join(box.dir, 'release');
     mkdirSync(tampered);
     for (const f of readdirSync(dist)) if (statSync(path.join(dist, f)).isFile()) copyFileSync(path.join(dist, f), path.join(tampered, f));
-    const victim = readdirSync(tampered).find((f) => f.startsWith('stigmer-server_') && f.endsWith('.tar.gz'))!;
+    const victim = readdirSync(tampered).find((f) => f.startsWith('stigmer-server_') && f.endsWith('_linux_amd64.tar.gz'))!;
     const bytes = readFileSync(path.join(tampered, victim));
     bytes[bytes.length - 10]! ^= 0xff;
     writeFileSync(path.join(tampered, victim), bytes);
@@ -301,5 +309,45 @@ describe('install.sh against a release on loopback', () => {
     const forced = await box.run(['--base-url', srv.url, '--prefix', box.prefix, '--no-services', '--force']);
     expect(forced.exitCode).toBe(0);
     expect(existsSync(box.log)).toBe(false);
+  });
+
+  it('says how to proceed when the systemd user manager cannot be reached', async () => {
+    const box = sandbox();
+    writeFileSync(path.join(box.fake, 'systemctl'), '#!/bin/sh\necho "Failed to connect to bus: No medium found" >&2\nexit 1\n');
+    const r = await box.run(['--base-url', srv.url, '--prefix', box.prefix]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('error: cannot reach your systemd user manager (systemctl --user)');
+    expect(r.stderr).toContain('--no-services');
+  });
+
+  it('on macOS: loads LaunchAgents (valid plists, $HOME and the prefix filled in) and unloads them on --uninstall', async () => {
+    const box = sandbox();
+    box.asMac();
+    const r = await box.run(['--base-url', srv.url, '--prefix', box.prefix]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('for darwin-arm64');
+    const uid = process.getuid!();
+    const agents = path.join(box.home, 'Library/LaunchAgents');
+    const labels = product.services.map((s) => `${product.def.identifiers.launchdPrefix}.${s.name}`);
+    expect(readdirSync(agents).sort()).toEqual(labels.map((l) => `${l}.plist`).sort());
+    for (const label of labels) {
+      const file = path.join(agents, `${label}.plist`);
+      const xml = readFileSync(file, 'utf8');
+      expect(xml).not.toMatch(/@HOME@|@BINDIR@/);
+      expect(xml).toContain(`<string>${box.prefix}/bin/`);
+      expect(xml).toContain(`<string>${box.home}/.config/stigmer/stigmer.env</string>`);
+      // plistutil converts XML -> binary, failing on anything that is not a valid property list.
+      await execa('plistutil', ['-i', file, '-o', path.join(box.dir, 'check.bin'), '-f', 'bin']);
+    }
+    expect(existsSync(path.join(box.home, 'Library/Logs/Stigmer'))).toBe(true);
+    const calls = readFileSync(box.log, 'utf8').trim().split('\n');
+    expect(calls).toEqual(labels.flatMap((l) => [`bootout gui/${uid}/${l}`, `bootstrap gui/${uid} ${agents}/${l}.plist`]));
+
+    writeFileSync(box.log, '');
+    const un = await box.run(['--uninstall', '--prefix', box.prefix]);
+    expect(un.exitCode).toBe(0);
+    expect(readFileSync(box.log, 'utf8').trim().split('\n')).toEqual(labels.map((l) => `bootout gui/${uid}/${l}`));
+    expect(filesBelow(box.home)).toEqual(['.config/stigmer/stigmer.env']);
   });
 });
