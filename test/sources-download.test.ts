@@ -57,7 +57,8 @@ describe('downloads under network faults', () => {
     const srv = await serve((req, res) => {
       if (++hits === 1) {
         res.writeHead(200, { 'content-length': String(DATA.length) });
-        res.write(DATA.subarray(0, 100_000), () => setTimeout(() => res.socket?.destroy(), 20));
+        // Give the client time to take the first bytes in (a loaded CI machine is slow), then cut the connection.
+        res.write(DATA.subarray(0, 100_000), () => setTimeout(() => res.socket?.destroy(), 300));
         return;
       }
       sendFile(req, res, DATA);
