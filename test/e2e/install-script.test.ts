@@ -101,13 +101,21 @@ describe('install.sh: per-user install with systemd --user services', () => {
     expect((await c.run(['find', '/usr', '/etc', '/opt', '-newer', '/var/tmp/before-install'])).stdout).toBe('');
   });
 
-  it('upgrades in place when the next release\'s install.sh runs', async () => {
+  it('upgrades in place when the next release\'s install.sh runs, keeping the secrets the user set', async () => {
+    // The user puts a secret into the env file the units read (EnvironmentFile=-%E/stigmer/stigmer.env).
+    const envFile = `${home}/.config/stigmer/stigmer.env`;
+    await asUser(['sh', '-c', 'printf "STIGMER_AUTH_TOKEN=e2e-token\\n" >>"$1"', 'sh', envFile]);
     srv.root = releases['0.1.1']!;
     const r = await runInstaller([]);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`Installed ${product.meta.displayName} 0.1.1`);
     await expectServing('0.1.1');
+    expect((await c.readFile(envFile)).endsWith('STIGMER_AUTH_TOKEN=e2e-token\n')).toBe(true);
+    // The restarted server read it (the stand-in reports a digest, never the value).
+    const server = product.services.find((s) => s.secrets.includes('STIGMER_AUTH_TOKEN'))!;
+    const health = JSON.parse((await c.run(['curl', '-fsS', `http://127.0.0.1:${server.health!.portNumber}${server.health!.path}`])).stdout);
+    expect(health.secrets.STIGMER_AUTH_TOKEN).toMatch(/^sha256:[0-9a-f]{16}$/);
   });
 
   it('--uninstall stops and removes the services and files, and keeps only the env file', async () => {
