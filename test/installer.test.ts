@@ -211,6 +211,11 @@ describe('install.sh against a release on loopback', () => {
   const filesBelow = (dir: string): string[] =>
     existsSync(dir) ? (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => statSync(path.join(dir, f)).isFile()).sort() : [];
 
+  it('is built executable and listed in the release\'s SHA256SUMS', () => {
+    expect(statSync(path.join(dist, INSTALL_SH)).mode & 0o777).toBe(0o755);
+    expect(readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8')).toMatch(/^[0-9a-f]{64} {2}install\.sh$/m);
+  });
+
   it('installs, registers the user units for the prefix, upgrades in place and uninstalls to the env file alone', async () => {
     const box = sandbox();
     const first = await box.run(['--base-url', srv.url, '--prefix', box.prefix]);
