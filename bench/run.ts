@@ -53,7 +53,7 @@ function size(file: string): number {
 }
 
 /** The reference tools doing the same work as each of our targets. Returns seconds per kind and output sizes. */
-async function reference(product: Product, payloads: string, ours: string, work: string) {
+async function reference(product: Product, payloads: string, ours: string, work: string, license: string) {
   const out = path.join(work, 'ref');
   await mkdir(out, { recursive: true });
   const times: Record<string, number> = {};
@@ -68,7 +68,7 @@ async function reference(product: Product, payloads: string, ours: string, work:
       await mkdir(path.join(stage, 'bin'), { recursive: true });
       await execa('ln', ['-f', path.join(payloads, platform, exeName(c.binary, platform)), path.join(stage, 'bin', exeName(c.binary, platform))]);
       await mkdir(path.join(stage, 'share/doc/stigmer'), { recursive: true });
-      await cp(path.join(work, 'LICENSE'), path.join(stage, 'share/doc/stigmer/LICENSE'));
+      await cp(license, path.join(stage, 'share/doc/stigmer/LICENSE'));
       const name = `${c.name}_${VERSION}_${o}_${arch}`;
       if (o === 'windows') {
         const dest = path.join(out, `${name}.zip`);
@@ -86,6 +86,7 @@ async function reference(product: Product, payloads: string, ours: string, work:
   // .deb: dpkg-deb --build on the same tree (extracted from our package), same compression and level (xz -6).
   for (const deb of filesIn(ours, (f) => f.endsWith('.deb'))) {
     const tree = path.join(work, 'debtree', deb);
+    await mkdir(path.dirname(tree), { recursive: true });
     await execa('dpkg-deb', ['-R', path.join(ours, deb), tree]);
     const dest = path.join(out, deb);
     const t = await timed('dpkg-deb', ['--root-owner-group', '-Zxz', '-z6', '--build', tree, dest]);
@@ -104,7 +105,7 @@ async function reference(product: Product, payloads: string, ours: string, work:
       .map((c) => `install -D -m 0755 ${path.join(payloads, platform, c.binary)} %{buildroot}/usr/bin/${c.binary}`)
       .join('\n');
     const spec = [
-      'Name: refpkg', `Version: ${VERSION}`, 'Release: 1', 'Summary: reference', 'License: Apache-2.0', `BuildArch: ${arch}`,
+      'Name: refpkg', `Version: ${VERSION}`, 'Release: 1', 'Summary: reference', 'License: Apache-2.0',
       '%global debug_package %{nil}', '%global __strip /bin/true', '%global __brp_strip %{nil}', '%define _build_id_links none',
       '%define _binary_payload w6.xzdio',
       '%description', 'reference build', '%install', installs, '%files',
@@ -171,7 +172,7 @@ async function main() {
     const whole = await build(outRoot);
     const rebuild = await build(outRoot);
     const ours = path.join(outRoot, VERSION);
-    const ref = await reference(product, payloads, ours, path.join(work, `ref-${scale}x`));
+    const ref = await reference(product, payloads, ours, path.join(work, `ref-${scale}x`), path.join(work, 'LICENSE'));
     const refTotal = Object.values(ref.times).reduce((a, b) => a + b, 0);
     const oursSizes = await ourSizes(ours);
     const plan = await timed(process.execPath, [CLI, 'plan', '--json', '--config', config, '--version', VERSION]);
