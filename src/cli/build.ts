@@ -2,33 +2,19 @@
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import { runBuild, type BuildResult } from '../build/build.ts';
-import { makePlan, type Plan } from '../plan/plan.ts';
-import type { Product } from '../product/model.ts';
 import { SIGNING_KEY_ENV } from '../signing/gpg.ts';
 import { resolvePayloads } from '../sources/index.ts';
 import { smokeCheck } from '../sources/smoke.ts';
 import { createReporter, type Reporter } from '../util/progress.ts';
-import { cacheDir, loadConfig, resolveSourceDateEpoch, resolveVersion } from './context.ts';
+import { cacheDir, planFor, resolveSourceDateEpoch, type CommonOptions } from './context.ts';
 import { repoSession, type RepoFlags } from './repo.ts';
 
-export interface CommonOptions {
-  config?: string;
-  version?: string;
-  platform?: string[];
-  target?: string[];
-  snapshot?: boolean;
-}
+export type { CommonOptions } from './context.ts';
 
 export interface BuildFlags extends CommonOptions, RepoFlags {
   from?: string;
   offline?: boolean;
   out: string;
-}
-
-export function planFor(opts: CommonOptions): { product: Product; plan: Plan } {
-  const product = loadConfig(opts.config);
-  const plan = makePlan(product, { version: resolveVersion(product, opts.version), platforms: opts.platform, targets: opts.target, snapshot: Boolean(opts.snapshot) });
-  return { product, plan };
 }
 
 export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoch?: number; report?: Reporter } = {}): Promise<BuildResult> {

@@ -2,6 +2,7 @@
 import { execaSync } from 'execa';
 import os from 'node:os';
 import path from 'node:path';
+import { makePlan, type Plan } from '../plan/plan.ts';
 import { loadProduct } from '../product/load.ts';
 import type { Product } from '../product/model.ts';
 import { parseVersion } from '../version.ts';
@@ -41,4 +42,19 @@ export function cacheDir(): string {
   if (process.env.STIGMER_DIST_CACHE) return path.resolve(process.env.STIGMER_DIST_CACHE);
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'stigmer-dist');
+}
+
+export interface CommonOptions {
+  config?: string;
+  version?: string;
+  platform?: string[];
+  target?: string[];
+  snapshot?: boolean;
+}
+
+/** The product and the plan a command's flags select. */
+export function planFor(opts: CommonOptions): { product: Product; plan: Plan } {
+  const product = loadConfig(opts.config);
+  const plan = makePlan(product, { version: resolveVersion(product, opts.version), platforms: opts.platform, targets: opts.target, snapshot: Boolean(opts.snapshot) });
+  return { product, plan };
 }

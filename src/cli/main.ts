@@ -5,14 +5,16 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import { makePlan, formatPlanTable } from '../plan/plan.ts';
-import { executeBuild, planFor, type BuildFlags, type CommonOptions } from './build.ts';
-import { addPublishCommand } from './publish.ts';
-import { addVerifyCommand } from './verify.ts';
+import type { BuildFlags, CommonOptions } from './build.ts';
 import { TARGETS } from '../targets/registry.ts';
 import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../signing/gpg.ts';
-import { DEFAULT_CONFIG, loadConfig, resolveVersion } from './context.ts';
+import { DEFAULT_CONFIG, loadConfig, planFor, resolveVersion } from './context.ts';
+
+// Commands whose modules load only when used: publishing and verification pull in the GitHub client, the
+// downloader and the checkers, which plan/build/render never need (start-up time of `plan`).
+const CORE_COMMANDS = ['plan', 'build', 'render'];
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -45,7 +47,7 @@ function checksumsLookup(file: string): (asset: string) => string {
   };
 }
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('stigmer-dist')
     .description('Build native packages and service definitions for a multi-service product from one definition.')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -74,6 +76,7 @@ export function buildProgram(): Command {
     .option('--repo-url <url>', 'URL the repository tree is served at, for the client .list/.repo files (default: release.repository.url)')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: BuildFlags) => {
+      const { executeBuild } = await import('./build.ts');
       await executeBuild(opts);
     });
 
@@ -111,8 +114,11 @@ export function buildProgram(): Command {
       process.stdout.write(`rendered ${formulae.size - 1} formulae into ${opts.tapDir}/${opts.out ? ` and ${rendered.size} text artifacts into ${opts.out}/` : ''}\n`);
     });
 
-  addPublishCommand(program, EXIT_CODES_HELP);
-  addVerifyCommand(program, EXIT_CODES_HELP);
+  const command = argv.find((a) => !a.startsWith('-'));
+  if (!command || !CORE_COMMANDS.includes(command)) {
+    (await import('./publish.ts')).addPublishCommand(program, EXIT_CODES_HELP);
+    (await import('./verify.ts')).addVerifyCommand(program, EXIT_CODES_HELP);
+  }
 
   return program;
 }
@@ -130,7 +136,7 @@ async function tapDrift(dir: string, expected: Map<string, string>): Promise<str
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
