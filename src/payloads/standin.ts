@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { MissingToolError, UserError } from '../errors.ts';
 import { exeName, splitPlatform, type Component, type Platform, type Product } from '../product/model.ts';
 import type { Payload } from '../targets/types.ts';
+import { mapLimit } from '../util/concurrency.ts';
 
 /** Directory holding the stand-in's Go source. */
 export const STANDIN_SOURCE_DIR = fileURLToPath(new URL('../../standin/', import.meta.url));
@@ -63,7 +64,7 @@ export async function buildStandins(opts: {
     }
   }
 
-  return mapBounded(jobs, CONCURRENCY, async ({ component, platform }) => {
+  return mapLimit(jobs, CONCURRENCY, async ({ component, platform }) => {
     const { os: goos, arch: goarch } = splitPlatform(platform);
     const config = standinConfig(component, opts.version);
     const configB64 = Buffer.from(JSON.stringify(config), 'utf8').toString('base64');
@@ -160,26 +161,4 @@ async function digestFile(file: string): Promise<{ sha256: string; size: number 
   const st = await stat(file);
   if (st.size !== size) throw new UserError(`${file} changed while it was being read`);
   return { sha256: hash.digest('hex'), size };
-}
-
-/** Maps items with at most `limit` promises in flight; results keep the input order; the first error wins. */
-async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return results;
 }
