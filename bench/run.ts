@@ -21,16 +21,20 @@ const VERSION = '0.1.0';
 
 interface Timed {
   seconds: number;
+  /** Largest resident set of any process in the tree (GNU time): includes xz, rpmbuild, wixl. */
   maxRssKb?: number;
+  /** stigmer-dist's own peak (it reports it when STIGMER_DIST_REPORT_RSS is set). */
+  ownRssMb?: number;
 }
 
 async function timed(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Timed> {
   const start = process.hrtime.bigint();
-  const r = await execa('/usr/bin/time', ['-f', '%M', cmd, ...args], { cwd: opts.cwd, env: { SOURCE_DATE_EPOCH: EPOCH, CI: 'true', ...opts.env }, reject: false, all: true });
+  const r = await execa('/usr/bin/time', ['-f', '%M', cmd, ...args], { cwd: opts.cwd, env: { SOURCE_DATE_EPOCH: EPOCH, CI: 'true', STIGMER_DIST_REPORT_RSS: '1', ...opts.env }, reject: false, all: true });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.all?.slice(-3000)}`);
   const rss = Number(r.stderr.trim().split('\n').pop());
-  return { seconds, maxRssKb: Number.isFinite(rss) ? rss : undefined };
+  const own = /stigmer-dist max RSS: (\d+) MiB/.exec(r.stderr);
+  return { seconds, maxRssKb: Number.isFinite(rss) ? rss : undefined, ownRssMb: own ? Number(own[1]) : undefined };
 }
 
 /** Stigmer's definition without the upstream pin for temporal (its digests cannot be fetched here): the
@@ -190,7 +194,7 @@ async function main() {
       `| checksums | (in the build) | ${ref.times.checksums?.toFixed(2)} | - | - | - |`,
       `| **whole build** (every target) vs reference tools one after another | **${whole.seconds.toFixed(2)}** | **${refTotal.toFixed(2)}** | **${(whole.seconds / refTotal).toFixed(2)}** | | |`,
       '',
-      `- peak memory (max RSS) of the whole build: ${((whole.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`,
+      `- peak memory of stigmer-dist itself during the whole build: ${whole.ownRssMb ?? '?'} MiB; largest process of the whole tree (xz, rpmbuild, wixl included): ${((whole.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`,
       `- rebuild with unchanged inputs: ${rebuild.seconds.toFixed(2)} s`,
       `- \`plan --json\`: ${(plan.seconds * 1000).toFixed(0)} ms`,
       '',
