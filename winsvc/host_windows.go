@@ -270,6 +270,7 @@ func run(service string) int {
 		runAsService(service, func(stop <-chan string, ready func()) int { return 1 })
 		return 1
 	}
+	stopWaitHintMillis = uint32((s.StopTimeout + 5*time.Second) / time.Millisecond)
 	if handled, code := runAsService(service, func(stop <-chan string, ready func()) int { return supervise(s, stop, ready) }); handled {
 		return code
 	}

@@ -65,22 +65,28 @@ var scm struct {
 	exitCode int
 }
 
+// stopWaitHintMillis is how long a stop may take (the program's stop timeout plus a margin): the SCM and
+// msiexec treat a STOP_PENDING without progress past the hint as hung.
+var stopWaitHintMillis uint32 = pendingWaitHintMillis
+
 var (
 	callbacksOnce       sync.Once
 	serviceMainCallback uintptr
 	handlerCallback     uintptr
 )
 
-// setStatusLocked reports a state to the SCM; callers hold scm.mu. The stop wait hint follows the
-// program's stop timeout plus a margin (the host kills the program when it expires).
+// setStatusLocked reports a state to the SCM; callers hold scm.mu.
 func setStatusLocked(state uint32, code int) {
 	s := serviceStatus{ServiceType: serviceWin32OwnProcess, CurrentState: state}
 	switch state {
 	case serviceRunning:
 		s.ControlsAccepted = serviceAcceptStop | serviceAcceptShutdown
-	case serviceStartPending, serviceStopPending:
+	case serviceStartPending:
 		s.CheckPoint = scm.status.CheckPoint + 1
 		s.WaitHint = pendingWaitHintMillis
+	case serviceStopPending:
+		s.CheckPoint = scm.status.CheckPoint + 1
+		s.WaitHint = stopWaitHintMillis
 	case serviceStopped:
 		if code != 0 {
 			s.Win32ExitCode = errorServiceSpecificError
