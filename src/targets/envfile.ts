@@ -2,11 +2,16 @@
 import type { Product } from '../product/model.ts';
 import { renderTemplate } from '../render/templates.ts';
 
-export function renderEnvFile(product: Product, installedPath = product.def.install.envFile): string {
-  const secrets = product.secrets.map((name) => ({
+/** Every secret variable with the services that read it: the commented lines of each platform's env file. */
+export function secretEntries(product: Product): { name: string; description: string }[] {
+  return product.secrets.map((name) => ({
     name,
     description: `secret for ${product.services.filter((s) => s.secrets.includes(name)).map((s) => s.name).join(', ')}`,
   }));
+}
+
+export function renderEnvFile(product: Product, installedPath = product.def.install.envFile): string {
+  const secrets = secretEntries(product);
   return renderTemplate('env/env-file.hbs', {
     path: installedPath,
     displayName: product.meta.displayName,

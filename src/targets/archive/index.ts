@@ -8,15 +8,10 @@ import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { mapLimit } from '../../util/concurrency.ts';
 import type { BuiltFile, BuildContext, PlannedArtifact, Target } from '../types.ts';
+import { assetBaseName } from '../release.ts';
 
 export function archiveFileName(product: Product, component: Component, platform: Platform, version: string): string {
-  const { os, arch } = splitPlatform(platform);
-  const base = product.def.release.archiveName
-    .replace(/\{name\}/g, component.name)
-    .replace(/\{version\}/g, version)
-    .replace(/\{os\}/g, os)
-    .replace(/\{arch\}/g, arch);
-  return `${base}${os === 'windows' ? '.zip' : '.tar.gz'}`;
+  return `${assetBaseName(product, component.name, platform, version)}${splitPlatform(platform).os === 'windows' ? '.zip' : '.tar.gz'}`;
 }
 
 interface ArchiveMember {

@@ -12,6 +12,7 @@ import { uuidV5 } from '../../util/uuid.ts';
 import type { BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { envFileName, envFileVariable, MSI_PLATFORM, msiFileName, msiModel, type MsiModel } from './model.ts';
 import { renderWxs } from './wxs.ts';
+import { secretEntries } from '../envfile.ts';
 import { buildServiceHost } from './servicehost.ts';
 import { msibuild, pinSummary, postProcessSql, wixl } from './wixl.ts';
 
@@ -24,10 +25,7 @@ export function renderWindowsEnvFile(product: Product, model: MsiModel): string 
     path: model.envFilePath,
     displayName: product.meta.displayName,
     envFileVariable: envFileVariable(product),
-    secrets: product.secrets.map((name) => ({
-      name,
-      description: `secret for ${product.services.filter((s) => s.secrets.includes(name)).map((s) => s.name).join(', ')}`,
-    })),
+    secrets: secretEntries(product),
   }).replace(/\n/g, '\r\n');
 }
 

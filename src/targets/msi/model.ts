@@ -8,6 +8,7 @@ import { expandArgs, exeName, type Component, type Platform, type Product, type 
 import { msiVersion, type Versions } from '../../version.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import { formatted, registryMultiString, registryString, windowsArg, type FormattedPart } from './escape.ts';
+import { assetBaseName } from '../release.ts';
 
 export const MSI_PLATFORM: Platform = 'windows-amd64';
 export type WindowsServiceMode = 'wrapper' | 'native';
@@ -24,13 +25,7 @@ export function msiComponents(product: Product): Component[] {
 
 /** Release asset name of the MSI (release.archiveName with the product as {name}). */
 export function msiFileName(product: Product, version: string): string {
-  return (
-    product.def.release.archiveName
-      .replace(/\{name\}/g, product.meta.name)
-      .replace(/\{version\}/g, version)
-      .replace(/\{os\}/g, 'windows')
-      .replace(/\{arch\}/g, 'amd64') + '.msi'
-  );
+  return `${assetBaseName(product, product.meta.name, MSI_PLATFORM, version)}.msi`;
 }
 
 /** The MSI ProductVersion: three numeric fields (a pre-release cannot be expressed and is dropped). */
