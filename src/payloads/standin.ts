@@ -1,8 +1,8 @@
 // Stand-in payloads for snapshot builds: small real executables built from this project's own Go
 // source (standin/) with the local Go toolchain, one per (component, platform), that behave like
 // the component they replace (version, ports, health endpoint, clean stop, PyInstaller unpacking).
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { MissingToolError, UserError } from '../errors.ts';
 import { exeName, splitPlatform, type Component, type Platform, type Product } from '../product/model.ts';
 import type { Payload } from '../targets/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
+import { hashFile, sha256Hex } from '../util/fsx.ts';
 
 /** Directory holding the stand-in's Go source. */
 export const STANDIN_SOURCE_DIR = fileURLToPath(new URL('../../standin/', import.meta.url));
@@ -147,18 +148,9 @@ async function readSources(): Promise<{ name: string; sha256: string }[]> {
   return Promise.all(names.map(async (name) => ({ name, sha256: sha256Hex(await readFile(path.join(STANDIN_SOURCE_DIR, name))) })));
 }
 
-function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
+/** Digest of a built stand-in; a size change while reading means another process was writing it. */
 async function digestFile(file: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  const st = await stat(file);
-  if (st.size !== size) throw new UserError(`${file} changed while it was being read`);
-  return { sha256: hash.digest('hex'), size };
+  const digest = await hashFile(file);
+  if ((await stat(file)).size !== digest.size) throw new UserError(`${file} changed while it was being read`);
+  return digest;
 }
