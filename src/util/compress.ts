@@ -1,12 +1,11 @@
 // Streamed, deterministic compression and the zip writer.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Transform, type Duplex, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
-import { execa } from 'execa';
-import yazl from 'yazl';
 import type { BuiltFile } from '../targets/types.ts';
 import { MissingToolError } from '../errors.ts';
 import { HashingStream } from './fsx.ts';
@@ -34,14 +33,28 @@ export type StreamCompression = 'gzip' | 'xz' | 'zstd';
 const COMPRESSOR_INSTALL = { xz: 'apt-get install xz-utils (macOS: brew install xz)', zstd: 'apt-get install zstd (macOS: brew install zstd)' } as const;
 
 /**
- * Deterministic compressor stages for writeStream. gzip uses zlib; xz and zstd stream through the system
- * commands (Node has neither), single-threaded because multi-threaded output depends on the CPU count.
- * Levels are dpkg-deb's defaults (gzip 9, xz 6, zstd 3).
+ * xz -6's block size in multi-threaded mode (3 x its 8 MiB dictionary), pinned so a future xz default cannot
+ * change our bytes. Multi-threaded xz splits the input into blocks of this size and compresses them
+ * independently: the output depends on the block size, never on the thread count (checked: -T+1, -T2 and -T4
+ * give the same bytes), so every core can be used and builds stay byte-identical across machines.
  */
-export function compressStream(kind: StreamCompression): (Transform | Duplex)[] {
+export const XZ_BLOCK_SIZE = 24 * 1024 * 1024;
+
+/**
+ * Deterministic compressor stages for writeStream. gzip uses zlib; xz and zstd stream through the system
+ * commands (Node has neither). Levels are dpkg-deb's defaults (gzip 9, xz 6, zstd 3). xz runs multi-threaded
+ * (see XZ_BLOCK_SIZE), as dpkg-deb itself does; zstd stays single-threaded (fast enough at level 3).
+ * XZ_DEFAULTS/XZ_OPT/ZSTD_* from the caller's environment are dropped: they could change the output.
+ */
+export async function compressStream(kind: StreamCompression): Promise<(Transform | Duplex)[]> {
   if (kind === 'gzip') return gzipStream(9);
-  const args = kind === 'xz' ? ['--compress', '--stdout', '-6', '--threads=1'] : ['--compress', '--stdout', '-q', '-3', '-T1', '--no-progress'];
-  const sub = execa(kind, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
+  const args =
+    kind === 'xz'
+      ? ['--compress', '--stdout', '-6', `--threads=${Math.max(2, os.availableParallelism())}`, `--block-size=${XZ_BLOCK_SIZE}`]
+      : ['--compress', '--stdout', '-q', '-3', '-T1', '--no-progress'];
+  const env = { XZ_DEFAULTS: '', XZ_OPT: '', ZSTD_CLEVEL: '', ZSTD_NBTHREADS: '' };
+  const { execa } = await import('execa'); // loaded on use: `plan` never compresses
+  const sub = execa(kind, args, { env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
   // A failure (including a missing command) surfaces through the duplex, i.e. the caller's pipeline.
   sub.catch(() => {});
   return [sub.duplex()];
@@ -75,6 +88,7 @@ function dosDate(epoch: number): Date {
 }
 
 export async function writeZip(entries: ZipEntry[], epoch: number, file: string): Promise<BuiltFile> {
+  const { default: yazl } = await import('yazl');
   const zip = new yazl.ZipFile();
   const mtime = dosDate(epoch);
   for (const e of entries) {

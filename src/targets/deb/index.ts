@@ -41,7 +41,7 @@ async function md5(source: PackageFile['source']): Promise<string> {
 
 async function compressToBuffer(entries: TarEntry[], kind: StreamCompression): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  await pipeline([tarStream(entries), ...compressStream(kind), new Writable({ write: (chunk: Buffer, _e, cb) => (chunks.push(chunk), cb()) })]);
+  await pipeline([tarStream(entries), ...(await compressStream(kind)), new Writable({ write: (chunk: Buffer, _e, cb) => (chunks.push(chunk), cb()) })]);
   return Buffer.concat(chunks);
 }
 
@@ -107,7 +107,7 @@ export async function buildDeb(ctx: BuildContext, platform: Platform, dest: stri
     let dataTar: BuiltFile;
     try {
       controlTar = await compressToBuffer(controlEntries, kind);
-      dataTar = await writeStream(tarStream(data), dataTmp, compressStream(kind));
+      dataTar = await writeStream(tarStream(data), dataTmp, await compressStream(kind));
     } catch (err) {
       throw explainCompressorError(err, kind, what);
     }

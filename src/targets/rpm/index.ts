@@ -4,13 +4,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa } from '../../util/exec.ts';
 import { EXIT, UserError } from '../../errors.ts';
 import { splitPlatform, type Platform } from '../../product/model.ts';
 import { hashFile } from '../../util/fsx.ts';
 import { checkPackageName, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { checkRpmVersion, presetPath, renderPreset, renderSpec, specSources } from './spec.ts';
+
+/** rpm's payload: xz level 6 through liblzma's multi-threaded encoder with 4 threads (deterministic for a fixed count). */
+export const RPM_PAYLOAD = 'w6T4.xzdio';
 
 export function rpmFileName(pkg: string, version: string, release: string, rpmArch: string): string {
   return `${pkg}-${version}-${release}.${rpmArch}.rpm`;
@@ -73,8 +76,9 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
       ...define('clamp_mtime_to_source_date_epoch', '1'),
       ...define('use_source_date_epoch_as_buildtime', '1'),
       ...define('source_date_epoch_from_changelog', '0'),
-      // xz payload: every rpm since 4.7 (RHEL 6, Amazon Linux 2) reads it; single-threaded, so deterministic.
-      ...define('_binary_payload', 'w6.xzdio'),
+      // xz payload: every rpm since 4.7 (RHEL 6, Amazon Linux 2) reads it. Multi-threaded with a fixed thread
+      // count: rpm records the count in the header (PAYLOADFLAGS "6T4"), so it must not follow the host's CPUs.
+      ...define('_binary_payload', RPM_PAYLOAD),
       specFile,
     ];
     await mkdir(path.join(top, 'tmp'));
