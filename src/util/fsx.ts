@@ -1,17 +1,26 @@
 // File helpers: streamed hashing, temp-then-rename writes, LF-normalised text.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { BuiltFile } from '../targets/types.ts';
 
 export async function hashFile(file: string): Promise<BuiltFile> {
+  // One buffer, reused for every read: hashing a payload leaves no garbage behind (a fresh buffer per read
+  // would sit in memory until V8's next collection, ~64 MiB per hashing reader).
   const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 18);
   let size = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  const fh = await open(file, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+  } finally {
+    await fh.close();
   }
   return { sha256: hash.digest('hex'), size };
 }

@@ -91,7 +91,7 @@ async function* entryChunks(e: TarEntry): AsyncGenerator<Buffer> {
     yield e.source;
   } else if (e.source) {
     let seen = 0;
-    for await (const chunk of createReadStream(e.source.file, { highWaterMark: 1 << 20 })) {
+    for await (const chunk of createReadStream(e.source.file, { highWaterMark: 1 << 18 })) {
       seen += (chunk as Buffer).length;
       yield chunk as Buffer;
     }
