@@ -1,5 +1,5 @@
 // Resolution of the inputs every command shares: definition, version, source date.
-import { execaSync } from 'execa';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { makePlan, type Plan } from '../plan/plan.ts';
@@ -11,7 +11,7 @@ export const DEFAULT_CONFIG = 'packaging/stigmer.yaml';
 
 export function git(args: string[], cwd: string): string | undefined {
   try {
-    return execaSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).stdout.trim() || undefined;
+    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim() || undefined;
   } catch {
     return undefined;
   }

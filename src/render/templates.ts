@@ -3,28 +3,34 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type HandlebarsNamespace from 'handlebars';
 import { normaliseText } from '../util/fsx.ts';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
-const hb = Handlebars.create();
-hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
-hb.registerHelper('join', (list: unknown[], sep: unknown) => list.join(typeof sep === 'string' ? sep : ' '));
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-
 const cache = new Map<string, HandlebarsTemplateDelegate>();
+let instance: typeof HandlebarsNamespace | undefined;
 
-// Every template is also a partial named by its path without ".hbs" ({{> homebrew/platform-urls}}).
-for (const entry of readdirSync(TEMPLATES_DIR, { recursive: true, encoding: 'utf8' })) {
-  if (entry.endsWith('.hbs')) hb.registerPartial(entry.replace(/\\/g, '/').replace(/\.hbs$/, ''), readFileSync(path.join(TEMPLATES_DIR, entry), 'utf8'));
+// Set up on the first render, not at import: `plan` imports every target and renders nothing.
+function handlebars(): typeof HandlebarsNamespace {
+  if (instance) return instance;
+  const hb = (createRequire(import.meta.url)('handlebars') as typeof HandlebarsNamespace).create();
+  hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
+  hb.registerHelper('join', (list: unknown[], sep: unknown) => list.join(typeof sep === 'string' ? sep : ' '));
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  // Every template is also a partial named by its path without ".hbs" ({{> homebrew/platform-urls}}).
+  for (const entry of readdirSync(TEMPLATES_DIR, { recursive: true, encoding: 'utf8' })) {
+    if (entry.endsWith('.hbs')) hb.registerPartial(entry.replace(/\\/g, '/').replace(/\.hbs$/, ''), readFileSync(path.join(TEMPLATES_DIR, entry), 'utf8'));
+  }
+  return (instance = hb);
 }
 
 export function renderTemplate(name: string, view: object): string {
   let tpl = cache.get(name);
   if (!tpl) {
     const file = path.join(TEMPLATES_DIR, name);
-    tpl = hb.compile(readFileSync(file, 'utf8'), { strict: true, noEscape: true });
+    tpl = handlebars().compile(readFileSync(file, 'utf8'), { strict: true, noEscape: true });
     cache.set(name, tpl);
   }
   try {

@@ -1,7 +1,7 @@
 // Signing with GnuPG in a private, temporary GNUPGHOME per run: the user's keyring is never read or written,
 // and neither the key material nor the passphrase ever reaches argv, a log line, an error message or an
 // artifact (the key goes to gpg on stdin or from its file, the passphrase through a 0600 file in the temp home).
-import { execa } from 'execa';
+import { execa } from '../util/exec.ts';
 import { accessSync, constants, statSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';

@@ -1,6 +1,6 @@
 // Reads what an APT index needs from a .deb without dpkg: the ar container's control.tar member, its
 // ./control file, and the file's digests (streamed: a 60 MB package is never held in memory).
-import { execa } from 'execa';
+import { execa } from '../../util/exec.ts';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';

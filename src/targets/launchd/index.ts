@@ -71,19 +71,20 @@ export function renderLaunchdPlist(product: Product, service: Service, scope: La
   return plist.build(launchdPlistObject(product, service, scope) as never, { indent: '\t', newline: '\n' } as never) + '\n';
 }
 
+function launchdPlists(product: Product): { path: string; service: Service; scope: LaunchdScope }[] {
+  return (['system', 'user'] as const).flatMap((scope) =>
+    product.services.map((service) => ({ path: `launchd/${scope === 'system' ? 'LaunchDaemons' : 'LaunchAgents'}/${launchdLabel(product, service)}.plist`, service, scope })),
+  );
+}
+
 export function launchdFiles(product: Product): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const scope of ['system', 'user'] as const) {
-    const dir = scope === 'system' ? 'LaunchDaemons' : 'LaunchAgents';
-    for (const s of product.services) files.set(`launchd/${dir}/${launchdLabel(product, s)}.plist`, renderLaunchdPlist(product, s, scope));
-  }
-  return files;
+  return new Map(launchdPlists(product).map((p) => [p.path, renderLaunchdPlist(product, p.service, p.scope)]));
 }
 
 export const launchdTarget = textTarget({
   id: 'launchd',
   description: 'launchd plists (LaunchDaemons for system installs, LaunchAgents per user)',
   kindOf: () => 'launchd-plist',
-  paths: ({ product, platforms }) => (platforms.some((p) => p.startsWith('darwin-')) ? [...launchdFiles(product).keys()] : []),
+  paths: ({ product, platforms }) => (platforms.some((p) => p.startsWith('darwin-')) ? launchdPlists(product).map((p) => p.path) : []),
   render: ({ product, platforms }) => (platforms.some((p) => p.startsWith('darwin-')) ? launchdFiles(product) : new Map()),
 });

@@ -1,6 +1,6 @@
 // The Windows service host (winsvc/, Go standard library only), built reproducibly for windows-amd64 with the
 // local Go toolchain: -trimpath, no build id, no VCS stamp, the caller's Go settings dropped.
-import { execa } from 'execa';
+import { execa } from '../../util/exec.ts';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -5,7 +5,7 @@
 // fails the build; it writes a random PackageCode and the wall-clock time into the summary information,
 // which are replaced in place (same lengths) by a name-based PackageCode and SOURCE_DATE_EPOCH; the embedded
 // cabinet stores each file's mtime, so the staged sources get SOURCE_DATE_EPOCH and TZ=UTC.
-import { execa } from 'execa';
+import { execa } from '../../util/exec.ts';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { UserError } from '../../errors.ts';

@@ -84,22 +84,31 @@ export function renderSysusers(product: Product): string {
   });
 }
 
+/** Every text file this target renders, by path below dist/<version>/, each rendered only when asked for (planning needs the paths alone). */
+function systemdSources(product: Product): Map<string, () => string> {
+  const files = new Map<string, () => string>();
+  for (const scope of ['system', 'user'] as const) {
+    for (const s of product.services) files.set(`systemd/${scope}/${s.name}.service`, () => renderServiceUnit(product, s, scope));
+    files.set(`systemd/${scope}/${targetUnitName(product)}`, () => renderTargetUnit(product, scope));
+  }
+  files.set(`systemd/sysusers.d/${product.meta.name}.conf`, () => renderSysusers(product));
+  files.set(`env/${path.basename(product.def.install.envFile)}`, () => renderEnvFile(product));
+  return files;
+}
+
 /** Every text file this target renders, by path below dist/<version>/ (shared with deb/rpm/installer). */
 export function systemdFiles(product: Product): Map<string, { kind: PlannedArtifact['kind']; text: string }> {
-  const files = new Map<string, { kind: PlannedArtifact['kind']; text: string }>();
-  for (const scope of ['system', 'user'] as const) {
-    for (const s of product.services) files.set(`systemd/${scope}/${s.name}.service`, { kind: 'systemd-unit', text: renderServiceUnit(product, s, scope) });
-    files.set(`systemd/${scope}/${targetUnitName(product)}`, { kind: 'systemd-unit', text: renderTargetUnit(product, scope) });
-  }
-  files.set(`systemd/sysusers.d/${product.meta.name}.conf`, { kind: 'sysusers', text: renderSysusers(product) });
-  files.set(`env/${path.basename(product.def.install.envFile)}`, { kind: 'env-file', text: renderEnvFile(product) });
-  return files;
+  return new Map([...systemdSources(product)].map(([p, render]) => [p, { kind: systemdKind(p), text: render() }]));
+}
+
+function systemdKind(p: string): PlannedArtifact['kind'] {
+  return p.startsWith('env/') ? 'env-file' : p.startsWith('systemd/sysusers.d/') ? 'sysusers' : 'systemd-unit';
 }
 
 export const systemdTarget = textTarget({
   id: 'systemd',
   description: 'systemd units, grouping target, sysusers.d entry and the env file',
-  kindOf: (p) => (p.startsWith('env/') ? 'env-file' : p.startsWith('systemd/sysusers.d/') ? 'sysusers' : 'systemd-unit'),
-  paths: ({ product }) => [...systemdFiles(product).keys()],
+  kindOf: systemdKind,
+  paths: ({ product }) => [...systemdSources(product).keys()],
   render: ({ product }) => new Map([...systemdFiles(product)].map(([p, f]) => [p, f.text])),
 });

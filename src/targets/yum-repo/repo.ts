@@ -1,7 +1,7 @@
 // A YUM/DNF repository: Packages/*.rpm (signed with rpmsign on the way in) + repodata/ from createrepo_c +
 // repodata/repomd.xml.asc + the armored public key, so that gpgcheck=1 and repo_gpgcheck=1 both pass. The
 // metadata is regenerated from every package in the folder, so the versions published before stay installable.
-import { execa } from 'execa';
+import { execa } from '../../util/exec.ts';
 import { mkdir, open, readdir, rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, UserError } from '../../errors.ts';

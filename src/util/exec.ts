@@ -1,0 +1,12 @@
+// execa, loaded on the first command run rather than at import (~65 ms): `plan` and `render` import every
+// target module and never run a command. Awaitable result only; code that needs the subprocess object
+// (streams, duplex) imports execa itself.
+import type { Options, Result } from 'execa';
+
+let loaded: Promise<typeof import('execa')> | undefined;
+
+export async function execa<O extends Options = Options>(file: string, args: readonly string[], options?: O): Promise<Result<O>> {
+  const { execa: run } = await (loaded ??= import('execa'));
+  // What execa resolves to is Result<O>; TypeScript cannot see through its generic ResultPromise here.
+  return (await run(file, args, options)) as unknown as Result<O>;
+}
