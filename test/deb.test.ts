@@ -13,6 +13,7 @@ import { buildDeb, debFiles } from '../src/targets/deb/index.ts';
 import { checkDebianVersion, installedSizeKiB, renderControl, renderCopyright, renderLintianOverrides, lintianOverrides, renderMaintainerScripts } from '../src/targets/deb/metadata.ts';
 import { checkPackageName } from '../src/targets/linux/layout.ts';
 import type { BuildContext, Payload } from '../src/targets/types.ts';
+import { XZ_BLOCK_SIZE, XZ_THREADS } from '../src/util/compress.ts';
 import { silentReporter } from '../src/util/progress.ts';
 import { mapVersion } from '../src/version.ts';
 import { ACME_YAML, REPO, STIGMER_YAML } from './helpers.ts';
@@ -109,6 +110,16 @@ describe('deb target: a build of the real definition', () => {
     }
     expect(off).toBe(buf.length);
     expect(names).toEqual(['debian-binary', 'control.tar.xz', 'data.tar.xz']);
+  });
+
+  it('compresses data.tar with multi-threaded xz whose bytes do not depend on the thread count', async () => {
+    const member = (await execa('ar', ['p', deb(distA, 'amd64'), 'data.tar.xz'], { encoding: 'buffer' })).stdout;
+    const tar = (await execa('xz', ['-dc'], { input: member, encoding: 'buffer' })).stdout;
+    // The same tar through xz with one thread in multi-threaded mode (+1) and with eight: the member's exact bytes.
+    for (const threads of ['+1', '8']) {
+      const again = (await execa('xz', ['-6', '-c', `--threads=${threads}`, `--block-size=${XZ_BLOCK_SIZE}`], { input: tar, encoding: 'buffer' })).stdout;
+      expect(Buffer.compare(again, member), `--threads=${threads} (we use ${XZ_THREADS})`).toBe(0);
+    }
   });
 
   it.each(['amd64', 'arm64'])('dpkg-deb reads the %s control fields', async (arch) => {

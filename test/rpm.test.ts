@@ -13,6 +13,7 @@ import type { Platform, Product } from '../src/product/model.ts';
 import { buildRpm, rpmSpec } from '../src/targets/rpm/index.ts';
 import { checkRpmVersion, renderRpmlintConfig } from '../src/targets/rpm/spec.ts';
 import type { BuildContext, Payload } from '../src/targets/types.ts';
+import { XZ_THREADS } from '../src/util/compress.ts';
 import { silentReporter } from '../src/util/progress.ts';
 import { mapVersion } from '../src/version.ts';
 import { ACME_YAML, REPO, STIGMER_YAML } from './helpers.ts';
@@ -120,6 +121,8 @@ describe('rpm target: a build of the real definition', () => {
       Summary: 'Workflow platform for AI agents with durable execution',
     });
     expect(await sh('rpm', ['-qp', '--qf', '%{BUILDTIME}', path.join(distA, RPMS[arch])])).toBe(String(EPOCH));
+    // xz -6 from liblzma's multi-threaded encoder with a fixed thread count (rpm records it; a host-dependent one would change the bytes).
+    expect(await sh('rpm', ['-qp', '--qf', '%{PAYLOADCOMPRESSOR} %{PAYLOADFLAGS}', path.join(distA, RPMS[arch])])).toBe(`xz 6T${XZ_THREADS}`);
   });
 
   it('lists files with their modes, owners and flags; the env file is %config(noreplace) root:<group> 0640', async () => {

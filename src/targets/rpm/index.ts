@@ -7,13 +7,14 @@ import path from 'node:path';
 import { execa } from '../../util/exec.ts';
 import { EXIT, UserError } from '../../errors.ts';
 import { splitPlatform, type Platform } from '../../product/model.ts';
+import { XZ_THREADS } from '../../util/compress.ts';
 import { hashFile } from '../../util/fsx.ts';
 import { checkPackageName, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { checkRpmVersion, presetPath, renderPreset, renderSpec, specSources } from './spec.ts';
 
-/** rpm's payload: xz level 6 through liblzma's multi-threaded encoder with 4 threads (deterministic for a fixed count). */
-export const RPM_PAYLOAD = 'w6T4.xzdio';
+/** rpm's payload: xz level 6 through liblzma's multi-threaded encoder, with the same fixed thread count as the .deb. */
+export const RPM_PAYLOAD = `w6T${XZ_THREADS}.xzdio`;
 
 export function rpmFileName(pkg: string, version: string, release: string, rpmArch: string): string {
   return `${pkg}-${version}-${release}.${rpmArch}.rpm`;
