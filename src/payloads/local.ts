@@ -44,7 +44,7 @@ export async function localPayloads(dir: string, product: Product, needs: Payloa
       exitCode: EXIT.config,
     });
   }
-  // One reader per core: more only adds buffered chunks in memory (25 payloads at once cost ~75 MiB), not speed.
+  // One reader per core: more only adds buffered chunks in memory (all 25 at once: 265 vs 209 MiB peak for a cold 1x build), not speed.
   const payloads = await mapLimit(found, availableParallelism(), async ({ need, file }) => ({
     ...need,
     path: path.resolve(file),

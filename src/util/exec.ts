@@ -3,10 +3,8 @@
 // (streams, duplex) imports execa itself.
 import type { Options, Result } from 'execa';
 
-let loaded: Promise<typeof import('execa')> | undefined;
-
 export async function execa<O extends Options = Options>(file: string, args: readonly string[], options?: O): Promise<Result<O>> {
-  const { execa: run } = await (loaded ??= import('execa'));
+  const { execa: run } = await import('execa'); // Node caches the module after the first import
   // What execa resolves to is Result<O>; TypeScript cannot see through its generic ResultPromise here.
   return (await run(file, args, options)) as unknown as Result<O>;
 }

@@ -7,7 +7,7 @@ import type { BuiltFile } from '../targets/types.ts';
 
 export async function hashFile(file: string): Promise<BuiltFile> {
   // One buffer, reused for every read: hashing a payload leaves no garbage behind (a fresh buffer per read
-  // would sit in memory until V8's next collection, ~64 MiB per hashing reader).
+  // sits in memory until V8's next collection, which waits for ~64 MiB of such buffers process-wide).
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(1 << 18);
   let size = 0;

@@ -78,7 +78,7 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
       ...define('use_source_date_epoch_as_buildtime', '1'),
       ...define('source_date_epoch_from_changelog', '0'),
       // xz payload: every rpm since 4.7 (RHEL 6, Amazon Linux 2) reads it. Multi-threaded with a fixed thread
-      // count: rpm records the count in the header (PAYLOADFLAGS "6T4"), so it must not follow the host's CPUs.
+      // count: rpm records the count in the header (PAYLOADFLAGS "6T<threads>"), so it must not follow the host's CPUs.
       ...define('_binary_payload', RPM_PAYLOAD),
       specFile,
     ];

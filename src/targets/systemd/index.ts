@@ -110,5 +110,5 @@ export const systemdTarget = textTarget({
   description: 'systemd units, grouping target, sysusers.d entry and the env file',
   kindOf: systemdKind,
   paths: ({ product }) => [...systemdSources(product).keys()],
-  render: ({ product }) => new Map([...systemdFiles(product)].map(([p, f]) => [p, f.text])),
+  render: ({ product }) => new Map([...systemdSources(product)].map(([p, render]) => [p, render()])),
 });
