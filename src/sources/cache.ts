@@ -9,7 +9,8 @@ import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import { hashFile, writeFileAtomic } from '../util/fsx.ts';
 import { download, type DownloadRequest } from './download.ts';
-import { Limiter, type HttpOptions } from './http.ts';
+import { Limiter } from '../util/concurrency.ts';
+import type { HttpOptions } from './http.ts';
 
 export interface CachedFile {
   path: string;

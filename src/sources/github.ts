@@ -8,7 +8,7 @@ import type { Payload } from '../targets/types.ts';
 import type { DownloadCache } from './cache.ts';
 import { extractMember, sniffArchive } from './extract.ts';
 import { githubError, isNotFound, type Github } from './github-api.ts';
-import { mapLimited, Limiter } from './http.ts';
+import { mapLimited, Limiter } from '../util/concurrency.ts';
 import type { PayloadNeed } from '../payloads/local.ts';
 
 export interface GithubSource {

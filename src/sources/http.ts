@@ -146,31 +146,3 @@ export function describeNetworkError(err: unknown, opts?: Pick<HttpOptions, 'con
   return (err as Error)?.message ?? String(err);
 }
 
-/** At most `limit` tasks at once; the rest wait in order. */
-export class Limiter {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-  readonly limit: number;
-  constructor(limit: number) {
-    this.limit = limit;
-    if (limit < 1) throw new Error('Limiter needs a limit of at least 1');
-  }
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.queue.shift()?.();
-    }
-  }
-}
-
-/** Maps every item through the limiter; all run to completion, the first error (in input order) is thrown. */
-export async function mapLimited<T, R>(limiter: Limiter, items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const settled = await Promise.allSettled(items.map((item) => limiter.run(() => fn(item))));
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
-}

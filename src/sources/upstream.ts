@@ -5,7 +5,7 @@ import { exeName, type Product } from '../product/model.ts';
 import type { Payload } from '../targets/types.ts';
 import type { DownloadCache } from './cache.ts';
 import { extractMember, sniffArchive } from './extract.ts';
-import { Limiter, mapLimited } from './http.ts';
+import { Limiter, mapLimited } from '../util/concurrency.ts';
 import type { PayloadNeed } from '../payloads/local.ts';
 
 export function isUpstream(product: Product, component: string): boolean {

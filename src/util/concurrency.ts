@@ -18,3 +18,34 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   if (failure) throw failure.error;
   return results;
 }
+
+/** At most `limit` tasks at once; the rest wait in order. */
+export class Limiter {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  readonly limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+    if (limit < 1) throw new Error('Limiter needs a limit of at least 1');
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the next waiter, so a newcomer cannot slip in between.
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+/** Maps every item through the limiter; all run to completion, the first error (in input order) is thrown. */
+export async function mapLimited<T, R>(limiter: Limiter, items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const settled = await Promise.allSettled(items.map((item) => limiter.run(() => fn(item))));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { Limiter, mapLimit } from '../src/util/concurrency.ts';
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+describe('Limiter', () => {
+  it('never runs more than its limit, even when a newcomer arrives as a slot frees', async () => {
+    const l = new Limiter(1);
+    let active = 0;
+    let peak = 0;
+    const enter = () => {
+      active++;
+      peak = Math.max(peak, active);
+    };
+    const quick = async () => {
+      enter();
+      await tick();
+      active--;
+    };
+    let release!: () => void;
+    const firstWork = new Promise<void>((r) => (release = r)).then(() => void active--);
+    const first = l.run(() => (enter(), firstWork));
+    const waiter = l.run(quick);
+    // Chained on the very promise the first task's slot waits on, the newcomer calls run() in the same
+    // microtask turn in which that slot frees, before the waiter has resumed.
+    const newcomer = firstWork.then(() => l.run(quick));
+    release();
+    await Promise.all([first, waiter, newcomer]);
+    expect(peak).toBe(1);
+  });
+
+  it('runs waiters in arrival order and keeps going after a failure', async () => {
+    const l = new Limiter(1);
+    const order: string[] = [];
+    const failing = l.run(async () => {
+      await tick();
+      order.push('a');
+      throw new Error('boom');
+    });
+    const b = l.run(async () => void order.push('b'));
+    const c = l.run(async () => void order.push('c'));
+    await expect(failing).rejects.toThrow('boom');
+    await Promise.all([b, c]);
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses a limit below 1', () => {
+    expect(() => new Limiter(0)).toThrow(/at least 1/);
+  });
+});
+
+describe('mapLimit', () => {
+  it('keeps result order and rejects with the first failure', async () => {
+    expect(await mapLimit([3, 1, 2], 2, async (n) => (await tick(), n * 2))).toEqual([6, 2, 4]);
+    await expect(mapLimit([1, 2, 3], 2, async (n) => {
+      if (n === 2) throw new Error('two');
+      return n;
+    })).rejects.toThrow('two');
+  });
+});
