@@ -1,12 +1,14 @@
 // Streamed, deterministic compression and the zip writer.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Transform, type Duplex, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
 import type { BuiltFile } from '../targets/types.ts';
 import { MissingToolError } from '../errors.ts';
+import { Limiter } from './concurrency.ts';
 import { HashingStream } from './fsx.ts';
 
 /** Gzip's header has an OS byte that differs between zlib builds; pin it to 3 (Unix) so bytes never depend on the build host. */
@@ -41,11 +43,21 @@ export const XZ_BLOCK_SIZE = 24 * 1024 * 1024;
 
 /**
  * Threads per xz process (the .deb's data member and, through rpm's payload macro, the .rpm). Fixed rather
- * than the host's core count because rpm records it in the package header. 4 rather than 2 even on two cores:
- * a 60 MB payload is three blocks, and with two threads the third runs alone (measured: 33 s with -T2, 28-31 s
- * with -T4). Each thread holds ~100 MB of encoder state, in the xz process, not ours.
+ * than the host's core count because rpm records it in the header. 2, as dpkg-deb uses on a two-core runner:
+ * on a whole 176 MB data.tar, -T2 took 70-74 s and -T4 85 s on two cores (more threads than cores thrash).
  */
-export const XZ_THREADS = 4;
+export const XZ_THREADS = 2;
+
+/**
+ * xz jobs that may run at once, so all of them together use the cores without oversubscribing them: four
+ * packages compressing at once with 2 threads each on 2 cores is slower than one after another.
+ */
+export const xzJobs = new Limiter(Math.max(1, Math.floor(availableParallelism() / XZ_THREADS)));
+
+/** Runs `work` (which compresses with `kind`) in an xz job slot when it uses xz. */
+export function inCompressorSlot<T>(kind: StreamCompression, work: () => Promise<T>): Promise<T> {
+  return kind === 'xz' ? xzJobs.run(work) : work();
+}
 
 /**
  * Deterministic compressor stages for writeStream. gzip uses zlib; xz and zstd stream through the system

@@ -73,7 +73,7 @@ function padding(size: number): Buffer {
   return Buffer.alloc(rest === 0 ? 0 : BLOCK - rest);
 }
 
-async function* entryChunks(e: TarEntry): AsyncGenerator<Buffer> {
+async function* entryChunks(e: TarEntry, onContent?: ContentObserver): AsyncGenerator<Buffer> {
   const size = e.type === 'file' ? (Buffer.isBuffer(e.source) ? e.source.length : (e.source?.size ?? 0)) : 0;
   const needsPax = !splitUstarName(e.name) || (e.linkname !== undefined && Buffer.byteLength(e.linkname) > 100);
   if (needsPax) {
@@ -88,11 +88,13 @@ async function* entryChunks(e: TarEntry): AsyncGenerator<Buffer> {
   yield header(e, size, e.type === 'file' ? '0' : e.type === 'dir' ? '5' : '2');
   if (e.type !== 'file') return;
   if (Buffer.isBuffer(e.source)) {
+    onContent?.(e, e.source);
     yield e.source;
   } else if (e.source) {
     let seen = 0;
     for await (const chunk of createReadStream(e.source.file, { highWaterMark: 1 << 18 })) {
       seen += (chunk as Buffer).length;
+      onContent?.(e, chunk as Buffer);
       yield chunk as Buffer;
     }
     if (seen !== e.source.size) throw new Error(`${e.source.file} changed size while being archived (${e.source.size} -> ${seen} bytes)`);
@@ -100,10 +102,13 @@ async function* entryChunks(e: TarEntry): AsyncGenerator<Buffer> {
   yield padding(size);
 }
 
+/** Sees each file entry's content as it is archived (e.g. to digest it without reading the file twice). */
+export type ContentObserver = (entry: TarEntry, chunk: Buffer) => void;
+
 /** A readable stream of the tar archive holding the entries in the given order. */
-export function tarStream(entries: TarEntry[]): Readable {
+export function tarStream(entries: TarEntry[], onContent?: ContentObserver): Readable {
   async function* all(): AsyncGenerator<Buffer> {
-    for (const e of entries) yield* entryChunks(e);
+    for (const e of entries) yield* entryChunks(e, onContent);
     yield Buffer.alloc(BLOCK * 2);
   }
   return Readable.from(all(), { objectMode: false });

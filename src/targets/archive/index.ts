@@ -5,9 +5,8 @@ import { exeName, splitPlatform, type Component, type Platform, type Product } f
 import { tarStream, type TarEntry } from '../../util/tar.ts';
 import { gzipStream, writeStream, writeZip } from '../../util/compress.ts';
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { mapLimit } from '../../util/concurrency.ts';
-import type { BuiltFile, BuildContext, PlannedArtifact, Target } from '../types.ts';
+import { buildEach } from '../build-each.ts';
+import type { BuildContext, PlannedArtifact, Target } from '../types.ts';
 import { assetBaseName } from '../release.ts';
 
 export function archiveFileName(product: Product, component: Component, platform: Platform, version: string): string {
@@ -42,20 +41,13 @@ export const archiveTarget: Target = {
         .map((p): PlannedArtifact => ({ path: archiveFileName(product, c, p, versions.semver), kind: 'archive', target: 'archive', platform: p, component: c.name, release: true })),
     );
   },
-  async build(ctx, artifacts) {
-    const out = new Map<string, BuiltFile>();
-    await mapLimit(artifacts, availableParallelism(), async (a) => {
+  build: (ctx, artifacts) =>
+    buildEach(ctx, artifacts, (a) => {
       const component = ctx.product.components.find((c) => c.name === a.component)!;
       const list = members(ctx, component, a.platform!);
       const dest = path.join(ctx.outDir, a.path);
-      ctx.report.progress(`archive ${a.path}`);
-      if (a.path.endsWith('.zip')) {
-        out.set(a.path, await writeZip(list.map((m) => ({ name: m.name, mode: m.mode, source: { file: m.file, size: m.size } })), ctx.sourceDateEpoch, dest));
-      } else {
-        const entries: TarEntry[] = list.map((m) => ({ name: m.name, type: 'file', mode: m.mode, mtime: ctx.sourceDateEpoch, source: { file: m.file, size: m.size } }));
-        out.set(a.path, await writeStream(tarStream(entries), dest, gzipStream()));
-      }
-    });
-    return out;
-  },
+      if (a.path.endsWith('.zip')) return writeZip(list.map((m) => ({ name: m.name, mode: m.mode, source: { file: m.file, size: m.size } })), ctx.sourceDateEpoch, dest);
+      const entries: TarEntry[] = list.map((m) => ({ name: m.name, type: 'file', mode: m.mode, mtime: ctx.sourceDateEpoch, source: { file: m.file, size: m.size } }));
+      return writeStream(tarStream(entries), dest, gzipStream());
+    }),
 };

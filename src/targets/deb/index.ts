@@ -1,8 +1,7 @@
 // .deb packages written by stigmer-dist itself (no dpkg-deb), so they build on any CI runner: an ar archive of
 // debian-binary, control.tar.<c> and data.tar.<c> (platform-conventions §2.1). One package per Linux
 // architecture holding every component built for it, the systemd units, the sysusers.d entry and the env file.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -10,9 +9,10 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { splitPlatform, type Platform } from '../../product/model.ts';
 import { arStream } from '../../util/ar.ts';
-import { compressStream, explainCompressorError, writeStream, type StreamCompression } from '../../util/compress.ts';
-import { tarStream, type TarEntry } from '../../util/tar.ts';
+import { compressStream, explainCompressorError, inCompressorSlot, writeStream, type StreamCompression } from '../../util/compress.ts';
+import { tarStream, type ContentObserver, type TarEntry } from '../../util/tar.ts';
 import { checkPackageName, linuxPayloadFiles, linuxPlatforms, parentDirs, productForPlatform, sortFiles, sourceSize, type PackageFile } from '../linux/layout.ts';
+import { buildEach } from '../build-each.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import {
   checkDebianVersion,
@@ -30,13 +30,6 @@ const EXT: Record<StreamCompression, string> = { gzip: 'gz', xz: 'xz', zstd: 'zs
 export function debFileName(pkg: string, debianVersion: string, arch: string): string {
   // The file name carries no epoch (dpkg-name does the same).
   return `${pkg}_${debianVersion.replace(/^\d+:/, '')}_${arch}.deb`;
-}
-
-async function md5(source: PackageFile['source']): Promise<string> {
-  const hash = createHash('md5');
-  if (Buffer.isBuffer(source)) return hash.update(source).digest('hex');
-  await pipeline(createReadStream(source.file, { highWaterMark: 1 << 20 }), new Writable({ write: (chunk: Buffer, _e, cb) => (hash.update(chunk), cb()) }));
-  return hash.digest('hex');
 }
 
 async function compressToBuffer(entries: TarEntry[], kind: StreamCompression): Promise<Buffer> {
@@ -81,33 +74,43 @@ export async function buildDeb(ctx: BuildContext, platform: Platform, dest: stri
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const conffiles = files.filter((f) => f.path.startsWith('/etc/'));
-  const md5sums: string[] = [];
-  for (const f of files) if (!conffiles.includes(f)) md5sums.push(`${await md5(f.source)}  ${f.path.slice(1)}`);
   // deb-systemd-helper/-invoke (essential on Debian 12, versioned so that stays true where it no longer is),
   // useradd for the fallback, and libc for a dynamically linked payload such as a PyInstaller bootloader.
   const depends = ['init-system-helpers (>= 1.54~)', 'passwd'];
   if (files.some((f) => f.binary?.elf?.dynamic)) depends.push('libc6');
-  const control = renderControl({ product, version, arch, installedSizeKiB: installedSizeKiB(files.map((f) => sourceSize(f.source)), dirs.length + 1), depends });
-  const scripts = renderMaintainerScripts(product);
-  const controlEntries: TarEntry[] = [
-    { name: './', type: 'dir', mode: 0o755, mtime },
-    { name: './conffiles', type: 'file', mode: 0o644, mtime, source: Buffer.from(conffiles.map((f) => `${f.path}\n`).join('')) },
-    { name: './control', type: 'file', mode: 0o644, mtime, source: Buffer.from(control) },
-    { name: './md5sums', type: 'file', mode: 0o644, mtime, source: Buffer.from(md5sums.map((l) => `${l}\n`).join('')) },
-    { name: './postinst', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.postinst) },
-    { name: './postrm', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.postrm) },
-    { name: './prerm', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.prerm) },
-  ];
+  const controlTarFor = (md5sums: string[]) => {
+    const control = renderControl({ product, version, arch, installedSizeKiB: installedSizeKiB(files.map((f) => sourceSize(f.source)), dirs.length + 1), depends });
+    const scripts = renderMaintainerScripts(product);
+    const controlEntries: TarEntry[] = [
+      { name: './', type: 'dir', mode: 0o755, mtime },
+      { name: './conffiles', type: 'file', mode: 0o644, mtime, source: Buffer.from(conffiles.map((f) => `${f.path}\n`).join('')) },
+      { name: './control', type: 'file', mode: 0o644, mtime, source: Buffer.from(control) },
+      { name: './md5sums', type: 'file', mode: 0o644, mtime, source: Buffer.from(md5sums.map((l) => `${l}\n`).join('')) },
+      { name: './postinst', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.postinst) },
+      { name: './postrm', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.postrm) },
+      { name: './prerm', type: 'file', mode: 0o755, mtime, source: Buffer.from(scripts.prerm) },
+    ];
+    return compressToBuffer(controlEntries, kind);
+  };
 
   // data.tar goes to a temp file first: the ar header needs its size, and the payload must not sit in memory.
+  // md5sums (in control.tar, which comes first in the .deb) are taken from that same single read of the payloads.
   const dataTmp = `${dest}.data-${process.pid}.tmp`;
   try {
     const what = `the deb target (linux.deb.compression: ${kind})`;
+    const digests = new Map<string, Hash>();
+    const observe: ContentObserver = (entry, chunk) => {
+      let hash = digests.get(entry.name);
+      if (!hash) digests.set(entry.name, (hash = createHash('md5')));
+      hash.update(chunk);
+    };
     let controlTar: Buffer;
     let dataTar: BuiltFile;
     try {
-      controlTar = await compressToBuffer(controlEntries, kind);
-      dataTar = await writeStream(tarStream(data), dataTmp, await compressStream(kind));
+      dataTar = await inCompressorSlot(kind, async () => writeStream(tarStream(data, observe), dataTmp, await compressStream(kind)));
+      // An empty file on disk never reaches the observer: it gets the md5 of no bytes.
+      const md5Of = (f: PackageFile) => (digests.get(`.${f.path}`) ?? createHash('md5')).digest('hex');
+      controlTar = await controlTarFor(files.filter((f) => !conffiles.includes(f)).map((f) => `${md5Of(f)}  ${f.path.slice(1)}`));
     } catch (err) {
       throw explainCompressorError(err, kind, what);
     }
@@ -139,12 +142,5 @@ export const debTarget: Target = {
       }),
     );
   },
-  async build(ctx, artifacts) {
-    const out = new Map<string, BuiltFile>();
-    for (const a of artifacts) {
-      ctx.report.progress(`deb ${a.path}`);
-      out.set(a.path, await buildDeb(ctx, a.platform!, path.join(ctx.outDir, a.path)));
-    }
-    return out;
-  },
+  build: (ctx, artifacts) => buildEach(ctx, artifacts, (a) => buildDeb(ctx, a.platform!, path.join(ctx.outDir, a.path))),
 };

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { execa } from '../../util/exec.ts';
 import { EXIT, UserError } from '../../errors.ts';
 import { splitPlatform, type Platform } from '../../product/model.ts';
-import { XZ_THREADS } from '../../util/compress.ts';
+import { XZ_THREADS, xzJobs } from '../../util/compress.ts';
 import { hashFile } from '../../util/fsx.ts';
 import { checkPackageName, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
+import { buildEach } from '../build-each.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { checkRpmVersion, presetPath, renderPreset, renderSpec, specSources } from './spec.ts';
 
@@ -84,12 +85,15 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
     ];
     await mkdir(path.join(top, 'tmp'));
     try {
-      await execa('rpmbuild', args, {
-        cwd: top,
-        // HOME: no ~/.rpmmacros of the build user leaks in.
-        env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch), HOME: top, LC_ALL: 'C', TZ: 'UTC' },
-        stdin: 'ignore',
-      });
+      // rpmbuild compresses its xz payload itself: it takes an xz job slot like our own compressors.
+      await xzJobs.run(() =>
+        execa('rpmbuild', args, {
+          cwd: top,
+          // HOME: no ~/.rpmmacros of the build user leaks in.
+          env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch), HOME: top, LC_ALL: 'C', TZ: 'UTC' },
+          stdin: 'ignore',
+        }),
+      );
     } catch (err) {
       const e = err as { stderr?: string; code?: string };
       if (e.code === 'ENOENT') throw err;
@@ -124,12 +128,5 @@ export const rpmTarget: Target = {
       }),
     );
   },
-  async build(ctx, artifacts) {
-    const out = new Map<string, BuiltFile>();
-    for (const a of artifacts) {
-      ctx.report.progress(`rpm ${a.path}`);
-      out.set(a.path, await buildRpm(ctx, a.platform!, path.join(ctx.outDir, a.path)));
-    }
-    return out;
-  },
+  build: (ctx, artifacts) => buildEach(ctx, artifacts, (a) => buildRpm(ctx, a.platform!, path.join(ctx.outDir, a.path))),
 };
