@@ -2,7 +2,7 @@
 // Every problem names the file, line, field and the fix; all problems are reported at once.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import semver from 'semver';
+import validSemver from 'semver/functions/valid.js';
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { DefinitionError, UserError, EXIT, type Problem } from '../errors.ts';
@@ -167,7 +167,7 @@ const KNOWN_PLACEHOLDERS = ['stateDir', 'logsDir', 'runtimeDir', 'configDir', 'p
 
 function semanticProblems(def: ProductDefinition, _file: string, baseDir: string): PathProblem[] {
   const out: PathProblem[] = [];
-  if (!semver.valid(def.product.version)) {
+  if (!validSemver(def.product.version)) {
     out.push({ path: ['product', 'version'], message: `"${def.product.version}" is not a semantic version`, fix: 'use MAJOR.MINOR.PATCH, e.g. "1.2.3" or "1.2.3-rc.1"' });
   }
   if (!def.install.envFile.startsWith('/etc/')) {

@@ -1,7 +1,8 @@
 // launchd property lists for macOS, serialised with a plist library (never string templates):
 // LaunchDaemons for a system install and LaunchAgents for a per-user install.
 import path from 'node:path';
-import * as plist from 'plist';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { expandArgs, type Product, type Service } from '../../product/model.ts';
 import { launcherArgv } from '../../render/launcher.ts';
 import { textTarget } from '../text.ts';
@@ -67,8 +68,16 @@ export function launchdPlistObject(product: Product, service: Service, scope: La
   return job;
 }
 
+// plist and its XML libraries (~45 modules) load on the first render, not at start-up: `plan` renders no plist.
+// The package is ESM with an import-only export map, so it is resolved as an import and loaded by require(esm).
+let plistModule: typeof import('plist') | undefined;
+function plistLibrary(): typeof import('plist') {
+  plistModule ??= createRequire(import.meta.url)(fileURLToPath(import.meta.resolve('plist'))) as typeof import('plist');
+  return plistModule;
+}
+
 export function renderLaunchdPlist(product: Product, service: Service, scope: LaunchdScope): string {
-  return plist.build(launchdPlistObject(product, service, scope) as never, { indent: '\t', newline: '\n' } as never) + '\n';
+  return plistLibrary().build(launchdPlistObject(product, service, scope) as never, { indent: '\t', newline: '\n' } as never) + '\n';
 }
 
 function launchdPlists(product: Product): { path: string; service: Service; scope: LaunchdScope }[] {
