@@ -2,10 +2,9 @@
 // cannot express, from the product model. The WiX source template and the wixl post-processing both read it,
 // so the two toolsets install the same thing.
 import path from 'node:path';
-import parseSemver from 'semver/functions/parse.js';
 import { UserError, EXIT } from '../../errors.ts';
 import { expandArgs, exeName, type Component, type Platform, type Product, type Service } from '../../product/model.ts';
-import { msiVersion, type Versions } from '../../version.ts';
+import { msiVersion, parseVersion, type Versions } from '../../version.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import { formatted, registryMultiString, registryString, windowsArg, type FormattedPart } from './escape.ts';
 import { assetBaseName } from '../release.ts';
@@ -30,7 +29,7 @@ export function msiFileName(product: Product, version: string): string {
 
 /** The MSI ProductVersion: three numeric fields (a pre-release cannot be expressed and is dropped). */
 export function productVersion(versions: Versions): string {
-  return msiVersion(parseSemver(versions.semver)!, '--version');
+  return msiVersion(parseVersion(versions.semver), '--version');
 }
 
 /** Stable per product line and version, so winget manifests can state it and rebuilds are identical. */
