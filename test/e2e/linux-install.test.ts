@@ -1,5 +1,6 @@
 // Issue 3, "Proof": the Linux packages of a snapshot build, installed by the platform's own tools in a booted
-// Debian 12 (systemd-nspawn, test/e2e/lib/nspawn.ts), run their services under systemd, upgrade, remove and
+// Debian 12 and a booted Debian 13 (systemd-nspawn, test/e2e/lib/nspawn.ts; Debian 13's apt 3 verifies the
+// repository signature with sqv, and runs systemd 257), run their services under systemd, upgrade, remove and
 // purge cleanly; the same root proves the .rpm with Debian's rpm, and the YUM repository with Debian's dnf.
 // Every name (package, user, units, ports, paths) comes from the loaded product model, and the whole flow runs
 // for each product definition below.
@@ -22,7 +23,7 @@ import { dedicatedConfigDir, runtimeDirs, unitNames } from '../../src/targets/li
 import { unitLayout } from '../../src/targets/systemd/index.ts';
 import { YUM_REPO_DIR } from '../../src/targets/yum-repo/index.ts';
 import { serveDirectory, type StaticServer } from './lib/http.ts';
-import { Container, type ExecResult } from './lib/nspawn.ts';
+import { Container, SUITES, type ExecResult, type Suite } from './lib/nspawn.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'stigmer-dist.js');
@@ -93,13 +94,12 @@ describe.each(DEFINITIONS)('%s: Linux packages under a real systemd', (definitio
 
   let dist: string;
   let srv: StaticServer;
-  let c: Container;
   /** Package names, as the built packages declare them. */
   let pkg: string;
   let rpmPkg: string;
   const built: Record<string, BuiltVersion> = {};
-  let lastPids = new Map<string, number>();
 
+  // One build of both versions, installed on each Debian release in turn (the describe blocks run in order).
   beforeAll(async () => {
     dist = path.join(work, product.meta.name);
     srv = await serveDirectory(work);
@@ -107,250 +107,261 @@ describe.each(DEFINITIONS)('%s: Linux packages under a real systemd', (definitio
     built[v2] = await build(definition, v2, dist, srv.url, built[v1]!.repoDir);
     pkg = (await execa('dpkg-deb', ['--field', built[v1]!.deb, 'Package'])).stdout.trim();
     rpmPkg = (await execa('rpm', ['-qp', '--queryformat', '%{NAME}', built[v1]!.rpmFile], { stdin: 'ignore' })).stdout.trim();
-    srv.root = built[v1]!.repoDir; // publish the first version
-    c = await Container.boot();
   });
 
   afterAll(async () => {
-    await c?.dispose();
     await srv?.close();
   });
 
-  beforeEach(({ onTestFailed }) => {
-    onTestFailed(async () => {
-      if (c?.isRunning()) process.stderr.write(`${await c.diagnostics()}\n`);
+  describe.each(Object.entries(SUITES) as [Suite, string][])('%s (%s)', (suite) => {
+    let c: Container;
+    let lastPids = new Map<string, number>();
+
+    beforeAll(async () => {
+      srv.root = built[v1]!.repoDir; // publish the first version
+      c = await Container.boot({ suite });
     });
-  });
 
-  const apt = (args: string[]) => c.run(['apt-get', ...args], { env: APT_ENV });
+    afterAll(async () => {
+      await c?.dispose();
+    });
 
-  it('refuses the APT repository when the client trusts another key', async () => {
-    const list = await fetchText(`${srv.url}/${path.basename(APT_REPO_DIR)}/${product.meta.name}.list`);
-    await c.copyIn(otherKeyring, '/usr/share/keyrings/e2e-unrelated.gpg');
-    await c.writeFile('/etc/apt/e2e-wrong-key.list', list.replace(/signed-by=[^\]\s]+/, 'signed-by=/usr/share/keyrings/e2e-unrelated.gpg'));
-    await c.run(['mkdir', '-p', '/var/tmp/e2e-no-parts']);
-    const only = ['-o', 'Dir::Etc::SourceList=/etc/apt/e2e-wrong-key.list', '-o', 'Dir::Etc::SourceParts=/var/tmp/e2e-no-parts'];
-    const update = await c.exec(['apt-get', ...only, 'update'], { env: APT_ENV });
-    expect(update.exitCode, output(update)).not.toBe(0);
-    expect(output(update)).toMatch(/NO_PUBKEY|is not signed/);
-    const install = await c.exec(['apt-get', ...only, 'install', '-y', pkg], { env: APT_ENV });
-    expect(install.exitCode, output(install)).not.toBe(0);
-    expect(output(install)).toMatch(/Unable to locate package/);
-    await c.run(['rm', '-f', '/etc/apt/e2e-wrong-key.list', '/usr/share/keyrings/e2e-unrelated.gpg']);
-  });
+    beforeEach(({ onTestFailed }) => {
+      onTestFailed(async () => {
+        if (c?.isRunning()) process.stderr.write(`${await c.diagnostics()}\n`);
+      });
+    });
 
-  it('apt-get install: every service active and healthy, as the configured user, reading the env file', async () => {
-    // Configure the client exactly as the repository's own .list file says (keyring first).
-    const aptUrl = `${srv.url}/${path.basename(APT_REPO_DIR)}`;
-    const list = await fetchText(`${aptUrl}/${product.meta.name}.list`);
-    const keyring = /signed-by=([^\]\s]+)/.exec(list)?.[1];
-    expect(keyring, list).toBeDefined();
-    await c.run(['curl', '-fsS', '-o', keyring!, `${aptUrl}/${path.posix.basename(keyring!)}`]);
-    await c.writeFile(`/etc/apt/sources.list.d/${product.meta.name}.list`, list);
-    const update = await apt(['update']);
-    expect(output(update)).not.toMatch(/^(W|E|Err):/m);
-    await apt(['install', '-y', pkg]);
+    const apt = (args: string[]) => c.run(['apt-get', ...args], { env: APT_ENV });
 
-    await expectRunning(v1);
-    const uid = Number((await c.run(['id', '-u', user])).stdout.trim());
-    for (const s of product.services) {
-      const h = await health(s);
-      expect(h, s.name).toMatchObject({ status: 'ok', version: v1, user, uid });
-      expect(h.env, s.name).toEqual(s.env);
-      expect(h.secrets, s.name).toEqual(Object.fromEntries(s.secrets.map((n) => [n, 'unset'])));
-      // The process systemd supervises is the one answering, and ps agrees on its owner.
-      expect(Number((await c.run(['systemctl', 'show', '--property=MainPID', '--value', `${s.name}.service`])).stdout.trim()), s.name).toBe(h.pid);
-      expect((await c.run(['ps', '-o', 'user=', '-p', String(h.pid)])).stdout.trim(), s.name).toBe(user);
-      // A PyInstaller one-file payload unpacks into its private runtime directory.
-      if (s.frozen) expect(h.tmpdir, s.name).toBe(unitLayout(product, 'system', s).dirs.runtimeDir);
-    }
-    expect((await c.run(['systemctl', 'is-enabled', units.target])).stdout.trim()).toBe('enabled');
+    it('refuses the APT repository when the client trusts another key', async () => {
+      const list = await fetchText(`${srv.url}/${path.basename(APT_REPO_DIR)}/${product.meta.name}.list`);
+      await c.copyIn(otherKeyring, '/usr/share/keyrings/e2e-unrelated.gpg');
+      await c.writeFile('/etc/apt/e2e-wrong-key.list', list.replace(/signed-by=[^\]\s]+/, 'signed-by=/usr/share/keyrings/e2e-unrelated.gpg'));
+      await c.run(['mkdir', '-p', '/var/tmp/e2e-no-parts']);
+      const only = ['-o', 'Dir::Etc::SourceList=/etc/apt/e2e-wrong-key.list', '-o', 'Dir::Etc::SourceParts=/var/tmp/e2e-no-parts'];
+      const update = await c.exec(['apt-get', ...only, 'update'], { env: APT_ENV });
+      expect(update.exitCode, output(update)).not.toBe(0);
+      expect(output(update)).toMatch(/NO_PUBKEY|is not signed/);
+      const install = await c.exec(['apt-get', ...only, 'install', '-y', pkg], { env: APT_ENV });
+      expect(install.exitCode, output(install)).not.toBe(0);
+      expect(output(install)).toMatch(/Unable to locate package/);
+      await c.run(['rm', '-f', '/etc/apt/e2e-wrong-key.list', '/usr/share/keyrings/e2e-unrelated.gpg']);
+    });
 
-    // The admin sets the secrets (and overrides a default) in the env file, then restarts the product.
-    await appendEnv();
-    await c.run(['systemctl', 'restart', units.target]);
-    await expectRunning(v1, { restarted: true });
-    await expectEnvApplied();
-  });
+    it('apt-get install: every service active and healthy, as the configured user, reading the env file', async () => {
+      // Configure the client exactly as the repository's own .list file says (keyring first).
+      const aptUrl = `${srv.url}/${path.basename(APT_REPO_DIR)}`;
+      const list = await fetchText(`${aptUrl}/${product.meta.name}.list`);
+      const keyring = /signed-by=([^\]\s]+)/.exec(list)?.[1];
+      expect(keyring, list).toBeDefined();
+      await c.run(['curl', '-fsS', '-o', keyring!, `${aptUrl}/${path.posix.basename(keyring!)}`]);
+      await c.writeFile(`/etc/apt/sources.list.d/${product.meta.name}.list`, list);
+      const update = await apt(['update']);
+      expect(output(update)).not.toMatch(/^(W|E|Err):/m);
+      await apt(['install', '-y', pkg]);
 
-  it('apt-get upgrade to a newer published version: restarted on the new version, the edited env file kept, no prompt', async () => {
-    const envBefore = await c.readFile(envFile);
-    srv.root = built[v2]!.repoDir; // publish the next version (its repository still holds the first)
-    await apt(['update']);
-    const madison = (await c.run(['apt-cache', 'madison', pkg])).stdout;
-    expect(madison).toContain(built[v1]!.debian);
-    expect(madison).toContain(built[v2]!.debian);
-    // stdin is /dev/null: a conffile prompt would fail the upgrade instead of hanging.
-    const upgrade = await apt(['upgrade', '-y']);
-    expect(output(upgrade)).not.toMatch(/Configuration file .* modified|\(Y\/I\/N\/O\/D\/Z\)/);
-    expect((await c.run(['dpkg-query', '--show', '--showformat=${Version}', pkg])).stdout).toBe(built[v2]!.debian);
-
-    await expectRunning(v2, { restarted: true });
-    await expectEnvApplied();
-    expect(await c.readFile(envFile)).toBe(envBefore);
-    for (const suffix of ['.dpkg-dist', '.dpkg-new', '.dpkg-old']) expect(c.exists(envFile + suffix), suffix).toBe(false);
-  });
-
-  it('apt-get remove: services stopped and disabled, configuration kept; a reinstall starts them again', async () => {
-    const envBefore = await c.readFile(envFile);
-    await apt(['remove', '-y', pkg]);
-    await expectStopped();
-    expect((await c.run(['dpkg-query', '--show', '--showformat=${Status}', pkg])).stdout).toBe('deinstall ok config-files');
-    expect(await c.readFile(envFile)).toBe(envBefore);
-    for (const dir of runtimeDirs(product)) expect(c.exists(dir), dir).toBe(true);
-
-    await apt(['install', '-y', pkg]);
-    await expectRunning(v2, { restarted: true });
-    expect((await c.run(['systemctl', 'is-enabled', units.target])).stdout.trim()).toBe('enabled');
-    await expectEnvApplied();
-  });
-
-  it('apt-get purge: configuration, state, logs and the system user are gone', async () => {
-    for (const dir of runtimeDirs(product)) expect(c.exists(dir), `${dir} before purge`).toBe(true);
-    await apt(['purge', '-y', pkg]);
-    await expectStopped();
-    expect((await c.exec(['dpkg-query', '--show', pkg])).exitCode).not.toBe(0);
-    expect(c.exists(envFile)).toBe(false);
-    const configDir = dedicatedConfigDir(product);
-    if (configDir) expect(c.exists(configDir), configDir).toBe(false);
-    for (const dir of runtimeDirs(product)) expect(c.exists(dir), dir).toBe(false);
-    expect((await c.exec(['getent', 'passwd', user])).exitCode).toBe(2);
-    expect((await c.exec(['getent', 'group', group])).exitCode).toBe(2);
-  });
-
-  it("Debian's rpm: the scriptlets enable and start the services, rpm -U upgrades, rpm -e stops them", async () => {
-    const rpm = async (args: string[]) => {
-      const r = await c.run([...RPM, ...args]);
-      // rpm reports a failing scriptlet as a warning and still exits 0.
-      expect(r.stderr, `rpm ${args.join(' ')}`).not.toMatch(/scriptlet failed|error:/i);
-      return r;
-    };
-    await c.copyIn(built[v1]!.rpmFile, '/var/tmp/e2e/v1.rpm');
-    await c.copyIn(built[v2]!.rpmFile, '/var/tmp/e2e/v2.rpm');
-    // --nodeps: Debian's own packages (sh, systemd) are not in the rpm database.
-    await rpm(['-i', '--nodeps', '/var/tmp/e2e/v1.rpm']);
-    await expectRunning(v1, { restarted: true });
-    expect((await c.run(['systemctl', 'is-enabled', units.target])).stdout.trim()).toBe('enabled');
-    for (const s of product.services) expect((await health(s)).user, s.name).toBe(user);
-    await appendEnv();
-    await c.run(['systemctl', 'restart', units.target]);
-    await expectRunning(v1, { restarted: true });
-    await expectEnvApplied();
-    const envBefore = await c.readFile(envFile);
-
-    await rpm(['-U', '--nodeps', '/var/tmp/e2e/v2.rpm']);
-    expect((await c.run([...RPM, '-q', '--queryformat', '%{VERSION}-%{RELEASE}', rpmPkg])).stdout).toBe(built[v2]!.rpm);
-    await expectRunning(v2, { restarted: true });
-    await expectEnvApplied();
-    expect(await c.readFile(envFile)).toBe(envBefore);
-    expect(c.exists(`${envFile}.rpmnew`)).toBe(false);
-
-    await rpm(['-e', rpmPkg]);
-    await expectStopped();
-    expect((await c.exec([...RPM, '-q', rpmPkg])).exitCode).not.toBe(0);
-  });
-
-  it("the signed YUM repository with Debian's dnf (gpgcheck, repo_gpgcheck): installs, and a tampered repomd.xml is refused", async () => {
-    await c.copyIn(baseProvides, '/var/tmp/e2e/base-provides.rpm');
-    const yumUrl = `${srv.url}/${path.basename(YUM_REPO_DIR)}`;
-    const repoFile = await fetchText(`${yumUrl}/${product.meta.name}.repo`);
-    expect(repoFile).toMatch(/^gpgcheck=1$/m);
-    expect(repoFile).toMatch(/^repo_gpgcheck=1$/m);
-
-    const good = await dnfInstall('/var/tmp/dnf-good', repoFile);
-    expect(good.exitCode, output(good)).toBe(0);
-    expect(output(good)).toMatch(/Key imported successfully/);
-    const q = await c.run(['rpm', '--root', '/var/tmp/dnf-good', '-q', '--queryformat', '%{VERSION}-%{RELEASE}', rpmPkg]);
-    expect(q.stdout).toBe(built[v2]!.rpm);
-
-    // The same repository with one byte of repomd.xml changed, served next to it: the signature no longer matches.
-    const tampered = path.join(work, `${product.meta.name}-tampered`);
-    await cp(path.join(built[v2]!.repoDir, path.basename(YUM_REPO_DIR)), tampered, { recursive: true });
-    const repomd = path.join(tampered, 'repodata', 'repomd.xml');
-    const original = await readFile(repomd, 'utf8');
-    const changed = original.replace(/<revision>(\d+)<\/revision>/, (_m, n: string) => `<revision>${Number(n) + 1}</revision>`);
-    expect(changed).not.toBe(original);
-    await writeFile(repomd, changed);
-    const evil = await serveDirectory(tampered);
-    try {
-      const bad = await dnfInstall('/var/tmp/dnf-tampered', repoFile.split(yumUrl).join(evil.url));
-      expect(bad.exitCode, output(bad)).not.toBe(0);
-      expect(output(bad)).toMatch(/repomd\.xml GPG signature verification error|Bad GPG signature/);
-      expect((await c.exec(['rpm', '--root', '/var/tmp/dnf-tampered', '-q', rpmPkg])).exitCode).not.toBe(0);
-      expect(evil.requests.map((r) => r.path)).toContain('/repodata/repomd.xml');
-    } finally {
-      await evil.close();
-    }
-  });
-
-  // --- helpers (closures over this product's container) ---
-
-  async function health(s: Service): Promise<Health> {
-    const port = s.health?.portNumber ?? s.ports[0]!.port;
-    const r = await c.run(['curl', '-fsS', '--max-time', '5', `http://127.0.0.1:${port}${s.health?.path ?? '/healthz'}`]);
-    return JSON.parse(r.stdout) as Health;
-  }
-
-  /** Every unit active and every service answering on `version` (with new PIDs when `restarted`). */
-  async function expectRunning(version: string, opts: { restarted?: boolean } = {}): Promise<void> {
-    const pids = new Map<string, number>();
-    await c.waitFor(`${units.target} and its services active on ${version}`, async () => {
-      const active = await c.exec(['systemctl', 'is-active', units.target, ...units.services]);
-      if (active.exitCode !== 0) return false;
+      await expectRunning(v1);
+      const uid = Number((await c.run(['id', '-u', user])).stdout.trim());
       for (const s of product.services) {
         const h = await health(s);
-        if (h.version !== version) return false;
-        if (opts.restarted && h.pid === lastPids.get(s.name)) return false;
-        pids.set(s.name, h.pid);
+        expect(h, s.name).toMatchObject({ status: 'ok', version: v1, user, uid });
+        expect(h.env, s.name).toEqual(s.env);
+        expect(h.secrets, s.name).toEqual(Object.fromEntries(s.secrets.map((n) => [n, 'unset'])));
+        // The process systemd supervises is the one answering, and ps agrees on its owner.
+        expect(Number((await c.run(['systemctl', 'show', '--property=MainPID', '--value', `${s.name}.service`])).stdout.trim()), s.name).toBe(h.pid);
+        expect((await c.run(['ps', '-o', 'user=', '-p', String(h.pid)])).stdout.trim(), s.name).toBe(user);
+        // A PyInstaller one-file payload unpacks into its private runtime directory.
+        if (s.frozen) expect(h.tmpdir, s.name).toBe(unitLayout(product, 'system', s).dirs.runtimeDir);
       }
-      return true;
-    }, 60_000);
-    lastPids = pids;
-  }
+      expect((await c.run(['systemctl', 'is-enabled', units.target])).stdout.trim()).toBe('enabled');
 
-  async function expectStopped(): Promise<void> {
-    for (const unit of [units.target, ...units.services]) {
-      expect((await c.exec(['systemctl', 'is-active', unit])).stdout.trim(), unit).not.toBe('active');
+      // The admin sets the secrets (and overrides a default) in the env file, then restarts the product.
+      await appendEnv();
+      await c.run(['systemctl', 'restart', units.target]);
+      await expectRunning(v1, { restarted: true });
+      await expectEnvApplied();
+    });
+
+    it('apt-get upgrade to a newer published version: restarted on the new version, the edited env file kept, no prompt', async () => {
+      const envBefore = await c.readFile(envFile);
+      srv.root = built[v2]!.repoDir; // publish the next version (its repository still holds the first)
+      await apt(['update']);
+      const madison = (await c.run(['apt-cache', 'madison', pkg])).stdout;
+      expect(madison).toContain(built[v1]!.debian);
+      expect(madison).toContain(built[v2]!.debian);
+      // stdin is /dev/null: a conffile prompt would fail the upgrade instead of hanging.
+      const upgrade = await apt(['upgrade', '-y']);
+      expect(output(upgrade)).not.toMatch(/Configuration file .* modified|\(Y\/I\/N\/O\/D\/Z\)/);
+      expect((await c.run(['dpkg-query', '--show', '--showformat=${Version}', pkg])).stdout).toBe(built[v2]!.debian);
+
+      await expectRunning(v2, { restarted: true });
+      await expectEnvApplied();
+      expect(await c.readFile(envFile)).toBe(envBefore);
+      for (const suffix of ['.dpkg-dist', '.dpkg-new', '.dpkg-old']) expect(c.exists(envFile + suffix), suffix).toBe(false);
+    });
+
+    it('apt-get remove: services stopped and disabled, configuration kept; a reinstall starts them again', async () => {
+      const envBefore = await c.readFile(envFile);
+      await apt(['remove', '-y', pkg]);
+      await expectStopped();
+      expect((await c.run(['dpkg-query', '--show', '--showformat=${Status}', pkg])).stdout).toBe('deinstall ok config-files');
+      expect(await c.readFile(envFile)).toBe(envBefore);
+      for (const dir of runtimeDirs(product)) expect(c.exists(dir), dir).toBe(true);
+
+      await apt(['install', '-y', pkg]);
+      await expectRunning(v2, { restarted: true });
+      expect((await c.run(['systemctl', 'is-enabled', units.target])).stdout.trim()).toBe('enabled');
+      await expectEnvApplied();
+    });
+
+    it('apt-get purge: configuration, state, logs and the system user are gone', async () => {
+      for (const dir of runtimeDirs(product)) expect(c.exists(dir), `${dir} before purge`).toBe(true);
+      await apt(['purge', '-y', pkg]);
+      await expectStopped();
+      expect((await c.exec(['dpkg-query', '--show', pkg])).exitCode).not.toBe(0);
+      expect(c.exists(envFile)).toBe(false);
+      const configDir = dedicatedConfigDir(product);
+      if (configDir) expect(c.exists(configDir), configDir).toBe(false);
+      for (const dir of runtimeDirs(product)) expect(c.exists(dir), dir).toBe(false);
+      expect((await c.exec(['getent', 'passwd', user])).exitCode).toBe(2);
+      expect((await c.exec(['getent', 'group', group])).exitCode).toBe(2);
+    });
+
+    it("Debian's rpm: the scriptlets enable and start the services, rpm -U upgrades, rpm -e stops them", async () => {
+      const rpm = async (args: string[]) => {
+        const r = await c.run([...RPM, ...args]);
+        // rpm reports a failing scriptlet as a warning and still exits 0.
+        expect(r.stderr, `rpm ${args.join(' ')}`).not.toMatch(/scriptlet failed|error:/i);
+        return r;
+      };
+      await c.copyIn(built[v1]!.rpmFile, '/var/tmp/e2e/v1.rpm');
+      await c.copyIn(built[v2]!.rpmFile, '/var/tmp/e2e/v2.rpm');
+      // --nodeps: Debian's own packages (sh, systemd) are not in the rpm database.
+      await rpm(['-i', '--nodeps', '/var/tmp/e2e/v1.rpm']);
+      await expectRunning(v1, { restarted: true });
+      expect((await c.run(['systemctl', 'is-enabled', units.target])).stdout.trim()).toBe('enabled');
+      for (const s of product.services) expect((await health(s)).user, s.name).toBe(user);
+      await appendEnv();
+      await c.run(['systemctl', 'restart', units.target]);
+      await expectRunning(v1, { restarted: true });
+      await expectEnvApplied();
+      const envBefore = await c.readFile(envFile);
+
+      await rpm(['-U', '--nodeps', '/var/tmp/e2e/v2.rpm']);
+      expect((await c.run([...RPM, '-q', '--queryformat', '%{VERSION}-%{RELEASE}', rpmPkg])).stdout).toBe(built[v2]!.rpm);
+      await expectRunning(v2, { restarted: true });
+      await expectEnvApplied();
+      expect(await c.readFile(envFile)).toBe(envBefore);
+      expect(c.exists(`${envFile}.rpmnew`)).toBe(false);
+
+      await rpm(['-e', rpmPkg]);
+      await expectStopped();
+      expect((await c.exec([...RPM, '-q', rpmPkg])).exitCode).not.toBe(0);
+    });
+
+    it("the signed YUM repository with Debian's dnf (gpgcheck, repo_gpgcheck): installs, and a tampered repomd.xml is refused", async () => {
+      await c.copyIn(baseProvides, '/var/tmp/e2e/base-provides.rpm');
+      const yumUrl = `${srv.url}/${path.basename(YUM_REPO_DIR)}`;
+      const repoFile = await fetchText(`${yumUrl}/${product.meta.name}.repo`);
+      expect(repoFile).toMatch(/^gpgcheck=1$/m);
+      expect(repoFile).toMatch(/^repo_gpgcheck=1$/m);
+
+      const good = await dnfInstall('/var/tmp/dnf-good', repoFile);
+      expect(good.exitCode, output(good)).toBe(0);
+      expect(output(good)).toMatch(/Key imported successfully/);
+      const q = await c.run(['rpm', '--root', '/var/tmp/dnf-good', '-q', '--queryformat', '%{VERSION}-%{RELEASE}', rpmPkg]);
+      expect(q.stdout).toBe(built[v2]!.rpm);
+
+      // The same repository with one byte of repomd.xml changed, served next to it: the signature no longer matches.
+      const tampered = path.join(work, `${product.meta.name}-${suite}-tampered`);
+      await cp(path.join(built[v2]!.repoDir, path.basename(YUM_REPO_DIR)), tampered, { recursive: true });
+      const repomd = path.join(tampered, 'repodata', 'repomd.xml');
+      const original = await readFile(repomd, 'utf8');
+      const changed = original.replace(/<revision>(\d+)<\/revision>/, (_m, n: string) => `<revision>${Number(n) + 1}</revision>`);
+      expect(changed).not.toBe(original);
+      await writeFile(repomd, changed);
+      const evil = await serveDirectory(tampered);
+      try {
+        const bad = await dnfInstall('/var/tmp/dnf-tampered', repoFile.split(yumUrl).join(evil.url));
+        expect(bad.exitCode, output(bad)).not.toBe(0);
+        expect(output(bad)).toMatch(/repomd\.xml GPG signature verification error|Bad GPG signature/);
+        expect((await c.exec(['rpm', '--root', '/var/tmp/dnf-tampered', '-q', rpmPkg])).exitCode).not.toBe(0);
+        expect(evil.requests.map((r) => r.path)).toContain('/repodata/repomd.xml');
+      } finally {
+        await evil.close();
+      }
+    });
+
+    // --- helpers (closures over this product's container) ---
+
+    async function health(s: Service): Promise<Health> {
+      const port = s.health?.portNumber ?? s.ports[0]!.port;
+      const r = await c.run(['curl', '-fsS', '--max-time', '5', `http://127.0.0.1:${port}${s.health?.path ?? '/healthz'}`]);
+      return JSON.parse(r.stdout) as Health;
     }
-    expect((await c.exec(['systemctl', 'is-enabled', units.target])).stdout.trim()).not.toBe('enabled');
-    expect((await c.exec(['sh', '-c', 'ls /etc/systemd/system/*.wants/ 2>/dev/null'])).stdout.split('\n')).not.toContain(units.target);
-    for (const s of product.services) {
-      for (const p of s.ports) expect((await c.exec(['curl', '-fsS', '--max-time', '3', `http://127.0.0.1:${p.port}/`])).exitCode, `${s.name} port ${p.port}`).not.toBe(0);
+
+    /** Every unit active and every service answering on `version` (with new PIDs when `restarted`). */
+    async function expectRunning(version: string, opts: { restarted?: boolean } = {}): Promise<void> {
+      const pids = new Map<string, number>();
+      await c.waitFor(`${units.target} and its services active on ${version}`, async () => {
+        const active = await c.exec(['systemctl', 'is-active', units.target, ...units.services]);
+        if (active.exitCode !== 0) return false;
+        for (const s of product.services) {
+          const h = await health(s);
+          if (h.version !== version) return false;
+          if (opts.restarted && h.pid === lastPids.get(s.name)) return false;
+          pids.set(s.name, h.pid);
+        }
+        return true;
+      }, 60_000);
+      lastPids = pids;
     }
-    expect((await c.exec(['pgrep', '-u', user])).exitCode, `processes of ${user}`).not.toBe(0);
-  }
 
-  /** Appends the secrets and the override to the env file the way an admin would (owner and mode untouched). */
-  async function appendEnv(): Promise<void> {
-    const lines = Object.entries({ ...secrets, ...overrides }).map(([k, v]) => `${k}=${v}`);
-    await c.run(['sh', '-c', 'printf "%s\\n" "$@" >> "$0"', envFile, ...lines]);
-  }
-
-  async function expectEnvApplied(): Promise<void> {
-    for (const s of product.services) {
-      const h = await health(s);
-      const expected = Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, overrides[k] ?? v]));
-      expect(h.env, s.name).toEqual(expected);
-      expect(h.secrets, s.name).toEqual(Object.fromEntries(s.secrets.map((n) => [n, `sha256:${sha256(secrets[n]!).slice(0, 16)}`])));
+    async function expectStopped(): Promise<void> {
+      for (const unit of [units.target, ...units.services]) {
+        expect((await c.exec(['systemctl', 'is-active', unit])).stdout.trim(), unit).not.toBe('active');
+      }
+      expect((await c.exec(['systemctl', 'is-enabled', units.target])).stdout.trim()).not.toBe('enabled');
+      expect((await c.exec(['sh', '-c', 'ls /etc/systemd/system/*.wants/ 2>/dev/null'])).stdout.split('\n')).not.toContain(units.target);
+      for (const s of product.services) {
+        for (const p of s.ports) expect((await c.exec(['curl', '-fsS', '--max-time', '3', `http://127.0.0.1:${p.port}/`])).exitCode, `${s.name} port ${p.port}`).not.toBe(0);
+      }
+      expect((await c.exec(['pgrep', '-u', user])).exitCode, `processes of ${user}`).not.toBe(0);
     }
-  }
 
-  /** dnf into an empty --installroot, the repository configured by `repoFile`; scriptlets off (no shell there). */
-  async function dnfInstall(installRoot: string, repoFile: string): Promise<ExecResult> {
-    await c.run(['rpm', '--root', installRoot, '--initdb']);
-    await c.run(['rpm', '--root', installRoot, '--install', '--justdb', '--nodeps', '/var/tmp/e2e/base-provides.rpm']);
-    await c.writeFile(`${installRoot}/etc/yum.repos.d/${product.meta.name}.repo`, repoFile);
-    return c.exec([
-      'dnf',
-      '--assumeyes',
-      `--installroot=${installRoot}`,
-      '--releasever=12',
-      `--setopt=reposdir=${installRoot}/etc/yum.repos.d`,
-      '--setopt=tsflags=noscripts',
-      'install',
-      rpmPkg,
-    ]);
-  }
+    /** Appends the secrets and the override to the env file the way an admin would (owner and mode untouched). */
+    async function appendEnv(): Promise<void> {
+      const lines = Object.entries({ ...secrets, ...overrides }).map(([k, v]) => `${k}=${v}`);
+      await c.run(['sh', '-c', 'printf "%s\\n" "$@" >> "$0"', envFile, ...lines]);
+    }
+
+    async function expectEnvApplied(): Promise<void> {
+      for (const s of product.services) {
+        const h = await health(s);
+        const expected = Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, overrides[k] ?? v]));
+        expect(h.env, s.name).toEqual(expected);
+        expect(h.secrets, s.name).toEqual(Object.fromEntries(s.secrets.map((n) => [n, `sha256:${sha256(secrets[n]!).slice(0, 16)}`])));
+      }
+    }
+
+    /** dnf into an empty --installroot, the repository configured by `repoFile`; scriptlets off (no shell there). */
+    async function dnfInstall(installRoot: string, repoFile: string): Promise<ExecResult> {
+      await c.run(['rpm', '--root', installRoot, '--initdb']);
+      await c.run(['rpm', '--root', installRoot, '--install', '--justdb', '--nodeps', '/var/tmp/e2e/base-provides.rpm']);
+      await c.writeFile(`${installRoot}/etc/yum.repos.d/${product.meta.name}.repo`, repoFile);
+      return c.exec([
+        'dnf',
+        '--assumeyes',
+        `--installroot=${installRoot}`,
+        '--releasever=12',
+        `--setopt=reposdir=${installRoot}/etc/yum.repos.d`,
+        '--setopt=tsflags=noscripts',
+        'install',
+        rpmPkg,
+      ]);
+    }
+  });
 });
 
 // --- host side ---

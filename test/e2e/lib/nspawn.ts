@@ -1,7 +1,8 @@
-// E2E harness: a real Debian 12 system booted under systemd-nspawn, so packages are proven by the OS's
+// E2E harness: a real Debian 12 or 13 system booted under systemd-nspawn, so packages are proven by the OS's
 // own tools (apt, dpkg, rpm, dnf, systemd) instead of mocks.
 //
-//   const c = await Container.boot();          // fresh copy of a cached Debian root, booted, systemd ready
+//   const c = await Container.boot();          // fresh copy of a cached Debian 12 root, booted, systemd ready
+//   const t = await Container.boot({ suite: 'trixie' });   // the same on Debian 13 (apt 3 with sqv, systemd 257)
 //   await c.run(['apt-get', 'install', '-y', 'x']);   // throws loudly (with the journal) on failure
 //   const r = await c.exec(['systemctl', 'is-active', 'x.service']);   // never throws: {stdout, stderr, exitCode}
 //   await c.asUser('alice', ['systemctl', '--user', 'status']);        // user manager (enable lingering first)
@@ -10,7 +11,8 @@
 // How it works, and why (this sandbox has no systemd as PID 1: a firecracker init, no D-Bus, cgroup v1 with
 // a named "systemd" hierarchy plus cgroup2 at /sys/fs/cgroup/unified):
 // - The root is built once by mmdebstrap (variant "apt" plus PACKAGES) and cached under
-//   $STIGMER_E2E_CACHE or ~/.cache/stigmer-dist/e2e, keyed by suite + package list + hook version. It is
+//   $STIGMER_E2E_CACHE or ~/.cache/stigmer-dist/e2e, keyed by suite + package list + hook version. Every suite
+//   comes from the Debian mirror this machine's apt uses (the same archive serves bookworm and trixie). It is
 //   built into a temporary name under an flock and renamed into place, so parallel runs never see half a root.
 // - Each container gets an overlayfs (lower: the cached root, upper: a fresh temp dir), so tests never see
 //   each other's state and nothing is copied. If overlayfs cannot be mounted, it falls back to
@@ -60,7 +62,10 @@ export const PACKAGES = [
   'systemd-sysv',
 ];
 
-const SUITE = 'bookworm';
+/** The Debian releases the harness boots: the current stable and the previous one. */
+export const SUITES = { bookworm: 'Debian 12', trixie: 'Debian 13' } as const;
+export type Suite = keyof typeof SUITES;
+export const DEFAULT_SUITE: Suite = 'bookworm';
 // Bump when the customize hooks change, so cached roots are rebuilt.
 const HOOKS_VERSION = 2;
 const PATH_INSIDE = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -88,6 +93,8 @@ export interface ExecOptions {
 }
 
 export interface BootOptions {
+  /** Debian release to boot (default bookworm). */
+  suite?: Suite;
   /** Extra Debian packages for the cached root (a different package list is a different cached root). */
   packages?: string[];
   /** Host directories made visible inside: --bind / --bind-ro. */
@@ -105,23 +112,28 @@ export function e2eCacheDir(): string {
   return path.join(base, 'stigmer-dist', 'e2e');
 }
 
-/** The Debian mirror this machine's apt uses ($STIGMER_E2E_MIRROR overrides). */
+/**
+ * The Debian mirror this machine's apt uses ($STIGMER_E2E_MIRROR overrides): the main archive (not -security,
+ * not third-party) of any Debian release apt is configured for. A Debian mirror carries every supported
+ * release, so a bookworm host's mirror also serves trixie.
+ */
 export function debianMirror(): string {
   if (process.env.STIGMER_E2E_MIRROR) return process.env.STIGMER_E2E_MIRROR;
+  const debianSuite = (suite: string) => /^(bullseye|bookworm|trixie|forky|sid|stable|testing|unstable)(-updates)?$/.test(suite);
   const files = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d').map((f) => `/etc/apt/sources.list.d/${f}`)];
   for (const file of files) {
     if (!existsSync(file) || !/\.(list|sources)$/.test(file)) continue;
     const text = readFileSync(file, 'utf8');
-    // deb822: a stanza whose URIs serve Debian's main archive (not -security, not third-party).
+    // deb822 stanzas
     for (const stanza of text.split(/\n\s*\n/)) {
       const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
       const suites = /^Suites:\s*(.+)$/m.exec(stanza)?.[1]?.split(/\s+/) ?? [];
-      if (uri && suites.includes(SUITE) && !/security/.test(uri)) return uri;
+      if (uri && suites.some(debianSuite) && !/security/.test(uri)) return uri;
     }
     // one-line format: deb [opts] URI SUITE COMPONENTS
     for (const line of text.split('\n')) {
       const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line.trim());
-      if (m && m[2] === SUITE && !/security/.test(m[1]!)) return m[1]!;
+      if (m && debianSuite(m[2]!) && !/security/.test(m[1]!)) return m[1]!;
     }
   }
   return 'http://deb.debian.org/debian';
@@ -153,17 +165,18 @@ function requireHostTools(): void {
 }
 
 /** Builds (once) and returns the cached Debian root for this package list. */
-export async function ensureBaseRoot(opts: { packages?: string[]; log?: (line: string) => void } = {}): Promise<string> {
+export async function ensureBaseRoot(opts: { suite?: Suite; packages?: string[]; log?: (line: string) => void } = {}): Promise<string> {
   requireHostTools();
   const log = opts.log ?? defaultLog;
+  const suite = opts.suite ?? DEFAULT_SUITE;
   const packages = [...new Set([...PACKAGES, ...(opts.packages ?? [])])].sort();
-  const key = createHash('sha256').update(JSON.stringify({ suite: SUITE, variant: 'apt', packages, hooks: HOOKS_VERSION, masked: MASKED_UNITS })).digest('hex').slice(0, 12);
+  const key = createHash('sha256').update(JSON.stringify({ suite, variant: 'apt', packages, hooks: HOOKS_VERSION, masked: MASKED_UNITS })).digest('hex').slice(0, 12);
   const rootsDir = path.join(e2eCacheDir(), 'roots');
-  const final = path.join(rootsDir, `debian-${SUITE}-${key}`);
+  const final = path.join(rootsDir, `debian-${suite}-${key}`);
   if (existsSync(path.join(final, 'etc', 'os-release'))) return final;
   await mkdir(rootsDir, { recursive: true });
   const mirror = debianMirror();
-  log(`e2e: building the Debian ${SUITE} root ${final} with mmdebstrap from ${mirror} (first run only; a few minutes)`);
+  log(`e2e: building the Debian ${suite} (${SUITES[suite]}) root ${final} with mmdebstrap from ${mirror} (first run only; a few minutes)`);
   const tmp = `${final}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
   const hooks = [
     // Test repositories are configured by each test; the Debian mirror stays out of the way of apt-get update.
@@ -183,7 +196,7 @@ if [ ! -e "$FINAL/etc/os-release" ]; then
   mv "$TMP" "$FINAL"
 fi`;
   const r = await execa('flock', [path.join(rootsDir, '.lock'), 'sh', '-c', script], {
-    env: { FINAL: final, TMP: tmp, PACKAGES: packages.join(','), SUITE, MIRROR: mirror },
+    env: { FINAL: final, TMP: tmp, PACKAGES: packages.join(','), SUITE: suite, MIRROR: mirror },
     reject: false,
     all: true,
   });
@@ -236,7 +249,7 @@ export class Container {
   /** A fresh container from the cached root, booted until systemd reports running/degraded. */
   static async boot(opts: BootOptions = {}): Promise<Container> {
     const log = opts.log ?? defaultLog;
-    const base = await ensureBaseRoot({ packages: opts.packages, log });
+    const base = await ensureBaseRoot({ suite: opts.suite, packages: opts.packages, log });
     const name = `e2e-${process.pid}-${++counter}-${randomBytes(2).toString('hex')}`;
     const workDir = await mkdtemp(path.join(os.tmpdir(), `stigmer-${name}-`));
     const c = new Container(workDir, name, opts.network ?? 'private', log);
