@@ -241,6 +241,27 @@ describe('signing keys', () => {
     await expect(open('-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nZm9v\n-----END PGP PRIVATE KEY BLOCK-----\n')).rejects.toThrow(/gpg cannot import the key/);
   });
 
+  it("refuses a key Debian 13's apt (sqv) would reject: SHA-1 self-signatures, RSA under 2048 bits", async () => {
+    const open = (key: TestKey) => GpgSigner.open({ mode: 'key', key: { kind: 'file', path: key.secretFile, label: '--signing-key' } }, { throwawayUserId: 'x', sourceDateEpoch: EPOCH });
+    const [sha1, small] = await Promise.all([makeKey(tmp, 'sha1', undefined, { certDigestAlgo: 'SHA1' }), makeKey(tmp, 'small', undefined, { algo: 'rsa1024' })]);
+    const err = await open(sha1).then(
+      () => undefined,
+      (e: UserError) => e,
+    );
+    expect(err?.message).toBe(`--signing-key: the self-signature on user ID "sha1 test key <sha1@example.com>" uses SHA-1, which Debian 13's apt (sqv) and current RPM refuse: they would reject every repository signed with it`);
+    expect(err?.hint).toMatch(/gpg --cert-digest-algo SHA512 --quick-set-expire FINGERPRINT 0/);
+    await expect(open(small)).rejects.toThrow(/^--signing-key: the primary key has 1024 bits \(2048 at least\), which Debian 13's apt/);
+    // The hint's fix: the same key with its self-signature renewed on SHA-512 signs.
+    const home = path.join(tmp, 'gnupg-sha1');
+    const gpg = (args: string[]) => execa('gpg', ['--homedir', home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { stdin: 'ignore' });
+    await gpg(['--cert-digest-algo', 'SHA512', '--quick-set-expire', sha1.fingerprint, '0']);
+    writeFileSync(sha1.secretFile, (await gpg(['--armor', '--export-secret-keys', sha1.fingerprint])).stdout + '\n');
+    await execa('gpgconf', ['--homedir', home, '--kill', 'all'], { reject: false });
+    const renewed = await open(sha1);
+    expect(renewed.fingerprint).toBe(sha1.fingerprint);
+    await renewed.close();
+  });
+
   it('leaves no temporary GNUPGHOME and no gpg-agent behind', async () => {
     const s = await GpgSigner.open({ mode: 'throwaway' }, { throwawayUserId: 'Throwaway <t@example.com>', sourceDateEpoch: EPOCH });
     const home = (s as unknown as { home: string }).home;

@@ -16,14 +16,18 @@ export interface TestKey {
   passphrase?: string;
 }
 
-/** Generates a key in its own GNUPGHOME below `dir` and exports it; the agent is stopped afterwards. */
-export async function makeKey(dir: string, name: string, passphrase?: string): Promise<TestKey> {
+/**
+ * Generates a key in its own GNUPGHOME below `dir` and exports it; the agent is stopped afterwards. `algo` and
+ * `certDigestAlgo` make the weak keys old gpg versions made (e.g. rsa1024, SHA1 self-signatures).
+ */
+export async function makeKey(dir: string, name: string, passphrase?: string, opts: { algo?: string; certDigestAlgo?: string } = {}): Promise<TestKey> {
   const home = path.join(dir, `gnupg-${name}`);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const gpg = (args: string[], input?: string) =>
     execa('gpg', ['--homedir', home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', passphrase ?? '', ...args], input === undefined ? { stdin: 'ignore' } : { input });
   try {
-    await gpg(['--quick-gen-key', `${name} test key <${name}@example.com>`, 'rsa3072', 'sign', 'never']);
+    const certDigest = opts.certDigestAlgo ? ['--cert-digest-algo', opts.certDigestAlgo] : [];
+    await gpg([...certDigest, '--quick-gen-key', `${name} test key <${name}@example.com>`, opts.algo ?? 'rsa3072', 'sign', 'never']);
     const list = await gpg(['--with-colons', '--list-secret-keys']);
     const fingerprint = list.stdout.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
     const armored = (await gpg(['--armor', '--export-secret-keys', fingerprint])).stdout + '\n';

@@ -154,6 +154,7 @@ export class GpgSigner implements Signer {
       if (mode.mode === 'key') await importKey(home, mode.key);
       else await generateKey(home, opts.throwawayUserId);
       const info = await keyInfo(home, mode.mode === 'key' ? mode.key.label : 'the throwaway key');
+      if (mode.mode === 'key') await refuseWeakKey(home, mode.key.label);
       const signer = new GpgSigner(home, passFile, info, mode.mode === 'throwaway', opts.sourceDateEpoch);
       await signer.selfTest(mode.mode === 'key' ? mode.key.label : 'the throwaway key', mode.mode === 'key' && Boolean(mode.passphrase));
       return signer;
@@ -295,6 +296,46 @@ async function keyInfo(home: string, label: string): Promise<KeyInfo> {
   if (!fpr) throw new Error('internal: gpg listed a secret key without a fingerprint');
   if (!signing.length) throw new UserError(`${label}: the key has no usable signing (sub)key (expired, revoked or certify-only)`, { hint: KEY_HINT, exitCode: EXIT.config });
   return { fingerprint: fpr, userId: uid, signingCreated: Math.max(...signing.map((f) => Number(f[5]) || 0)) };
+}
+
+/** OpenPGP hash algorithm ids that APT 3's sqv (Debian 13) and RPM 4.19+ no longer accept in signatures. */
+const WEAK_HASHES: Record<string, string> = { '1': 'MD5', '2': 'SHA-1', '3': 'RIPEMD-160' };
+/** RSA and DSA below 2048 bits are refused by the same policies. */
+const MIN_FACTORING_BITS = 2048;
+
+/**
+ * A key whose binding self-signatures use SHA-1 (common for keys made before gpg 2.1) or whose RSA/DSA key has
+ * fewer than 2048 bits still signs, and older clients accept the result, but Debian 13's apt (sqv) rejects the
+ * whole repository as unsigned. Refuse it before anything is signed: only the newest self-signature of each
+ * user ID and signing subkey counts, as for the clients.
+ */
+async function refuseWeakKey(home: string, label: string): Promise<void> {
+  const r = await execa('gpg', ['--homedir', home, '--batch', '--with-colons', '--fixed-list-mode', '--list-sigs'], { reject: false, stdin: 'ignore' });
+  const problems: string[] = [];
+  let primaryId = '';
+  let target = '';
+  const newest = new Map<string, { created: number; hash: string }>();
+  for (const f of String(r.stdout).split('\n').map((l) => l.split(':'))) {
+    const [type, validity = '', bits = '', algo = '', keyId = ''] = f;
+    if (type === 'pub' || type === 'sub') {
+      if (type === 'pub') primaryId = keyId;
+      if (['1', '2', '3', '17'].includes(algo) && Number(bits) < MIN_FACTORING_BITS && !['e', 'r'].includes(validity)) problems.push(`${type === 'pub' ? 'the primary key' : `subkey ${keyId}`} has ${bits} bits (${MIN_FACTORING_BITS} at least)`);
+      // Only a usable signing subkey's binding matters for verification.
+      target = type === 'sub' ? ((f[11] ?? '').includes('s') && !['e', 'r'].includes(validity) ? `subkey ${keyId}` : '') : '';
+    } else if (type === 'uid') {
+      target = ['e', 'r'].includes(validity) ? '' : `user ID "${f[9] ?? ''}"`;
+    } else if (type === 'sig' && target && keyId === primaryId && /^1[0-3]|^18/.test(f[10] ?? '')) {
+      const created = Number(f[5]) || 0;
+      if ((newest.get(target)?.created ?? -1) <= created) newest.set(target, { created, hash: f[15] ?? '' });
+    }
+  }
+  for (const [what, sig] of newest) if (WEAK_HASHES[sig.hash]) problems.push(`the self-signature on ${what} uses ${WEAK_HASHES[sig.hash]}`);
+  if (problems.length) {
+    throw new UserError(`${label}: ${problems.join('; ')}, which Debian 13's apt (sqv) and current RPM refuse: they would reject every repository signed with it`, {
+      hint: 'renew the self-signatures with a strong digest: gpg --cert-digest-algo SHA512 --quick-set-expire FINGERPRINT 0 (add "*" for the subkeys), then export the secret key again; or use a new RSA 3072 or Ed25519 key',
+      exitCode: EXIT.config,
+    });
+  }
 }
 
 /** One signer per build, created on first use (so unsigned or repo-less builds never start gpg), closed by the owner. */

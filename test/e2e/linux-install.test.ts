@@ -183,6 +183,18 @@ describe.each(DEFINITIONS)('%s: Linux packages under a real systemd', (definitio
       await expectEnvApplied();
     });
 
+    it("the installed units pass this release's systemd-analyze verify, and its systemd logs no warning about them", async () => {
+      const unitFiles = (await c.run(['dpkg', '-L', pkg])).stdout.split('\n').filter((f) => /\/systemd\/system\/[^/]+\.(service|target|socket|timer)$/.test(f));
+      expect(unitFiles.length).toBeGreaterThan(units.services.length);
+      const verify = await c.exec(['systemd-analyze', 'verify', ...unitFiles]);
+      expect(verify.exitCode, output(verify)).toBe(0);
+      expect(output(verify).trim(), 'systemd-analyze verify').toBe('');
+      // PID 1's own warnings (deprecated settings, legacy paths, unknown keys) name the unit file.
+      const warnings = (await c.run(['journalctl', '-b', '_PID=1', '-p', 'warning', '--no-pager', '-o', 'cat'])).stdout;
+      const names = unitFiles.map((f) => path.posix.basename(f));
+      expect(warnings.split('\n').filter((l) => names.some((n) => l.includes(n)))).toEqual([]);
+    });
+
     it('apt-get upgrade to a newer published version: restarted on the new version, the edited env file kept, no prompt', async () => {
       const envBefore = await c.readFile(envFile);
       srv.root = built[v2]!.repoDir; // publish the next version (its repository still holds the first)
