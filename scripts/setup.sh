@@ -25,15 +25,15 @@ esac
 # One package name per line; "#" starts a comment.
 mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "${lists[@]}" | grep -v '^$' | sort -u)
 
+# One dpkg-query for all of them; a package dpkg has never heard of is simply not in its output.
+declare -A installed=()
+while read -r pkg status; do
+  [ "$status" = installed ] && installed[$pkg]=1
+done < <(dpkg-query --show --showformat='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null || true)
 missing=()
-if command -v dpkg-query >/dev/null 2>&1; then
-  for pkg in "${wanted[@]}"; do
-    status=$(dpkg-query --show --showformat='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-    [ "$status" = installed ] || missing+=("$pkg")
-  done
-else
-  missing=("${wanted[@]}")
-fi
+for pkg in "${wanted[@]}"; do
+  [ -n "${installed[$pkg]:-}" ] || missing+=("$pkg")
+done
 
 if [ "${#missing[@]}" -gt 0 ]; then
   install_cmd="apt-get install -y --no-install-recommends ${missing[*]}"
