@@ -2,7 +2,7 @@
 // Nothing half-written is ever left at the final path.
 import { execaSync } from 'execa';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MissingToolError, UserError } from '../errors.ts';
 import type { Plan } from '../plan/plan.ts';
@@ -11,6 +11,7 @@ import { TARGETS } from '../targets/registry.ts';
 import type { BuildContext, BuiltFile, Payload, PlannedArtifact, RepoOptions, Target, ToolRequirement } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { DigestCache } from '../util/digest-cache.ts';
+import { ownerGone, registerCleanup } from '../util/cleanup.ts';
 import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
 import type { Reporter } from '../util/progress.ts';
@@ -101,6 +102,25 @@ async function upToDate(dir: string, inputs: string, digests: DigestCache): Prom
   return { artifacts: record.artifacts };
 }
 
+/**
+ * Staging folders (`.staging-<version>-<pid>`) and replaced builds (`<version>.old-<pid>`) of runs that were
+ * killed outright (kill -9, power loss): removed once the process that made them is gone.
+ */
+async function removeLeftovers(outRoot: string, report: Reporter): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(outRoot);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\.staging-.+-(\d+)$/.exec(name) ?? /^[^.].*\.old-(\d+)$/.exec(name);
+    if (!m || !ownerGone(Number(m[1]))) continue;
+    await rm(path.join(outRoot, name), { recursive: true, force: true });
+    report.info(`removed ${path.join(outRoot, name)}, left by an interrupted build (process ${m[1]} is gone)`);
+  }
+}
+
 export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const { plan, product, report } = opts;
   const skipped = opts.skipped ?? checkTools(plan);
@@ -123,9 +143,11 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     }
     report.info(`${path.relative(process.cwd(), finalDir) || finalDir} is rebuilt: ${previous.reason}`);
   }
+  await removeLeftovers(opts.outRoot, report);
   const staging = path.resolve(opts.outRoot, `.staging-${plan.version}-${process.pid}`);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
+  const stagingCleanup = registerCleanup(() => rm(staging, { recursive: true, force: true }));
 
   const payloadByKey = new Map(opts.payloads.map((p) => [`${p.component}/${p.platform}`, p]));
   const built = new Map<string, BuiltFile>();
@@ -182,6 +204,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     const old = `${finalDir}.old-${process.pid}`;
     if (existsSync(finalDir)) await rename(finalDir, old);
     await rename(staging, finalDir);
+    await stagingCleanup.dispose(); // nothing left at the staging path
     await rm(old, { recursive: true, force: true });
     // The next build's reuse check re-hashes only files that changed since now.
     digests.forget(finalDir);
@@ -191,7 +214,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     return { outDir: finalDir, artifacts: record.artifacts, skipped };
   } catch (err) {
     report.done();
-    await rm(staging, { recursive: true, force: true });
+    await stagingCleanup.dispose();
     throw err;
   }
 }
