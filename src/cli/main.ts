@@ -10,6 +10,7 @@ import { TARGETS } from '../targets/registry.ts';
 import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { installSignalHandlers, interruption } from '../util/cleanup.ts';
+import { redact } from '../util/secrets.ts';
 import { SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../signing/gpg.ts';
 import { DEFAULT_CONFIG, loadConfig, planFor, resolveVersion } from './context.ts';
 
@@ -150,11 +151,12 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
+    // Every message leaves through the one redaction path: no token, key or passphrase is ever printed.
     if (err instanceof UserError) {
-      process.stderr.write(`error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      process.stderr.write(redact(`error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`));
       return err.exitCode;
     }
-    process.stderr.write(`internal error: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(redact(`internal error: ${(err as Error).stack ?? String(err)}\n`));
     return EXIT.failure;
   }
 }
