@@ -1,7 +1,7 @@
 // The CLI end to end on fixture payloads: plan is pure, build is reproducible and atomic, render --check works,
 // exit codes are the documented ones.
 import { execa } from 'execa';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProduct } from '../src/product/load.ts';
@@ -99,6 +99,18 @@ describe('stigmer-dist CLI', () => {
     const changed = await runCli(args);
     expect(changed.stderr).not.toMatch(/up to date/);
     expect(JSON.parse(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')).inputs).not.toBe(JSON.parse(first).inputs);
+    // An archive overwritten in place with zeros of the same size, its mtime set back: same size, mtime and
+    // inode, but its ctime moved, so it is re-hashed, found changed, and rebuilt.
+    const archive = path.join(out, '2.4.0', 'acme-relayd-2.4.0-linux-amd64.tar.gz');
+    const good = readFileSync(archive);
+    const { atime, mtime } = statSync(archive);
+    writeFileSync(archive, Buffer.alloc(good.length));
+    utimesSync(archive, atime, mtime);
+    const damaged = await runCli(args);
+    expect(damaged.exitCode, damaged.stderr).toBe(0);
+    expect(damaged.stderr).toMatch(/is rebuilt: acme-relayd-2\.4\.0-linux-amd64\.tar\.gz changed since it was built/);
+    expect(readFileSync(archive).equals(good)).toBe(true);
+    expect((await runCli(args)).stderr).toMatch(/is up to date/);
     // So is a deleted artifact.
     rmSync(path.join(out, '2.4.0', 'SHA256SUMS'));
     expect((await runCli(args)).stderr).not.toMatch(/up to date/);

@@ -208,7 +208,8 @@ describe('publish', () => {
     const gh = await standin();
     const err = (await run(gh, {}, READ).result.catch((e: unknown) => e)) as UserError;
     expect(err).toBeInstanceOf(UserError);
-    expect(err.message).toBe('GitHub answered 403 while creating the release v1.4.0 on beacon-org/beacon: Resource not accessible by personal access token');
+    // The stand-in repeats the Authorization header in its error body: the message carries it redacted.
+    expect(err.message).toBe('GitHub answered 403 while creating the release v1.4.0 on beacon-org/beacon: Resource not accessible by personal access token (request sent Authorization: token ***)');
     expect(err.hint).toMatch(/"Contents: read and write" .* "repo" scope .*; GitHub says this needs: contents=write$/);
     expect(err.message + err.hint).not.toContain(READ);
     expect(gh.repo(REPO).releases).toEqual([]);

@@ -184,10 +184,13 @@ func supervise(s *settings, stop <-chan string, ready func()) int {
 	}
 	started := false
 	for {
-		fileEnv, err := readEnvFile(s.EnvFile)
+		fileEnv, skipped, err := readEnvFile(s.EnvFile)
 		if err != nil {
 			log.printf("error: env file: %v", err)
 			return 1
+		}
+		for _, line := range skipped {
+			log.printf("warning: %s (%s)", line, envFileDoc)
 		}
 		cmd := exec.Command(s.Application, s.Args...)
 		cmd.Dir = s.Dir

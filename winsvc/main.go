@@ -12,9 +12,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,38 +31,6 @@ type settings struct {
 	Restart      string        // AppRestart: always | on-failure | never
 	RestartDelay time.Duration // AppRestartDelay (REG_DWORD, seconds)
 	StopTimeout  time.Duration // AppStopTimeout (REG_DWORD, seconds)
-}
-
-// readEnvFile parses KEY=value lines like the POSIX launcher the other platforms use: blank lines and
-// lines starting with "#" are skipped, the value is taken literally (no quotes, no %VAR% expansion). A
-// UTF-8 byte order mark and CR line ends (Notepad) are tolerated. A missing file is not an error.
-func readEnvFile(path string) ([]string, error) {
-	if path == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.IndexByte(line, '=')
-		if i <= 0 {
-			return nil, fmt.Errorf("%s:%d: not a KEY=value line", path, n)
-		}
-		out = append(out, line)
-	}
-	return out, sc.Err()
 }
 
 // mergeEnv returns base with every KEY=value of the layers applied in order (later wins). Names compare

@@ -2,7 +2,7 @@
 // Nothing half-written is ever left at the final path.
 import { execaSync } from 'execa';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MissingToolError, UserError } from '../errors.ts';
 import type { Plan } from '../plan/plan.ts';
@@ -10,6 +10,9 @@ import type { Platform, Product } from '../product/model.ts';
 import { TARGETS } from '../targets/registry.ts';
 import type { BuildContext, BuiltFile, Payload, PlannedArtifact, RepoOptions, Target, ToolRequirement } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
+import { DigestCache } from '../util/digest-cache.ts';
+import { ownerGone, registerCleanup } from '../util/cleanup.ts';
+import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
 import type { Reporter } from '../util/progress.ts';
 
@@ -59,16 +62,62 @@ export interface BuildOptions {
   repo?: RepoOptions;
   /** A signing key was supplied: signatures depend on it, so such a build is never reused from a previous one. */
   signingKeySupplied?: boolean;
+  /** Digests of files by identity (size, mtime, ctime, inode): the reuse check re-hashes only what changed. */
+  digests?: DigestCache;
 }
 
-/** The artifacts of a previous build with the same inputs, when every one is still there with its size. */
-function upToDate(dir: string, inputs: string): (PlannedArtifact & BuiltFile)[] | undefined {
+/**
+ * The artifacts of a previous build with the same inputs, when every output file is still exactly what was
+ * built: each file's digest (re-hashed whenever its size, mtime, ctime or inode differ from when it was last
+ * hashed, see DigestCache) equals plan.json's, and the dist passes its own SHA256SUMS. Otherwise the reason.
+ */
+async function upToDate(dir: string, inputs: string, digests: DigestCache): Promise<{ artifacts: (PlannedArtifact & BuiltFile)[] } | { reason: string }> {
+  let record: { inputs?: string; artifacts: (PlannedArtifact & BuiltFile)[] };
   try {
-    const record = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8')) as { inputs?: string; artifacts: (PlannedArtifact & BuiltFile)[] };
-    if (record.inputs !== inputs) return undefined;
-    return record.artifacts.every((a) => statSync(path.join(dir, a.path), { throwIfNoEntry: false })?.size === a.size) ? record.artifacts : undefined;
+    record = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8')) as typeof record;
   } catch {
-    return undefined;
+    return { reason: 'no readable plan.json' };
+  }
+  if (record.inputs !== inputs) return { reason: 'inputs changed' };
+  const actual = new Map<string, string>();
+  for (const a of record.artifacts) {
+    const file = path.join(dir, a.path);
+    if (statSync(file, { throwIfNoEntry: false })?.size !== a.size) return { reason: `${a.path} is missing or has another size` };
+    const d = await digests.hash(file);
+    if (d.sha256 !== a.sha256) return { reason: `${a.path} changed since it was built` };
+    actual.set(a.path, d.sha256);
+  }
+  const sums = record.artifacts.find((a) => a.kind === 'checksums');
+  if (sums) {
+    try {
+      for (const [name, sha256] of parseChecksums(readFileSync(path.join(dir, sums.path), 'utf8'), sums.path)) {
+        const rel = path.posix.join(path.posix.dirname(sums.path), name);
+        const got = actual.get(rel) ?? (existsSync(path.join(dir, rel)) ? (await digests.hash(path.join(dir, rel))).sha256 : undefined);
+        if (got !== sha256) return { reason: `${rel} fails ${sums.path}` };
+      }
+    } catch {
+      return { reason: `${sums.path} is unreadable` };
+    }
+  }
+  return { artifacts: record.artifacts };
+}
+
+/**
+ * Staging folders (`.staging-<version>-<pid>`) and replaced builds (`<version>.old-<pid>`) of runs that were
+ * killed outright (kill -9, power loss): removed once the process that made them is gone.
+ */
+async function removeLeftovers(outRoot: string, report: Reporter): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(outRoot);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\.staging-.+-(\d+)$/.exec(name) ?? /^[^.].*\.old-(\d+)$/.exec(name);
+    if (!m || !ownerGone(Number(m[1]))) continue;
+    await rm(path.join(outRoot, name), { recursive: true, force: true });
+    report.info(`removed ${path.join(outRoot, name)}, left by an interrupted build (process ${m[1]} is gone)`);
   }
 }
 
@@ -84,16 +133,21 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   // such a build stays consistent.)
   const reusable = !opts.repo?.base && !opts.signingKeySupplied;
   const inputs = buildInputsDigest({ product, plan, payloads: opts.payloads, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null } });
-  if (reusable) {
-    const previous = upToDate(finalDir, inputs);
-    if (previous) {
+  const digests = opts.digests ?? new DigestCache();
+  if (reusable && existsSync(path.join(finalDir, 'plan.json'))) {
+    const previous = await upToDate(finalDir, inputs, digests);
+    await digests.save();
+    if ('artifacts' in previous) {
       report.info(`${path.relative(process.cwd(), finalDir) || finalDir} is up to date (same inputs digest ${inputs.slice(0, 12)}): nothing to build`);
-      return { outDir: finalDir, artifacts: previous, skipped };
+      return { outDir: finalDir, artifacts: previous.artifacts, skipped };
     }
+    report.info(`${path.relative(process.cwd(), finalDir) || finalDir} is rebuilt: ${previous.reason}`);
   }
+  await removeLeftovers(opts.outRoot, report);
   const staging = path.resolve(opts.outRoot, `.staging-${plan.version}-${process.pid}`);
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
+  const stagingCleanup = registerCleanup(() => rm(staging, { recursive: true, force: true }));
 
   const payloadByKey = new Map(opts.payloads.map((p) => [`${p.component}/${p.platform}`, p]));
   const built = new Map<string, BuiltFile>();
@@ -150,12 +204,17 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     const old = `${finalDir}.old-${process.pid}`;
     if (existsSync(finalDir)) await rename(finalDir, old);
     await rename(staging, finalDir);
+    await stagingCleanup.dispose(); // nothing left at the staging path
     await rm(old, { recursive: true, force: true });
+    // The next build's reuse check re-hashes only files that changed since now.
+    digests.forget(finalDir);
+    for (const a of record.artifacts) digests.remember(path.join(finalDir, a.path), a.sha256);
+    await digests.save();
     report.done();
     return { outDir: finalDir, artifacts: record.artifacts, skipped };
   } catch (err) {
     report.done();
-    await rm(staging, { recursive: true, force: true });
+    await stagingCleanup.dispose();
     throw err;
   }
 }

@@ -4,6 +4,7 @@ import { EXIT, UserError } from '../errors.ts';
 import { runBuild, type BuildResult } from '../build/build.ts';
 import { SIGNING_KEY_ENV } from '../signing/gpg.ts';
 import { resolvePayloads } from '../sources/index.ts';
+import { DigestCache } from '../util/digest-cache.ts';
 import { smokeCheck } from '../sources/smoke.ts';
 import { createReporter, type Reporter } from '../util/progress.ts';
 import { cacheDir, planFor, resolveSourceDateEpoch, type CommonOptions } from './context.ts';
@@ -36,6 +37,7 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
     sourceDateEpoch,
     report,
     repo: repo.options,
+    digests: new DigestCache(cacheDir()),
     signingKeySupplied: Boolean(opts.signingKey || process.env[SIGNING_KEY_ENV]) && !opts.unsigned,
   }).finally(() => repo.close());
   report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);

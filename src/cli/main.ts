@@ -9,6 +9,8 @@ import type { BuildFlags, CommonOptions } from './build.ts';
 import { TARGETS } from '../targets/registry.ts';
 import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
+import { installSignalHandlers, interruption } from '../util/cleanup.ts';
+import { redact } from '../util/secrets.ts';
 import { SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../signing/gpg.ts';
 import { DEFAULT_CONFIG, loadConfig, planFor, resolveVersion } from './context.ts';
 
@@ -136,20 +138,25 @@ async function tapDrift(dir: string, expected: Map<string, string>): Promise<str
 }
 
 export async function main(argv: string[]): Promise<number> {
+  installSignalHandlers();
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (err) {
+    // Interrupted: the signal handler stops the children, cleans up and exits 128+signal; the errors of the
+    // work it cut short are not the story.
+    if (interruption()) return EXIT.failure;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
+    // Every message leaves through the one redaction path: no token, key or passphrase is ever printed.
     if (err instanceof UserError) {
-      process.stderr.write(`error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      process.stderr.write(redact(`error: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`));
       return err.exitCode;
     }
-    process.stderr.write(`internal error: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(redact(`internal error: ${(err as Error).stack ?? String(err)}\n`));
     return EXIT.failure;
   }
 }

@@ -3,8 +3,8 @@
 // one is an error unless --replace), and only then published. An interrupted run leaves a draft that the next
 // run finishes: broken uploads are deleted and redone, nothing is uploaded twice.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import {} from 'node:fs/promises';
+import { makeTempDir } from '../util/cleanup.ts';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { EXIT, UserError } from '../errors.ts';
@@ -69,14 +69,15 @@ export async function listAssets(gh: Github, owner: string, repo: string, releas
 async function sameContent(ctx: PublishContext, asset: AssetState, file: ReleaseFile): Promise<boolean> {
   if (asset.digest) return asset.digest === `sha256:${file.sha256}`;
   if (asset.size !== file.size) return false;
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-asset-'));
+  const dirDir = await makeTempDir('stigmer-dist-asset-');
+  const dir = dirDir.path;
   try {
     const headers: Record<string, string> = { accept: 'application/octet-stream', 'user-agent': 'stigmer-dist' };
     if (ctx.token) headers.authorization = `Bearer ${ctx.token}`;
     const got = await download({ url: asset.url, dest: path.join(dir, 'asset'), headers, expectedSize: asset.size, label: `published ${asset.name}` }, ctx.http);
     return got.sha256 === file.sha256;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await dirDir.dispose();
   }
 }
 

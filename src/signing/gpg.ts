@@ -9,6 +9,7 @@ import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import type { BuiltFile } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
+import { pausePoint, registerCleanup, type Registration } from '../util/cleanup.ts';
 
 export const SIGNING_KEY_ENV = 'STIGMER_DIST_SIGNING_KEY';
 export const SIGNING_PASSPHRASE_ENV = 'STIGMER_DIST_SIGNING_PASSPHRASE';
@@ -129,9 +130,11 @@ export class GpgSigner implements Signer {
   private readonly passFile: string;
   private readonly sigTime: number;
   private closed = false;
+  private readonly cleanup: Registration;
 
-  private constructor(home: string, passFile: string, info: KeyInfo, throwaway: boolean, sourceDateEpoch: number) {
+  private constructor(home: string, passFile: string, info: KeyInfo, throwaway: boolean, sourceDateEpoch: number, cleanup: Registration) {
     this.home = home;
+    this.cleanup = cleanup;
     this.passFile = passFile;
     this.fingerprint = info.fingerprint;
     this.userId = info.userId;
@@ -143,8 +146,13 @@ export class GpgSigner implements Signer {
   static async open(mode: Exclude<SigningMode, { mode: 'unsigned' }>, opts: SignerOptions): Promise<GpgSigner> {
     // A short path: gpg-agent's socket lives in the home and socket paths are limited to ~107 bytes.
     const home = await mkdtemp(path.join(os.tmpdir(), 'sd-gpg-'));
-    if (/\s/.test(home)) {
+    // Removed by close(), or by the interruption handler if the run is stopped while the key is here.
+    const cleanup = registerCleanup(async () => {
+      await killAgent(home);
       await rm(home, { recursive: true, force: true });
+    });
+    if (/\s/.test(home)) {
+      await cleanup.dispose();
       throw new UserError(`the temp directory ${os.tmpdir()} contains whitespace, which rpmsign's gpg command line cannot carry`, { hint: 'set TMPDIR to a path without spaces' });
     }
     await chmod(home, 0o700);
@@ -155,12 +163,11 @@ export class GpgSigner implements Signer {
       else await generateKey(home, opts.throwawayUserId);
       const info = await keyInfo(home, mode.mode === 'key' ? mode.key.label : 'the throwaway key');
       if (mode.mode === 'key') await refuseWeakKey(home, mode.key.label);
-      const signer = new GpgSigner(home, passFile, info, mode.mode === 'throwaway', opts.sourceDateEpoch);
+      const signer = new GpgSigner(home, passFile, info, mode.mode === 'throwaway', opts.sourceDateEpoch, cleanup);
       await signer.selfTest(mode.mode === 'key' ? mode.key.label : 'the throwaway key', mode.mode === 'key' && Boolean(mode.passphrase));
       return signer;
     } catch (err) {
-      await killAgent(home);
-      await rm(home, { recursive: true, force: true });
+      await cleanup.dispose();
       throw err;
     }
   }
@@ -208,17 +215,20 @@ export class GpgSigner implements Signer {
   }
 
   async clearsign(input: string, output: string): Promise<BuiltFile> {
+    await pausePoint('signing');
     const data = await this.gpg([...this.signArgs(), '--clearsign', '--output', '-', input], `signing ${path.basename(input)}`);
     return writeFileAtomic(output, data);
   }
 
   async detachSign(input: string, output: string, armor: boolean): Promise<BuiltFile> {
+    await pausePoint('signing');
     const data = await this.gpg([...this.signArgs(), '--detach-sign', ...(armor ? ['--armor'] : []), '--output', '-', input], `signing ${path.basename(input)}`);
     return writeFileAtomic(output, data);
   }
 
   async signRpm(file: string): Promise<void> {
     if (this.closed) throw new Error('internal: signer used after close()');
+    await pausePoint('signing');
     // Debian's rpm points %__gpg at a gpg2 that does not exist; the extra args carry our home, passphrase file and time.
     const extra = ['--homedir', this.home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase-file', this.passFile, '--faked-system-time', `${this.sigTime}!`].join(' ');
     const r = await execa(
@@ -236,8 +246,7 @@ export class GpgSigner implements Signer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await killAgent(this.home);
-    await rm(this.home, { recursive: true, force: true });
+    await this.cleanup.dispose();
   }
 }
 

@@ -5,7 +5,7 @@
 import { Octokit } from '@octokit/rest';
 import { fetch as undiciFetch } from 'undici';
 import { EXIT, UserError } from '../errors.ts';
-import { Secrets } from '../util/secrets.ts';
+import { redact, Secrets } from '../util/secrets.ts';
 import { backoffMs, describeNetworkError, dispatcherFor, isConnectError, isTransientNetworkError, parseRetryAfter, sleepOf, type HttpOptions } from './http.ts';
 
 export const GITHUB_API_ENV = 'STIGMER_DIST_GITHUB_API';
@@ -100,7 +100,7 @@ export function createGithubClient(opts: GithubClientOptions): Github {
 
 /** An octokit failure as a UserError that says what was being done and how to fix it; never includes the token. */
 export function githubError(err: unknown, what: string, repo: string, secrets?: Secrets): UserError {
-  const clean = (s: string) => (secrets ? secrets.redact(s) : s);
+  const clean = (s: string) => redact(secrets ? secrets.redact(s) : s);
   if (err instanceof UserError) return err;
   if (isRequestError(err)) {
     const data = err.response?.data as { message?: string; errors?: { message?: string; code?: string; field?: string }[] } | undefined;

@@ -4,8 +4,8 @@
 // output: a frozen (PyInstaller) binary that lost a hidden import must never be packaged.
 import { execa } from 'execa';
 import { constants } from 'node:fs';
-import { access, chmod, copyFile, mkdtemp, open, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { access, chmod, copyFile, open} from 'node:fs/promises';
+import { makeTempDir } from '../util/cleanup.ts';
 import path from 'node:path';
 import { UserError, EXIT } from '../errors.ts';
 import { splitPlatform, type Os, type Platform, type Product } from '../product/model.ts';
@@ -96,7 +96,8 @@ export async function smokeCheck(product: Product, payloads: Payload[], opts: Sm
 }
 
 async function runSmoke(p: Payload, args: string[], frozen: boolean, timeoutMs: number, secrets: Secrets, opts: SmokeOptions): Promise<void> {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-smoke-'));
+  const workDir = await makeTempDir('stigmer-dist-smoke-');
+  const work = workDir.path;
   try {
     let exe = p.path;
     try {
@@ -131,6 +132,6 @@ async function runSmoke(p: Payload, args: string[], frozen: boolean, timeoutMs: 
     const first = output.split('\n')[0] ?? '';
     opts.report.info(`smoke check: ${p.component} ${p.platform}: ok${first ? ` (${first.slice(0, 100)})` : ''}`);
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await workDir.dispose();
   }
 }

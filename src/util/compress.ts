@@ -10,6 +10,7 @@ import type { BuiltFile } from '../targets/types.ts';
 import { MissingToolError } from '../errors.ts';
 import { Limiter } from './concurrency.ts';
 import { HashingStream } from './fsx.ts';
+import { assertNotInterrupted, pausePoint } from './cleanup.ts';
 
 /** Gzip's header has an OS byte that differs between zlib builds; pin it to 3 (Unix) so bytes never depend on the build host. */
 class PinGzipOsByte extends Transform {
@@ -72,10 +73,12 @@ export async function compressStream(kind: StreamCompression): Promise<(Transfor
       ? ['--compress', '--stdout', '-6', `--threads=${XZ_THREADS}`, `--block-size=${XZ_BLOCK_SIZE}`]
       : ['--compress', '--stdout', '-q', '-3', '-T1', '--no-progress'];
   const env = { XZ_DEFAULTS: '', XZ_OPT: '', ZSTD_CLEVEL: '', ZSTD_NBTHREADS: '' };
+  assertNotInterrupted(kind);
   const { execa } = await import('execa'); // loaded on use: `plan` never compresses
   const sub = execa(kind, args, { env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
   // A failure (including a missing command) surfaces through the duplex, i.e. the caller's pipeline.
   sub.catch(() => {});
+  await pausePoint('compression');
   return [sub.duplex()];
 }
 

@@ -6,34 +6,57 @@ import type { BuiltFile } from '../targets/types.ts';
 import { hashFile, writeFileAtomic } from './fsx.ts';
 
 export class DigestCache {
-  private readonly file: string;
+  private readonly file: string | undefined;
   private readonly index: Record<string, string>;
   private dirty = false;
 
-  constructor(cacheDir: string) {
-    this.file = path.join(cacheDir, 'file-digests.json');
+  /** Without a cache dir the index lives in memory only. */
+  constructor(cacheDir?: string) {
+    this.file = cacheDir === undefined ? undefined : path.join(cacheDir, 'file-digests.json');
     let index: Record<string, string> = {};
     try {
-      if (existsSync(this.file)) index = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+      if (this.file && existsSync(this.file)) index = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
     } catch {
       index = {}; // a damaged index only costs re-hashing
     }
     this.index = index;
   }
 
-  async hash(file: string): Promise<BuiltFile> {
+  /** The file's identity: any write to it changes its ctime (which, unlike mtime, cannot be set back). */
+  private static identity(file: string): { key: string; size: number } {
     const st = statSync(file, { bigint: true });
-    const key = `${path.resolve(file)}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}`;
+    return { key: `${path.resolve(file)}|${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}`, size: Number(st.size) };
+  }
+
+  async hash(file: string): Promise<BuiltFile> {
+    const { key, size } = DigestCache.identity(file);
     const known = this.index[key];
-    if (known) return { sha256: known, size: Number(st.size) };
+    if (known) return { sha256: known, size };
     const result = await hashFile(file);
     this.index[key] = result.sha256;
     this.dirty = true;
     return result;
   }
 
+  /** Records the digest of a file just written (its bytes were hashed as they were written). */
+  remember(file: string, sha256: string): void {
+    this.index[DigestCache.identity(file).key] = sha256;
+    this.dirty = true;
+  }
+
+  /** Drops every entry below `dir` (a build replaced by a new one leaves no stale entries). */
+  forget(dir: string): void {
+    const prefix = path.resolve(dir) + path.sep;
+    for (const k of Object.keys(this.index)) {
+      if (k.startsWith(prefix)) {
+        delete this.index[k];
+        this.dirty = true;
+      }
+    }
+  }
+
   async save(): Promise<void> {
-    if (this.dirty) await writeFileAtomic(this.file, JSON.stringify(this.index));
+    if (this.dirty && this.file) await writeFileAtomic(this.file, JSON.stringify(this.index));
     this.dirty = false;
   }
 }

@@ -2,8 +2,10 @@
 // target module and never run a command. Awaitable result only; code that needs the subprocess object
 // (streams, duplex) imports execa itself.
 import type { Options, Result } from 'execa';
+import { assertNotInterrupted } from './cleanup.ts';
 
 export async function execa<O extends Options = Options>(file: string, args: readonly string[], options?: O): Promise<Result<O>> {
+  assertNotInterrupted(file);
   const { execa: run } = await import('execa'); // Node caches the module after the first import
   // What execa resolves to is Result<O>; TypeScript cannot see through its generic ResultPromise here.
   return (await run(file, args, options)) as unknown as Result<O>;

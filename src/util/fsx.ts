@@ -4,6 +4,8 @@ import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { BuiltFile } from '../targets/types.ts';
+import { UserError } from '../errors.ts';
+import { processSecrets } from './secrets.ts';
 
 export async function hashFile(file: string): Promise<BuiltFile> {
   // One buffer, reused for every read: hashing a payload leaves no garbage behind (a fresh buffer per read
@@ -41,6 +43,9 @@ export class HashingStream extends Transform {
 
 /** Writes a file via a temp name in the same directory, then renames it into place. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<BuiltFile> {
+  // Artifacts and records never carry a secret of this process (a token, the signing key or passphrase).
+  const leaked = processSecrets().leakedIn(data);
+  if (leaked) throw new UserError(`refusing to write ${file}: it would contain the value of ${leaked}`, { hint: 'remove the secret from the input it came from (definition, notes, environment values meant to be public)' });
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   try {

@@ -1,4 +1,6 @@
 // Progress output: a live status line on an interactive terminal, plain timestamp-free lines in CI or a pipe.
+// Every line is redacted (src/util/secrets.ts) before it is printed.
+import { redact } from './secrets.ts';
 
 export interface Reporter {
   /** A step started or finished: always printed. */
@@ -23,14 +25,15 @@ export function createReporter(opts: { stream?: NodeJS.WriteStream; quiet?: bool
     info(line) {
       if (opts.quiet) return;
       clear();
-      stream.write(`${line}\n`);
+      stream.write(`${redact(line)}\n`);
     },
     warn(line) {
       clear();
-      stream.write(`warning: ${line}\n`);
+      stream.write(`warning: ${redact(line)}\n`);
     },
     progress(line) {
       if (opts.quiet || !interactive) return;
+      line = redact(line);
       const width = (stream.columns ?? 80) - 1;
       stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
       live = true;

@@ -2,8 +2,8 @@
 // (check, artifact, result, detail). Packages are checked as shipped: maintainer scripts and units are taken
 // out of the built .deb/.rpm, not from the templates.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
+import { makeTempDir } from '../util/cleanup.ts';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import type { Product } from '../product/model.ts';
@@ -64,7 +64,8 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     throw new UserError(`${dir} was built for "${record.product}", but the definition is "${product.meta.name}"`, { hint: 'pass the definition it was built from with --config', exitCode: EXIT.usage });
   }
 
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'sd-verify-'));
+  const tmpDir = await makeTempDir('sd-verify-');
+  const tmp = tmpDir.path;
   const env: CheckEnv = { dir, tmp };
   const rows: CheckRow[] = [];
   const add = (r: CheckRow | CheckRow[]) => {
@@ -134,7 +135,7 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     if (existsSync(abs(YUM_REPO_DIR))) add(await checkYumRepo(env, abs(YUM_REPO_DIR), rpmKeyName(product.meta.name)));
   } finally {
     report.done();
-    await rm(tmp, { recursive: true, force: true });
+    await tmpDir.dispose();
   }
   if (!rows.length) throw new UserError(`${dir} holds nothing verify knows how to check`, { hint: 'build it with `stigmer-dist build`', exitCode: EXIT.config });
   return rows;

@@ -1,8 +1,8 @@
 // `verify --reproduce`: rebuilds a finished dist/<version>/ into a temp dir with the same plan and
 // SOURCE_DATE_EPOCH, then compares every file byte for byte.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile} from 'node:fs/promises';
+import { makeTempDir } from '../util/cleanup.ts';
 import { readdirSync, statSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import { executeBuild, type BuildFlags } from '../cli/build.ts';
@@ -26,7 +26,8 @@ export async function reproduce(dir: string, flags: Omit<BuildFlags, 'out'>, rep
     throw new UserError(`${dir}/plan.json is missing or unreadable`, { hint: 'run `stigmer-dist build` first; --reproduce rebuilds what plan.json records', exitCode: EXIT.config });
   }
   if (record.sourceDateEpoch === undefined) throw new UserError(`${dir}/plan.json records no sourceDateEpoch`, { hint: 'rebuild with this stigmer-dist version first', exitCode: EXIT.config });
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-reproduce-'));
+  const tmpDir = await makeTempDir('stigmer-dist-reproduce-');
+  const tmp = tmpDir.path;
   try {
     const skipped = new Set(record.skipped.map((s) => s.target));
     await executeBuild(
@@ -45,6 +46,6 @@ export async function reproduce(dir: string, flags: Omit<BuildFlags, 'out'>, rep
     for (const f of b) rows.push({ file: f, result: 'only in rebuild' });
     return rows;
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await tmpDir.dispose();
   }
 }

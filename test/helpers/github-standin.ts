@@ -69,6 +69,11 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
+/** The request's Authorization header as an error body repeats it. */
+export function echoAuthorization(req: http.IncomingMessage): string {
+  return ` (request sent Authorization: ${req.headers.authorization ?? 'none'})`;
+}
+
 const sha1 = (s: string | Buffer) => createHash('sha1').update(s).digest('hex');
 
 export class GithubStandin {
@@ -344,7 +349,7 @@ export class GithubStandin {
     if (!m) {
       this.violations.push(`${method} ${url.pathname}: no such operation in GitHub's OpenAPI description`);
       call.status = 404;
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `Not Found${echoAuthorization(req)}` }));
       return;
     }
     const isUpload = m.op.operationId === 'repos/upload-release-asset';
@@ -362,6 +367,9 @@ export class GithubStandin {
       answer = this.route(m.op.operationId, m.params, url.searchParams, req, isUpload ? body : body.length ? JSON.parse(body.toString('utf8')) : undefined, perm);
     }
     call.status = answer.status;
+    // Like a careless proxy or API: every error body repeats the credentials it was sent (the token tests).
+    const errorBody = answer.body as { message?: unknown } | undefined;
+    if (answer.status >= 400 && errorBody && typeof errorBody.message === 'string') errorBody.message += echoAuthorization(req);
     if (answer.status !== 302 && answer.status !== 204) this.violations.push(...checkResponse(m, answer.status, answer.body ?? null));
     res.writeHead(answer.status, { ...(answer.body !== undefined ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...answer.headers });
     res.end(answer.body !== undefined ? JSON.stringify(answer.body) : undefined);
@@ -374,7 +382,7 @@ export class GithubStandin {
       this.calls.push({ host: 'storage', method: req.method ?? 'GET', path: url.pathname, status: 200, authorization: req.headers.authorization });
       const asset = this.findAsset(Number(dl[1]));
       if (!asset) {
-        res.writeHead(404).end();
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `Not Found${echoAuthorization(req)}` }));
         return;
       }
       req.resume();

@@ -1,8 +1,8 @@
 // MSI for windows-amd64: a per-machine install under Program Files\<DisplayName> with the CLI on PATH and
 // every service registered with the Windows service manager (started on install, stopped and removed on
 // uninstall), a stable UpgradeCode with MajorUpgrade, built on Linux with msitools' wixl.
-import { copyFile, mkdir, mkdtemp, rm, utimes } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir, utimes } from 'node:fs/promises';
+import { makeTempDir } from '../../util/cleanup.ts';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Product } from '../../product/model.ts';
@@ -56,7 +56,8 @@ export const msiTarget: Target = {
     const cabinet = `${product.meta.name}.cab`;
     const wxs = renderWxs(product, model, cabinet);
     const envText = renderWindowsEnvFile(product, model);
-    const work = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-msi-'));
+    const workDir = await makeTempDir('stigmer-dist-msi-');
+  const work = workDir.path;
     const out = new Map<string, BuiltFile>();
     try {
       // The build folder wixl reads (the layout the source's Source paths name), every mtime pinned.
@@ -101,7 +102,7 @@ export const msiTarget: Target = {
       }
       return out;
     } finally {
-      await rm(work, { recursive: true, force: true });
+      await workDir.dispose();
     }
   },
 };

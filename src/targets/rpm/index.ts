@@ -1,8 +1,8 @@
 // .rpm packages built with rpmbuild from a rendered spec (templates/rpm/package.spec.hbs): one per Linux
 // architecture, cross-built with --target, reproducible (SOURCE_DATE_EPOCH, fixed build host, clamped mtimes).
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { makeTempDir } from '../../util/cleanup.ts';
 import path from 'node:path';
 import { execa } from '../../util/exec.ts';
 import { EXIT, UserError } from '../../errors.ts';
@@ -47,7 +47,8 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
   const product = productForPlatform(ctx.product, platform);
   const rpmArch = RPM_ARCH[splitPlatform(platform).arch];
   const { spec, files } = await rpmSpec(ctx, platform);
-  const top = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-rpm-'));
+  const topDir = await makeTempDir('stigmer-dist-rpm-');
+  const top = topDir.path;
   try {
     const sources = path.join(top, 'SOURCES');
     await mkdir(sources);
@@ -107,7 +108,7 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
     if (!existsSync(dest)) throw new Error(`internal: rpmbuild did not write ${dest}`);
     return await hashFile(dest);
   } finally {
-    await rm(top, { recursive: true, force: true });
+    await topDir.dispose();
   }
 }
 

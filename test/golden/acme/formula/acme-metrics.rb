@@ -32,18 +32,87 @@ class AcmeMetrics < Formula
     (libexec/"acme-env").write <<~'SH'
       #!/bin/sh
       # Usage: <launcher> ENV_FILE COMMAND [ARG...]
-      # Exports KEY=value lines of ENV_FILE (if readable), then execs COMMAND.
+      # Exports the variables ENV_FILE sets (if readable), read with systemd's EnvironmentFile= rules, then execs COMMAND.
       set -eu
-      f=$1
+      __sdenv_f=$1
       shift
-      if [ -r "$f" ]; then
-        while IFS= read -r l || [ -n "$l" ]; do
-          case $l in
-            "" | "#"*) ;;
-            *=*) export "${l%%=*}=${l#*=}" ;;
+      if [ -r "$__sdenv_f" ]; then
+        __sdenv_s=$(cat -- "$__sdenv_f"; echo .)
+        __sdenv_s=${__sdenv_s%.}
+        __sdenv_nl='
+      '
+        __sdenv_cr=$(printf '\r')
+        __sdenv_tab=$(printf '\t')
+        __sdenv_st=pk __sdenv_k='' __sdenv_kw='' __sdenv_v='' __sdenv_vw='' __sdenv_n=1
+        __sdenv_set() {
+          case $__sdenv_k in
+            '' | [0123456789]* | *[!ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_]*)
+              printf '%s: %s:%s: ignoring an assignment to "%s": not a valid variable name\n' "$0" "$__sdenv_f" "$__sdenv_n" "$__sdenv_k" >&2 ;;
+            *) export "$__sdenv_k=$__sdenv_v" ;;
           esac
-        done <"$f"
+          __sdenv_k='' __sdenv_kw='' __sdenv_v='' __sdenv_vw=''
+        }
+        while [ -n "$__sdenv_s" ]; do
+          __sdenv_r=${__sdenv_s#?}
+          __sdenv_c=${__sdenv_s%"$__sdenv_r"}
+          __sdenv_s=$__sdenv_r
+          case $__sdenv_st in
+            pk) case $__sdenv_c in
+                '#' | ';') __sdenv_st=cm ;;
+                ' ' | "$__sdenv_tab" | "$__sdenv_nl" | "$__sdenv_cr") ;;
+                *) __sdenv_st=k __sdenv_k=$__sdenv_c __sdenv_kw='' ;;
+              esac ;;
+            k) case $__sdenv_c in
+                "$__sdenv_nl" | "$__sdenv_cr") __sdenv_st=pk __sdenv_k='' __sdenv_kw='' ;;
+                =) __sdenv_st=pv __sdenv_v='' __sdenv_vw='' ;;
+                ' ' | "$__sdenv_tab") __sdenv_kw=$__sdenv_kw$__sdenv_c ;;
+                *) __sdenv_k=$__sdenv_k$__sdenv_kw$__sdenv_c __sdenv_kw='' ;;
+              esac ;;
+            pv) case $__sdenv_c in
+                "$__sdenv_nl" | "$__sdenv_cr") __sdenv_set; __sdenv_st=pk ;;
+                "'") __sdenv_st=sq ;;
+                '"') __sdenv_st=dq ;;
+                "\\") __sdenv_st=ve ;;
+                ' ' | "$__sdenv_tab") ;;
+                *) __sdenv_st=v __sdenv_v=$__sdenv_v$__sdenv_c ;;
+              esac ;;
+            v) case $__sdenv_c in
+                "$__sdenv_nl" | "$__sdenv_cr") __sdenv_set; __sdenv_st=pk ;;
+                "\\") __sdenv_st=ve __sdenv_v=$__sdenv_v$__sdenv_vw __sdenv_vw='' ;;
+                ' ' | "$__sdenv_tab") __sdenv_vw=$__sdenv_vw$__sdenv_c ;;
+                *) __sdenv_v=$__sdenv_v$__sdenv_vw$__sdenv_c __sdenv_vw='' ;;
+              esac ;;
+            ve) __sdenv_st=v
+              case $__sdenv_c in
+                "$__sdenv_nl" | "$__sdenv_cr") ;;
+                *) __sdenv_v=$__sdenv_v$__sdenv_c ;;
+              esac ;;
+            sq) case $__sdenv_c in
+                "'") __sdenv_st=pv ;;
+                *) __sdenv_v=$__sdenv_v$__sdenv_c ;;
+              esac ;;
+            dq) case $__sdenv_c in
+                '"') __sdenv_st=pv ;;
+                "\\") __sdenv_st=dqe ;;
+                *) __sdenv_v=$__sdenv_v$__sdenv_c ;;
+              esac ;;
+            dqe) __sdenv_st=dq
+              case $__sdenv_c in
+                '"' | "\\" | '`' | '$') __sdenv_v=$__sdenv_v$__sdenv_c ;;
+                "$__sdenv_nl") ;;
+                *) __sdenv_v=$__sdenv_v"\\$__sdenv_c" ;;
+              esac ;;
+            cm) case $__sdenv_c in
+                "$__sdenv_nl" | "$__sdenv_cr") __sdenv_st=pk ;;
+              esac ;;
+          esac
+          if [ "$__sdenv_c" = "$__sdenv_nl" ]; then __sdenv_n=$((__sdenv_n + 1)); fi
+        done
+        case $__sdenv_st in pv | v | ve | sq | dq | dqe) __sdenv_set ;; esac
+        unset -f __sdenv_set
+        unset __sdenv_s __sdenv_r __sdenv_c __sdenv_st __sdenv_k __sdenv_kw __sdenv_v __sdenv_vw __sdenv_n __sdenv_nl __sdenv_cr __sdenv_tab
       fi
+      unset __sdenv_f
       if [ -n "${TMPDIR:-}" ]; then mkdir -p "$TMPDIR"; fi
       exec "$@"
     SH
@@ -62,7 +131,14 @@ class AcmeMetrics < Formula
       #
       # Environment for the Acme Relay services, read when each service starts
       # (systemd EnvironmentFile=; the launchd and Homebrew service launcher).
-      # One KEY=value per line: no "export", no quotes needed, no shell expansion.
+      # Syntax (systemd's EnvironmentFile= rules, read the same by the launchd and Homebrew
+      # service launcher): one NAME=value per line; NAME is letters, digits and _ (not first a
+      # digit). Lines starting with # or ; are comments; spaces around NAME and an unquoted value
+      # are dropped. Quotes are optional and stripped: '...' keeps everything literally; inside
+      # "..." a backslash escapes a double quote, a backslash, a backtick or a dollar sign. No
+      # "export" (such a line is skipped, with a warning from the launcher), no variable
+      # expansion. A # after the value is part of the value. A backslash at the end of a line
+      # joins the next line.
       # Values set here override the defaults built into the service definitions.
       # Restart the services after editing.
 
