@@ -56,22 +56,22 @@ class AcmeMetrics < Formula
     return if env_file.exist?
 
     env_file.dirname.mkpath
-    env_file.write <<~EOS
-      # Acme Relay service environment (#{etc}/acme/relay.env).
-      # Installed once by the package and then yours: upgrades keep your edits.
-      #
-      # Environment for the Acme Relay services, read when each service starts
-      # (systemd EnvironmentFile=; the launchd and Homebrew service launcher).
-      # One KEY=value per line: no "export", no quotes needed, no shell expansion.
-      # Values set here override the defaults built into the service definitions.
-      # Restart the services after editing.
-
-      # secret for acme-metrics
-      #METRICS_PUSH_KEY=
-
-      # secret for acme-relayd
-      #RELAY_TOKEN=
-    EOS
+    env_file.write [
+      "# Acme Relay service environment (#{etc}/acme/relay.env).",
+      "# Installed once by the package and then yours: upgrades keep your edits.",
+      "#",
+      "# Environment for the Acme Relay services, read when each service starts",
+      "# (systemd EnvironmentFile=; the launchd and Homebrew service launcher).",
+      "# One KEY=value per line: no \"export\", no quotes needed, no shell expansion.",
+      "# Values set here override the defaults built into the service definitions.",
+      "# Restart the services after editing.",
+      "",
+      "# secret for acme-metrics",
+      "#METRICS_PUSH_KEY=",
+      "",
+      "# secret for acme-relayd",
+      "#RELAY_TOKEN=",
+    ].map { |line| "#{line}\n" }.join
     env_file.chmod 0600
   end
 

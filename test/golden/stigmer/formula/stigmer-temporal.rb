@@ -59,25 +59,25 @@ class StigmerTemporal < Formula
     return if env_file.exist?
 
     env_file.dirname.mkpath
-    env_file.write <<~EOS
-      # Stigmer service environment (#{etc}/stigmer/stigmer.env).
-      # Installed once by the package and then yours: upgrades keep your edits.
-      #
-      # Environment for the Stigmer services, read when each service starts
-      # (systemd EnvironmentFile=; the launchd and Homebrew service launcher).
-      # One KEY=value per line: no "export", no quotes needed, no shell expansion.
-      # Values set here override the defaults built into the service definitions.
-      # Restart the services after editing.
-
-      # secret for agent-runner
-      #ANTHROPIC_API_KEY=
-
-      # secret for agent-runner
-      #OPENAI_API_KEY=
-
-      # secret for stigmer-server
-      #STIGMER_AUTH_TOKEN=
-    EOS
+    env_file.write [
+      "# Stigmer service environment (#{etc}/stigmer/stigmer.env).",
+      "# Installed once by the package and then yours: upgrades keep your edits.",
+      "#",
+      "# Environment for the Stigmer services, read when each service starts",
+      "# (systemd EnvironmentFile=; the launchd and Homebrew service launcher).",
+      "# One KEY=value per line: no \"export\", no quotes needed, no shell expansion.",
+      "# Values set here override the defaults built into the service definitions.",
+      "# Restart the services after editing.",
+      "",
+      "# secret for agent-runner",
+      "#ANTHROPIC_API_KEY=",
+      "",
+      "# secret for agent-runner",
+      "#OPENAI_API_KEY=",
+      "",
+      "# secret for stigmer-server",
+      "#STIGMER_AUTH_TOKEN=",
+    ].map { |line| "#{line}\n" }.join
     env_file.chmod 0600
   end
 
