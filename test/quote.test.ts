@@ -1,6 +1,6 @@
 // Each quoting function against the format's own reader: dash and bash, ruby, an XML parser, rpmspec.
 import { execa } from 'execa';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import {
   xmlAttr,
   xmlText,
 } from '../src/render/quote.ts';
+import { TEMPLATES_DIR } from '../src/render/templates.ts';
 import { UNUSUAL_DESCRIPTION, UNUSUAL_STRINGS } from './fixtures/unusual.ts';
 import { tempDir } from './helpers.ts';
 
@@ -121,5 +122,16 @@ describe('Debian and PowerShell', () => {
 
   it('powershellString doubles every quote PowerShell reads as a single quote', () => {
     expect(powershellString("it's \u2019x\u2018")).toBe("'it''s \u2019\u2019x\u2018\u2018'");
+  });
+});
+
+describe('templates', () => {
+  it('insert no raw triple-stash value and hold no here-document a line of data could end or interpolate in', () => {
+    for (const entry of readdirSync(TEMPLATES_DIR, { recursive: true, encoding: 'utf8' }).filter((e) => e.endsWith('.hbs'))) {
+      const text = readFileSync(path.join(TEMPLATES_DIR, entry), 'utf8');
+      expect(text, entry).not.toMatch(/\{\{\{|\{\{&/);
+      // Here-documents only with a fixed terminator, quoted, around our own text or a shHeredocBody-checked {{...}} body.
+      for (const m of text.matchAll(/<<[-~]?\s*(\S+)/g)) expect(m[1], `${entry}: here-document ${m[0]}`).toMatch(/^'([A-Z_]+|\{\{(\.\.\/)?heredocEnd\}\})'$/);
+    }
   });
 });

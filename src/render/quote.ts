@@ -23,9 +23,6 @@ export function shWord(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** @deprecated name kept for existing callers: same as shWord. */
-export const shQuote = shWord;
-
 /**
  * A command that writes `lines` to its standard output, one per line (instead of a here-document, whose
  * body a line of data could end): `printf '%s\n' 'line 1' 'line 2'`.

@@ -17,7 +17,6 @@ let instance: typeof HandlebarsNamespace | undefined;
 function handlebars(): typeof HandlebarsNamespace {
   if (instance) return instance;
   const hb = (createRequire(import.meta.url)('handlebars') as typeof HandlebarsNamespace).create();
-  hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
   hb.registerHelper('join', (list: unknown[], sep: unknown) => list.join(typeof sep === 'string' ? sep : ' '));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   // Quoting at the insertion point: {{sh value}} is one POSIX shell word.
