@@ -128,32 +128,32 @@ class WorkflowRunner < Formula
     return if env_file.exist?
 
     env_file.dirname.mkpath
-    env_file.write <<~EOS
-      # Stigmer service environment (#{etc}/stigmer/stigmer.env).
-      # Installed once by the package and then yours: upgrades keep your edits.
-      #
-      # Environment for the Stigmer services, read when each service starts
-      # (systemd EnvironmentFile=; the launchd and Homebrew service launcher).
-      # Syntax (systemd's EnvironmentFile= rules, read the same by the launchd and Homebrew
-      # service launcher): one NAME=value per line; NAME is letters, digits and _ (not first a
-      # digit). Lines starting with # or ; are comments; spaces around NAME and an unquoted value
-      # are dropped. Quotes are optional and stripped: '...' keeps everything literally; inside
-      # "..." a backslash escapes a double quote, a backslash, a backtick or a dollar sign. No
-      # "export" (such a line is skipped, with a warning from the launcher), no variable
-      # expansion. A # after the value is part of the value. A backslash at the end of a line
-      # joins the next line.
-      # Values set here override the defaults built into the service definitions.
-      # Restart the services after editing.
-
-      # secret for agent-runner
-      #ANTHROPIC_API_KEY=
-
-      # secret for agent-runner
-      #OPENAI_API_KEY=
-
-      # secret for stigmer-server
-      #STIGMER_AUTH_TOKEN=
-    EOS
+    env_file.write [
+      "# Stigmer service environment (#{etc}/stigmer/stigmer.env).",
+      "# Installed once by the package and then yours: upgrades keep your edits.",
+      "#",
+      "# Environment for the Stigmer services, read when each service starts",
+      "# (systemd EnvironmentFile=; the launchd and Homebrew service launcher).",
+      "# Syntax (systemd's EnvironmentFile= rules, read the same by the launchd and Homebrew",
+      "# service launcher): one NAME=value per line; NAME is letters, digits and _ (not first a",
+      "# digit). Lines starting with # or ; are comments; spaces around NAME and an unquoted value",
+      "# are dropped. Quotes are optional and stripped: '...' keeps everything literally; inside",
+      "# \"...\" a backslash escapes a double quote, a backslash, a backtick or a dollar sign. No",
+      "# \"export\" (such a line is skipped, with a warning from the launcher), no variable",
+      "# expansion. A # after the value is part of the value. A backslash at the end of a line",
+      "# joins the next line.",
+      "# Values set here override the defaults built into the service definitions.",
+      "# Restart the services after editing.",
+      "",
+      "# secret for agent-runner",
+      "#ANTHROPIC_API_KEY=",
+      "",
+      "# secret for agent-runner",
+      "#OPENAI_API_KEY=",
+      "",
+      "# secret for stigmer-server",
+      "#STIGMER_AUTH_TOKEN=",
+    ].map { |line| "#{line}\n" }.join
     env_file.chmod 0600
   end
 

@@ -167,7 +167,7 @@ describe.each(products)('$label text artifacts', ({ label, file, version }) => {
         expect(loaded.service.environment_variables).toMatchObject(service.env);
         if (service.frozen) expect(loaded.service.environment_variables.TMPDIR).toMatch(new RegExp(`^${prefix}/var/run/`));
         expect(loaded.libexec).toEqual([{ name: `${product.meta.name}-env`, content: ENV_LAUNCHER_SCRIPT }]);
-        for (const secret of service.secrets) expect(readFileSync(formula, 'utf8')).not.toMatch(new RegExp(`${secret}=\\S`));
+        for (const secret of service.secrets) expect(readFileSync(formula, 'utf8')).not.toMatch(new RegExp(`${secret}=[^\\s"]`));
       }
     }
   });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type HandlebarsNamespace from 'handlebars';
 import { normaliseText } from '../util/fsx.ts';
+import { shWord } from './quote.ts';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
@@ -16,9 +17,10 @@ let instance: typeof HandlebarsNamespace | undefined;
 function handlebars(): typeof HandlebarsNamespace {
   if (instance) return instance;
   const hb = (createRequire(import.meta.url)('handlebars') as typeof HandlebarsNamespace).create();
-  hb.registerHelper('json', (v: unknown) => JSON.stringify(v));
   hb.registerHelper('join', (list: unknown[], sep: unknown) => list.join(typeof sep === 'string' ? sep : ' '));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  // Quoting at the insertion point: {{sh value}} is one POSIX shell word.
+  hb.registerHelper('sh', (v: unknown) => shWord(String(v)));
   // Every template is also a partial named by its path without ".hbs" ({{> homebrew/platform-urls}}).
   for (const entry of readdirSync(TEMPLATES_DIR, { recursive: true, encoding: 'utf8' })) {
     if (entry.endsWith('.hbs')) hb.registerPartial(entry.replace(/\\/g, '/').replace(/\.hbs$/, ''), readFileSync(path.join(TEMPLATES_DIR, entry), 'utf8'));

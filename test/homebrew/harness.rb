@@ -106,6 +106,13 @@ class Formula
   def libexec = (@root / "libexec").tap(&:mkpath)
   def name = File.basename(FORMULA_PATH, ".rb")
   def chmod(mode, path) = @ops << { "op" => "chmod", "mode" => mode.to_s(8), "path" => path.to_s }
+
+  # The test block: shell_output's command line is recorded, then split into words by /bin/sh (printf).
+  attr_reader :test_command
+
+  def shell_output(cmd, *) = (@test_command = cmd) && ""
+  def assert_match(*) = nil
+  def version = "0"
 end
 
 load FORMULA_PATH
@@ -126,6 +133,12 @@ Dir.mktmpdir do |keg|
       end
     end
   end
+  test_argv = nil
+  if klass.test_block
+    formula.instance_eval(&klass.test_block)
+    words = IO.popen(["/bin/sh", "-c", "printf '%s\\0' #{formula.test_command}"], &:read).split("\0")
+    test_argv = [File.basename(words.first), *words.drop(1)]
+  end
   puts JSON.pretty_generate(
     "class" => klass.name,
     "fields" => klass.fields.transform_keys(&:to_s),
@@ -134,5 +147,6 @@ Dir.mktmpdir do |keg|
     "libexec" => launcher,
     "service" => service,
     "has_test" => !klass.test_block.nil?,
+    "test_argv" => test_argv,
   )
 end

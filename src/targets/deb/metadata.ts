@@ -4,6 +4,7 @@
 import { EXIT, UserError } from '../../errors.ts';
 import type { Product } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
+import { deb822Value } from '../../render/quote.ts';
 import { definitionName } from '../envfile.ts';
 import type { PackageFile } from '../linux/layout.ts';
 import { scriptView } from '../linux/scripts.ts';
@@ -28,10 +29,7 @@ export function checkDebianVersion(version: string, source: string): void {
 export function formatDeb822(fields: [string, string][]): string {
   return (
     fields
-      .map(([name, value]) => {
-        const [first, ...rest] = value.split('\n');
-        return [`${name}: ${first}`, ...rest.map((l) => (l.trim() === '' ? ' .' : ` ${l}`))].join('\n');
-      })
+      .map(([name, value]) => `${name}: ${deb822Value(value)}`)
       .join('\n') + '\n'
   );
 }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { expandArgs, splitPlatform, type Component, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
-import { homebrewClassName, rubyString } from '../../render/quote.ts';
+import { homebrewClassName, rubyInterpolated, rubyString, shWord } from '../../render/quote.ts';
 import { ENV_LAUNCHER_SCRIPT } from '../../render/launcher.ts';
 import { archiveFileName } from '../archive/index.ts';
 import { releaseUrl } from '../release.ts';
@@ -65,7 +65,7 @@ function serviceView(product: Product, service: Service) {
   const toRuby = (arg: string) => {
     const parts = arg.split(/\u0000/);
     if (parts.length === 3 && parts[0] === '' && parts[2] === '') return dirExpr[parts[1]!]!;
-    return parts.map((p, i) => (i % 2 === 1 ? `#{${dirExpr[p]}}` : rubyString(p).slice(1, -1))).join('').replace(/^/, '"').replace(/$/, '"');
+    return rubyInterpolated(parts.map((p, i) => (i % 2 === 1 ? { ruby: dirExpr[p]! } : p)));
   };
   const args = expandArgs(service, { stateDir: sentinel('stateDir'), logsDir: sentinel('logsDir'), runtimeDir: sentinel('runtimeDir'), configDir: sentinel('configDir') }).map(toRuby);
   const env: string[] = ['PATH: std_service_path_env', ...Object.entries(service.env).map(([k, v]) => `${k}: ${rubyString(v)}`)];
@@ -73,8 +73,9 @@ function serviceView(product: Product, service: Service) {
   const run = [`opt_libexec/${rubyString(launcherName(product))}`, rubyPathExpr('etc', envRel), `opt_bin/${rubyString(service.binary)}`, ...args];
   return {
     envFile: rubyString(envRel),
-    envFileLines: renderEnvFile(product, `#{etc}/${envRel}`).trimEnd().split('\n'),
-    launcher: launcherName(product),
+    // Each line a Ruby string (no here-document: a line of data could end it or interpolate in it).
+    envFileLines: renderEnvFile(product, `\u0000/${envRel}`).trimEnd().split('\n').map((l) => rubyInterpolated(l.split('\u0000').flatMap((p, i) => (i ? [{ ruby: 'etc' }, p] : [p])))),
+    launcher: rubyString(launcherName(product)),
     launcherLines: ENV_LAUNCHER_SCRIPT.trimEnd().split('\n'),
     run,
     keepAlive: service.restart.policy === 'always' ? 'true' : service.restart.policy === 'on-failure' ? 'crashed: true' : 'false',
@@ -104,12 +105,13 @@ export function renderFormula(product: Product, component: Component, versions: 
     service: component.service ? serviceView(product, component.service) : null,
     caveats: isCli
       ? [
-          `Secrets (API keys) go in #{etc}/${envRel}; it is never overwritten.`,
-          'Start every service in the background and at login:',
-          ...services.map((s) => `  brew services start ${formulaName(product, s)}`),
+          rubyInterpolated(['Secrets (API keys) go in ', { ruby: 'etc' }, `/${envRel}; it is never overwritten.`]),
+          rubyString('Start every service in the background and at login:'),
+          ...services.map((s) => rubyString(`  brew services start ${formulaName(product, s)}`)),
         ]
       : null,
-    testCommand: `"#{bin}/${component.binary}${component.smoke.length ? ' ' + component.smoke.join(' ') : ''}"`,
+    // shell_output runs a shell command line: every word shell-quoted, then the line made a Ruby string.
+    testCommand: rubyInterpolated([{ ruby: 'bin' }, `/${[component.binary, ...component.smoke].map(shWord).join(' ')}`]),
   });
 }
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { expandArgs, splitPlatform, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
-import { shQuote } from '../../render/quote.ts';
+import { commentText, powershellString, shHeredocBody, shWord } from '../../render/quote.ts';
 import { archiveFileName } from '../archive/index.ts';
 import { CHECKSUMS_FILE } from '../checksums/index.ts';
 import { definitionName, renderEnvFile } from '../envfile.ts';
@@ -48,15 +48,12 @@ function replaceRequired(text: string, find: string, by: string, what: string): 
   return parts.join(by);
 }
 
-function heredocSafe(text: string, what: string): string {
-  if (text.split('\n').includes(HEREDOC_END)) throw new Error(`internal: ${what} contains the here-document terminator ${HEREDOC_END}`);
-  return text.replace(/\n$/, '');
-}
+const heredocSafe = (text: string, what: string) => shHeredocBody(text, HEREDOC_END, what);
 
 /** A shell word for a path below $HOME: "$HOME"'/rest with spaces'. */
 function homeWord(p: string): string {
   if (!p.startsWith(`${HOME_PLACEHOLDER}/`)) throw new Error(`internal: ${p} is not below ${HOME_PLACEHOLDER}`);
-  return `"$HOME"${shQuote(p.slice(HOME_PLACEHOLDER.length))}`;
+  return `"$HOME"${shWord(p.slice(HOME_PLACEHOLDER.length))}`;
 }
 
 function shViewModel(product: Product, versions: Versions, platforms: Platform[]) {
@@ -85,12 +82,13 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
   });
   const darwinDirs = [...new Set(agents.flatMap((a) => a.dirs))].sort();
   return {
-    notice: generatedNotice(definitionName(product)),
-    displayName: product.meta.displayName,
+    // The header comment's text; the script itself takes every value as a shell word ({{sh ...}}).
+    notice: commentText(generatedNotice(definitionName(product))),
+    displayName: commentText(product.meta.displayName),
     name: product.meta.name,
-    version: versions.semver,
-    homepage: product.meta.homepage,
-    defaultBaseUrl: shQuote(defaultBaseUrl(product, versions)),
+    version: commentText(versions.semver),
+    homepage: commentText(product.meta.homepage),
+    defaultBaseUrl: defaultBaseUrl(product, versions),
     checksumsFile: CHECKSUMS_FILE,
     manifest: manifestPath(product),
     heredocEnd: HEREDOC_END,
@@ -109,10 +107,11 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
           target: targetUnit,
           targetText: heredocSafe(renderTargetUnit(product, 'user'), targetUnit),
           units,
-          allUnits: [targetUnit, ...units.map((u) => u.file)].join(' '),
-          services: units.map((u) => u.file).join(' '),
+          // Lists of shell words.
+          allUnits: [targetUnit, ...units.map((u) => u.file)].map(shWord).join(' '),
+          services: units.map((u) => u.file).map(shWord).join(' '),
           // %S and %L are $XDG_CONFIG_HOME (systemd <= 253) or $XDG_STATE_HOME (newer): both are cleaned up.
-          stateDirs: linuxServices.map((s) => `${stateDir}/${s.name}`).join(' '),
+          stateDirs: linuxServices.map((s) => shWord(`${stateDir}/${s.name}`)).join(' '),
           stateRoot: stateDir,
           logsDir: `log/${logsDir}`,
         }
@@ -120,7 +119,7 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
     launchd: darwin.length && agents.length
       ? {
           agents,
-          labels: agents.map((a) => a.label).join(' '),
+          labels: agents.map((a) => shWord(a.label)).join(' '),
           // Created before loading (launchd does not create WorkingDirectory or the log folder).
           dirs: darwinDirs.map(homeWord),
           // Data folders (kept unless --purge) and logs/caches (removed with the services).
@@ -145,9 +144,7 @@ export function renderInstallSh(product: Product, versions: Versions, platforms:
 }
 
 /** A PowerShell single-quoted string literal. */
-export function psString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
+export const psString = powershellString;
 
 // Windows: per-user install below %LOCALAPPDATA%, services as per-user scheduled tasks started at logon
 // (Windows services need an administrator; the MSI installs those).
@@ -161,7 +158,7 @@ function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[
   return {
     notice: generatedNotice(definitionName(product)),
     displayName: psString(product.meta.displayName),
-    displayNameText: product.meta.displayName,
+    displayNameText: commentText(product.meta.displayName),
     name: psString(product.meta.name),
     version: psString(versions.semver),
     defaultBaseUrl: psString(defaultBaseUrl(product, versions)),

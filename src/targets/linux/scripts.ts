@@ -3,7 +3,7 @@
 // shell-quoted, and for rpm also %-escaped (rpm expands macros inside scriptlets).
 import type { Product } from '../../product/model.ts';
 import { generatedNotice } from '../../render/templates.ts';
-import { shQuote } from '../../render/quote.ts';
+import { commentText, shPrintLines, shWord } from '../../render/quote.ts';
 import { definitionName } from '../envfile.ts';
 import { dedicatedConfigDir, NOLOGIN, runtimeDirs, sysusersEntry, unitNames, userHome } from './layout.ts';
 
@@ -17,7 +17,8 @@ export interface ScriptView {
   shell: string;
   gecos: string;
   sysusersPath: string;
-  sysusersLines: string[];
+  /** A command printing the sysusers.d entry's lines (piped into systemd-sysusers). */
+  sysusersPrint: string;
   envFile: string;
   /** Removed whole on purge when it is the product's own directory; else null (only emptied files go). */
   configDir: string | null;
@@ -30,22 +31,23 @@ export interface ScriptView {
 }
 
 export function scriptView(product: Product, escape: (s: string) => string = (s) => s): ScriptView {
-  const q = (s: string) => escape(shQuote(s));
+  const q = (s: string) => escape(shWord(s));
   const { user, group, envFile } = product.def.install;
   const units = unitNames(product);
   const sysusers = sysusersEntry(product);
   const configDir = dedicatedConfigDir(product);
   return {
-    notice: escape(generatedNotice(definitionName(product))),
-    pkg: escape(product.meta.name),
-    displayName: escape(product.meta.displayName),
+    // Comment text only (the scripts' header lines).
+    notice: escape(commentText(generatedNotice(definitionName(product)))),
+    pkg: escape(commentText(product.meta.name)),
+    displayName: escape(commentText(product.meta.displayName)),
     user: q(user),
     group: q(group),
     home: q(userHome(product)),
     shell: q(NOLOGIN),
     gecos: q(`${product.meta.displayName} services`),
     sysusersPath: q(sysusers.path),
-    sysusersLines: sysusers.lines.map(escape),
+    sysusersPrint: escape(shPrintLines(sysusers.lines)),
     envFile: q(envFile),
     configDir: configDir ? q(configDir) : null,
     envDir: q(envFile.slice(0, envFile.lastIndexOf('/'))),

@@ -1,10 +1,8 @@
 // Quoting for what the WiX source carries: XML attributes, MSI "Formatted" text, registry values and
 // Windows command lines. Placeholders for install-time paths stay opaque until the very end.
 
-/** An XML attribute value (double-quoted). */
-export function xmlAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+/** An XML attribute value (double-quoted): the one implementation in render/quote.ts. */
+export { xmlAttr } from '../../render/quote.ts';
 
 /** Literal text inside an MSI Formatted column: "[", "]", "{" and "}" would start a reference. */
 export function msiLiteral(s: string): string {

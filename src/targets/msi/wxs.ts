@@ -18,11 +18,11 @@ function componentView(c: MsiComponent) {
     files: c.files.map((f) => ({ id: f.id, name: xmlAttr(f.name), source: xmlAttr(f.source), keyPath: yes(f.keyPath), permissions: f.lockedTo.map(xmlAttr) })),
     services: c.services.map((s) => ({
       id: s.id,
-      name: s.name,
+      name: xmlAttr(s.name),
       displayName: xmlAttr(s.displayName),
       description: xmlAttr(s.description),
       arguments: xmlAttr(s.arguments),
-      dependencies: s.dependencies,
+      dependencies: s.dependencies.map(xmlAttr),
       recovery: s.recovery && { resetSeconds: s.recovery.resetSeconds, delays: [s.recovery.delayMs, s.recovery.delayMs, s.recovery.delayMs] },
     })),
     registry: c.registry.map((r) => ({ id: r.id, key: xmlAttr(r.key), name: xmlAttr(r.name), type: r.type, value: xmlAttr(r.value) })),

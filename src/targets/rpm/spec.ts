@@ -5,12 +5,13 @@ import path from 'node:path';
 import { EXIT, UserError } from '../../errors.ts';
 import type { Product } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
+import { rpmDescriptionLine, rpmText } from '../../render/quote.ts';
 import { definitionName } from '../envfile.ts';
 import { BIN_DIR, dedicatedConfigDir, parentDirs, SYSTEM_DIRS, type PackageFile } from '../linux/layout.ts';
 import { scriptView } from '../linux/scripts.ts';
 import { longDescription } from '../deb/metadata.ts';
 
-export const rpmEscape = (s: string) => s.replace(/%/g, '%%');
+export const rpmEscape = (s: string) => rpmText(s);
 
 /** rpm rejects "-" in Version and Release; both allow letters, digits and . _ + ~ ^. */
 export function checkRpmVersion(version: string, release: string, source: string): void {
@@ -82,9 +83,9 @@ export function renderSpec({ product, version, release, semver, files, sourceDat
   const description = longDescription(product).split('\n');
   return renderTemplate('rpm/package.spec.hbs', {
     ...scriptView(product, rpmEscape),
-    name: product.meta.name,
-    version,
-    release,
+    name: rpmText(product.meta.name),
+    version: rpmText(version),
+    release: rpmText(release),
     summary: rpmEscape(product.meta.summary),
     license: rpmEscape(product.meta.license),
     url: rpmEscape(product.meta.homepage),
@@ -93,7 +94,7 @@ export function renderSpec({ product, version, release, semver, files, sourceDat
     // rpmlint's default configuration still asks for a Group tag.
     rpmGroup: 'System Environment/Daemons',
     sources: sources.map((s) => ({ index: s.index, name: s.name })),
-    description: description.map(rpmEscape),
+    description: description.map(rpmDescriptionLine),
     install: sources.map((s) => ({ source: `%{SOURCE${s.index}}`, mode: s.file.mode.toString(8).padStart(4, '0'), dest: specPath(s.file.path) })),
     files: fileLines.map((f) => f.line),
     changelog: {

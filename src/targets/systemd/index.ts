@@ -2,28 +2,33 @@
 import path from 'node:path';
 import { expandArgs, type Product, type Service, type ServiceDirs } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
-import { systemdEnv, systemdWord } from '../../render/quote.ts';
+import { commentText, sysusersField, systemdEnv, systemdEnvWord, systemdExecWord, systemdLineValue, systemdLiteral, systemdUnitText } from '../../render/quote.ts';
 import { definitionName, renderEnvFile } from '../envfile.ts';
 import type { PlannedArtifact } from '../types.ts';
 import { textTarget } from '../text.ts';
 
 export type UnitScope = 'system' | 'user';
 
-/** Where a scope's units find binaries, the env file and their directories. */
+/** Where a scope's units find binaries, the env file and their directories, as unit text: literal parts have "%" escaped, user units use specifiers. */
 export function unitLayout(product: Product, scope: UnitScope, service: Service): { binDir: string; envFile: string; dirs: ServiceDirs } {
   const { stateDir, logsDir, configDir, envFile } = product.def.install;
   if (scope === 'system') {
     return {
       binDir: '/usr/bin',
-      envFile,
-      dirs: { stateDir: `/var/lib/${stateDir}/${service.name}`, logsDir: `/var/log/${logsDir}`, runtimeDir: `/run/${stateDir}/${service.name}`, configDir },
+      envFile: systemdLiteral(envFile),
+      dirs: { stateDir: systemdLiteral(`/var/lib/${stateDir}/${service.name}`), logsDir: systemdLiteral(`/var/log/${logsDir}`), runtimeDir: systemdLiteral(`/run/${stateDir}/${service.name}`), configDir: systemdLiteral(configDir) },
     };
   }
   // User units: %h home, %E config home, %S state, %L logs, %t runtime dir (systemd.unit(5) specifiers).
   return {
     binDir: '%h/.local/bin',
-    envFile: `%E/${product.meta.name}/${path.basename(envFile)}`,
-    dirs: { stateDir: `%S/${stateDir}/${service.name}`, logsDir: `%L/${logsDir}`, runtimeDir: `%t/${stateDir}/${service.name}`, configDir: `%E/${product.meta.name}` },
+    envFile: `%E/${systemdLiteral(`${product.meta.name}/${path.basename(envFile)}`)}`,
+    dirs: {
+      stateDir: `%S/${systemdLiteral(`${stateDir}/${service.name}`)}`,
+      logsDir: `%L/${systemdLiteral(logsDir)}`,
+      runtimeDir: `%t/${systemdLiteral(`${stateDir}/${service.name}`)}`,
+      configDir: `%E/${systemdLiteral(product.meta.name)}`,
+    },
   };
 }
 
@@ -35,28 +40,30 @@ export function renderServiceUnit(product: Product, service: Service, scope: Uni
   const { binDir, envFile, dirs } = unitLayout(product, scope, service);
   const deps = service.after.map((d) => `${d}.service`);
   const environment = Object.entries(service.env).map(([k, v]) => systemdEnv(k, v));
-  if (service.frozen) environment.push(`TMPDIR=${dirs.runtimeDir}`);
+  // dirs.runtimeDir is unit text already (its specifiers intended): quoted, not escaped again.
+  if (service.frozen) environment.push(systemdEnvWord(`TMPDIR=${dirs.runtimeDir}`));
   const { stateDir, logsDir } = product.def.install;
   return renderTemplate('systemd/service.hbs', {
-    notice: generatedNotice(definitionName(product)),
+    notice: commentText(generatedNotice(definitionName(product))),
     system: scope === 'system',
-    description: service.description,
-    documentation: product.meta.homepage,
-    after: scope === 'system' ? ['network-online.target', ...deps] : deps,
-    wants: scope === 'system' ? ['network-online.target', ...deps] : deps,
-    partOf: targetUnitName(product),
-    user: product.def.install.user,
-    group: product.def.install.group,
+    description: systemdLineValue(service.description, 'service description'),
+    documentation: systemdLineValue(product.meta.homepage, 'homepage'),
+    after: (scope === 'system' ? ['network-online.target', ...deps] : deps).map((u) => systemdLineValue(u)),
+    wants: (scope === 'system' ? ['network-online.target', ...deps] : deps).map((u) => systemdLineValue(u)),
+    partOf: systemdLineValue(targetUnitName(product)),
+    user: systemdLineValue(product.def.install.user),
+    group: systemdLineValue(product.def.install.group),
     environment,
-    envFile,
-    execStart: [`${binDir}/${service.binary}`, ...expandArgs(service, dirs, (s) => s.replace(/%/g, '%%'))].map((w) => systemdWord(w, true)).join(' '),
+    envFile: systemdUnitText(envFile, 'env file path'),
+    // Every word is unit text: specifiers escaped in literal parts (systemdLiteral), then "$" and quotes.
+    execStart: [`${binDir}/${systemdLiteral(service.binary)}`, ...expandArgs(service, dirs, systemdLiteral)].map(systemdExecWord).join(' '),
     restart: RESTART[service.restart.policy],
     restartSec: service.restart.delaySeconds,
     killSignal: service.stop.signal,
     timeoutStopSec: service.stop.timeoutSeconds,
-    stateDirectory: `${stateDir}/${service.name}`,
-    logsDirectory: logsDir,
-    runtimeDirectory: service.frozen ? `${stateDir}/${service.name}` : '',
+    stateDirectory: systemdLineValue(`${stateDir}/${service.name}`),
+    logsDirectory: systemdLineValue(logsDir),
+    runtimeDirectory: service.frozen ? systemdLineValue(`${stateDir}/${service.name}`) : '',
     runtimeReason: 'A PyInstaller one-file payload unpacks itself into TMPDIR at every start: give it a private, writable, exec-able one.',
     // W^X breaks Python's ctypes/cffi; only compiled (Go) services get it.
     memoryDenyWriteExecute: service.frozen === false && product.components.find((c) => c.name === service.component)?.language === 'go',
@@ -65,10 +72,10 @@ export function renderServiceUnit(product: Product, service: Service, scope: Uni
 
 export function renderTargetUnit(product: Product, scope: UnitScope): string {
   return renderTemplate('systemd/target.hbs', {
-    notice: generatedNotice(definitionName(product)),
-    description: `${product.meta.displayName} services`,
-    documentation: product.meta.homepage,
-    units: product.services.map((s) => `${s.name}.service`),
+    notice: commentText(generatedNotice(definitionName(product))),
+    description: systemdLineValue(`${product.meta.displayName} services`),
+    documentation: systemdLineValue(product.meta.homepage),
+    units: product.services.map((s) => systemdLineValue(`${s.name}.service`)),
     wantedBy: scope === 'system' ? 'multi-user.target' : 'default.target',
   });
 }
@@ -76,11 +83,11 @@ export function renderTargetUnit(product: Product, scope: UnitScope): string {
 export function renderSysusers(product: Product): string {
   const { user, group, stateDir } = product.def.install;
   return renderTemplate('systemd/sysusers.hbs', {
-    notice: generatedNotice(definitionName(product)),
-    user,
-    group,
-    gecos: `${product.meta.displayName} services`,
-    home: `/var/lib/${stateDir}`,
+    notice: commentText(generatedNotice(definitionName(product))),
+    user: sysusersField(user),
+    group: sysusersField(group),
+    gecos: sysusersField(`${product.meta.displayName} services`),
+    home: sysusersField(`/var/lib/${stateDir}`),
   });
 }
 

@@ -12,11 +12,15 @@
 # https://example.org/acme
 set -eu
 
+# Values from the definition, each one shell word; the script only ever expands them inside double quotes.
 NAME=acme
+DISPLAY_NAME='Acme Relay'
 VERSION=2.4.0
+SUPPORTED='linux-amd64, linux-arm64, darwin-arm64'
 BASE_URL=https://github.com/acme-corp/relay/releases/download/v2.4.0
 CHECKSUMS=SHA256SUMS
 MANIFEST_REL=share/acme/installed-files
+ENV_NAME=relay.env
 
 PREFIX=$HOME/.local
 SERVICES=1
@@ -34,10 +38,8 @@ die() {
 }
 
 usage() {
+  printf 'Usage: install.sh [OPTIONS]\n\nInstalls %s %s for the current user (no root needed).\n' "$DISPLAY_NAME" "$VERSION"
   cat <<'END_OF_EMBEDDED_FILE'
-Usage: install.sh [OPTIONS]
-
-Installs Acme Relay 2.4.0 for the current user (no root needed).
 
 Options:
   --prefix DIR     install below DIR (default: ~/.local; binaries go to DIR/bin)
@@ -86,12 +88,12 @@ detect_platform() {
   case $os in
     Linux) os=linux ;;
     Darwin) os=darwin ;;
-    *) die "unsupported operating system: $os" "Acme Relay 2.4.0 is built for linux-amd64, linux-arm64, darwin-arm64" ;;
+    *) die "unsupported operating system: $os" "$DISPLAY_NAME $VERSION is built for $SUPPORTED" ;;
   esac
   case $arch in
     x86_64 | amd64) arch=amd64 ;;
     aarch64 | arm64) arch=arm64 ;;
-    *) die "unsupported CPU architecture: $arch" "Acme Relay 2.4.0 is built for linux-amd64, linux-arm64, darwin-arm64" ;;
+    *) die "unsupported CPU architecture: $arch" "$DISPLAY_NAME $VERSION is built for $SUPPORTED" ;;
   esac
   # An x86_64 shell under Rosetta on Apple Silicon: install the native build.
   if [ "$os" = darwin ] && [ "$arch" = amd64 ] && [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || true)" = 1 ]; then
@@ -101,18 +103,18 @@ detect_platform() {
   PLATFORM=$os-$arch
   case $PLATFORM in
     linux-amd64)
-      ARCHIVES="acme-acmectl-2.4.0-linux-amd64.tar.gz acme-relayd-2.4.0-linux-amd64.tar.gz acme-metrics-2.4.0-linux-amd64.tar.gz"
-      PLATFORM_SERVICES="acme-relayd.service acme-metrics.service"
+      ARCHIVES='acme-acmectl-2.4.0-linux-amd64.tar.gz acme-relayd-2.4.0-linux-amd64.tar.gz acme-metrics-2.4.0-linux-amd64.tar.gz'
+      PLATFORM_SERVICES='acme-relayd.service acme-metrics.service'
       ;;
     linux-arm64)
-      ARCHIVES="acme-acmectl-2.4.0-linux-arm64.tar.gz acme-relayd-2.4.0-linux-arm64.tar.gz acme-metrics-2.4.0-linux-arm64.tar.gz"
-      PLATFORM_SERVICES="acme-relayd.service acme-metrics.service"
+      ARCHIVES='acme-acmectl-2.4.0-linux-arm64.tar.gz acme-relayd-2.4.0-linux-arm64.tar.gz acme-metrics-2.4.0-linux-arm64.tar.gz'
+      PLATFORM_SERVICES='acme-relayd.service acme-metrics.service'
       ;;
     darwin-arm64)
-      ARCHIVES="acme-acmectl-2.4.0-darwin-arm64.tar.gz acme-relayd-2.4.0-darwin-arm64.tar.gz acme-metrics-2.4.0-darwin-arm64.tar.gz"
-      PLATFORM_SERVICES="org.example.acme.acme-relayd org.example.acme.acme-metrics"
+      ARCHIVES='acme-acmectl-2.4.0-darwin-arm64.tar.gz acme-relayd-2.4.0-darwin-arm64.tar.gz acme-metrics-2.4.0-darwin-arm64.tar.gz'
+      PLATFORM_SERVICES='org.example.acme.acme-relayd org.example.acme.acme-metrics'
       ;;
-    *) die "no Acme Relay 2.4.0 build for $PLATFORM" "Acme Relay 2.4.0 is built for linux-amd64, linux-arm64, darwin-arm64" ;;
+    *) die "no $DISPLAY_NAME $VERSION build for $PLATFORM" "$DISPLAY_NAME $VERSION is built for $SUPPORTED" ;;
   esac
 }
 
@@ -162,7 +164,7 @@ cleanup() {
 
 # Downloads every archive and checks it against the release's checksums before anything is installed.
 fetch_verified() {
-  say "Downloading Acme Relay $VERSION for $PLATFORM from $BASE_URL"
+  say "Downloading $DISPLAY_NAME $VERSION for $PLATFORM from $BASE_URL"
   download "$BASE_URL/$CHECKSUMS" "$TMP/$CHECKSUMS"
   mkdir "$TMP/root"
   for archive in $ARCHIVES; do
@@ -205,14 +207,14 @@ install_files() {
   mkdir -p "$(dirname "$MANIFEST")"
   cp "$TMP/files" "$MANIFEST.new.$$"
   mv -f "$MANIFEST.new.$$" "$MANIFEST"
-  say "Installed Acme Relay $VERSION into $PREFIX"
+  say "Installed $DISPLAY_NAME $VERSION into $PREFIX"
 }
 
 # The env file with the services' secrets: yours once written (a re-run keeps it), readable only by you.
 write_env_file() {
   env_dir=$CONFIG_HOME/acme
   [ "$OS" = darwin ] && env_dir=$HOME/.config/acme
-  ENV_FILE=$env_dir/relay.env
+  ENV_FILE=$env_dir/$ENV_NAME
   mkdir -p "$env_dir"
   if [ -e "$ENV_FILE" ]; then
     chmod 600 "$ENV_FILE"
@@ -380,8 +382,8 @@ unregister_systemd() {
     for d in acme-relay/acme-relayd acme-relay/acme-metrics; do
       if [ "$PURGE" = 1 ]; then rm -rf "${base:?}/$d"; else rmdir "$base/$d" 2>/dev/null || true; fi
     done
-    rm -rf "${base:?}/log/acme-relay"
-    rmdir "$base/acme-relay" "$base/log" 2>/dev/null || true
+    rm -rf "${base:?}"/log/acme-relay
+    rmdir "$base"/acme-relay "$base/log" 2>/dev/null || true
   done
 }
 
@@ -712,17 +714,17 @@ uninstall() {
     done <"$MANIFEST"
     rm -f "$MANIFEST"
     prune_dirs "$MANIFEST_REL"
-    say "Removed Acme Relay from $PREFIX"
+    say "Removed $DISPLAY_NAME from $PREFIX"
   else
-    warn "no Acme Relay install found in $PREFIX ($MANIFEST is missing); removed the services only"
+    warn "no $DISPLAY_NAME install found in $PREFIX ($MANIFEST is missing); removed the services only"
   fi
   env_dir=$CONFIG_HOME/acme
   [ "$OS" = darwin ] && env_dir=$HOME/.config/acme
   if [ "$PURGE" = 1 ]; then
-    rm -f "$env_dir/relay.env"
+    rm -f "$env_dir/$ENV_NAME"
     rmdir "$env_dir" 2>/dev/null || true
-  elif [ -e "$env_dir/relay.env" ]; then
-    say "Kept $env_dir/relay.env (your secrets); --purge removes it"
+  elif [ -e "$env_dir/$ENV_NAME" ]; then
+    say "Kept $env_dir/$ENV_NAME (your secrets); --purge removes it"
   fi
 }
 

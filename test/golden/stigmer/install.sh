@@ -12,11 +12,15 @@
 # https://github.com/stigmer/stigmer
 set -eu
 
+# Values from the definition, each one shell word; the script only ever expands them inside double quotes.
 NAME=stigmer
+DISPLAY_NAME=Stigmer
 VERSION=1.2.3-rc.1
+SUPPORTED='linux-amd64, linux-arm64, darwin-amd64, darwin-arm64'
 BASE_URL=https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1
 CHECKSUMS=SHA256SUMS
 MANIFEST_REL=share/stigmer/installed-files
+ENV_NAME=stigmer.env
 
 PREFIX=$HOME/.local
 SERVICES=1
@@ -34,10 +38,8 @@ die() {
 }
 
 usage() {
+  printf 'Usage: install.sh [OPTIONS]\n\nInstalls %s %s for the current user (no root needed).\n' "$DISPLAY_NAME" "$VERSION"
   cat <<'END_OF_EMBEDDED_FILE'
-Usage: install.sh [OPTIONS]
-
-Installs Stigmer 1.2.3-rc.1 for the current user (no root needed).
 
 Options:
   --prefix DIR     install below DIR (default: ~/.local; binaries go to DIR/bin)
@@ -86,12 +88,12 @@ detect_platform() {
   case $os in
     Linux) os=linux ;;
     Darwin) os=darwin ;;
-    *) die "unsupported operating system: $os" "Stigmer 1.2.3-rc.1 is built for linux-amd64, linux-arm64, darwin-amd64, darwin-arm64" ;;
+    *) die "unsupported operating system: $os" "$DISPLAY_NAME $VERSION is built for $SUPPORTED" ;;
   esac
   case $arch in
     x86_64 | amd64) arch=amd64 ;;
     aarch64 | arm64) arch=arm64 ;;
-    *) die "unsupported CPU architecture: $arch" "Stigmer 1.2.3-rc.1 is built for linux-amd64, linux-arm64, darwin-amd64, darwin-arm64" ;;
+    *) die "unsupported CPU architecture: $arch" "$DISPLAY_NAME $VERSION is built for $SUPPORTED" ;;
   esac
   # An x86_64 shell under Rosetta on Apple Silicon: install the native build.
   if [ "$os" = darwin ] && [ "$arch" = amd64 ] && [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || true)" = 1 ]; then
@@ -101,22 +103,22 @@ detect_platform() {
   PLATFORM=$os-$arch
   case $PLATFORM in
     linux-amd64)
-      ARCHIVES="stigmer_1.2.3-rc.1_linux_amd64.tar.gz temporal_1.2.3-rc.1_linux_amd64.tar.gz stigmer-server_1.2.3-rc.1_linux_amd64.tar.gz workflow-runner_1.2.3-rc.1_linux_amd64.tar.gz agent-runner_1.2.3-rc.1_linux_amd64.tar.gz"
-      PLATFORM_SERVICES="stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service"
+      ARCHIVES='stigmer_1.2.3-rc.1_linux_amd64.tar.gz temporal_1.2.3-rc.1_linux_amd64.tar.gz stigmer-server_1.2.3-rc.1_linux_amd64.tar.gz workflow-runner_1.2.3-rc.1_linux_amd64.tar.gz agent-runner_1.2.3-rc.1_linux_amd64.tar.gz'
+      PLATFORM_SERVICES='stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service'
       ;;
     linux-arm64)
-      ARCHIVES="stigmer_1.2.3-rc.1_linux_arm64.tar.gz temporal_1.2.3-rc.1_linux_arm64.tar.gz stigmer-server_1.2.3-rc.1_linux_arm64.tar.gz workflow-runner_1.2.3-rc.1_linux_arm64.tar.gz agent-runner_1.2.3-rc.1_linux_arm64.tar.gz"
-      PLATFORM_SERVICES="stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service"
+      ARCHIVES='stigmer_1.2.3-rc.1_linux_arm64.tar.gz temporal_1.2.3-rc.1_linux_arm64.tar.gz stigmer-server_1.2.3-rc.1_linux_arm64.tar.gz workflow-runner_1.2.3-rc.1_linux_arm64.tar.gz agent-runner_1.2.3-rc.1_linux_arm64.tar.gz'
+      PLATFORM_SERVICES='stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service'
       ;;
     darwin-amd64)
-      ARCHIVES="stigmer_1.2.3-rc.1_darwin_amd64.tar.gz temporal_1.2.3-rc.1_darwin_amd64.tar.gz stigmer-server_1.2.3-rc.1_darwin_amd64.tar.gz workflow-runner_1.2.3-rc.1_darwin_amd64.tar.gz agent-runner_1.2.3-rc.1_darwin_amd64.tar.gz"
-      PLATFORM_SERVICES="ai.stigmer.stigmer-temporal ai.stigmer.stigmer-server ai.stigmer.workflow-runner ai.stigmer.agent-runner"
+      ARCHIVES='stigmer_1.2.3-rc.1_darwin_amd64.tar.gz temporal_1.2.3-rc.1_darwin_amd64.tar.gz stigmer-server_1.2.3-rc.1_darwin_amd64.tar.gz workflow-runner_1.2.3-rc.1_darwin_amd64.tar.gz agent-runner_1.2.3-rc.1_darwin_amd64.tar.gz'
+      PLATFORM_SERVICES='ai.stigmer.stigmer-temporal ai.stigmer.stigmer-server ai.stigmer.workflow-runner ai.stigmer.agent-runner'
       ;;
     darwin-arm64)
-      ARCHIVES="stigmer_1.2.3-rc.1_darwin_arm64.tar.gz temporal_1.2.3-rc.1_darwin_arm64.tar.gz stigmer-server_1.2.3-rc.1_darwin_arm64.tar.gz workflow-runner_1.2.3-rc.1_darwin_arm64.tar.gz agent-runner_1.2.3-rc.1_darwin_arm64.tar.gz"
-      PLATFORM_SERVICES="ai.stigmer.stigmer-temporal ai.stigmer.stigmer-server ai.stigmer.workflow-runner ai.stigmer.agent-runner"
+      ARCHIVES='stigmer_1.2.3-rc.1_darwin_arm64.tar.gz temporal_1.2.3-rc.1_darwin_arm64.tar.gz stigmer-server_1.2.3-rc.1_darwin_arm64.tar.gz workflow-runner_1.2.3-rc.1_darwin_arm64.tar.gz agent-runner_1.2.3-rc.1_darwin_arm64.tar.gz'
+      PLATFORM_SERVICES='ai.stigmer.stigmer-temporal ai.stigmer.stigmer-server ai.stigmer.workflow-runner ai.stigmer.agent-runner'
       ;;
-    *) die "no Stigmer 1.2.3-rc.1 build for $PLATFORM" "Stigmer 1.2.3-rc.1 is built for linux-amd64, linux-arm64, darwin-amd64, darwin-arm64" ;;
+    *) die "no $DISPLAY_NAME $VERSION build for $PLATFORM" "$DISPLAY_NAME $VERSION is built for $SUPPORTED" ;;
   esac
 }
 
@@ -166,7 +168,7 @@ cleanup() {
 
 # Downloads every archive and checks it against the release's checksums before anything is installed.
 fetch_verified() {
-  say "Downloading Stigmer $VERSION for $PLATFORM from $BASE_URL"
+  say "Downloading $DISPLAY_NAME $VERSION for $PLATFORM from $BASE_URL"
   download "$BASE_URL/$CHECKSUMS" "$TMP/$CHECKSUMS"
   mkdir "$TMP/root"
   for archive in $ARCHIVES; do
@@ -209,14 +211,14 @@ install_files() {
   mkdir -p "$(dirname "$MANIFEST")"
   cp "$TMP/files" "$MANIFEST.new.$$"
   mv -f "$MANIFEST.new.$$" "$MANIFEST"
-  say "Installed Stigmer $VERSION into $PREFIX"
+  say "Installed $DISPLAY_NAME $VERSION into $PREFIX"
 }
 
 # The env file with the services' secrets: yours once written (a re-run keeps it), readable only by you.
 write_env_file() {
   env_dir=$CONFIG_HOME/stigmer
   [ "$OS" = darwin ] && env_dir=$HOME/.config/stigmer
-  ENV_FILE=$env_dir/stigmer.env
+  ENV_FILE=$env_dir/$ENV_NAME
   mkdir -p "$env_dir"
   if [ -e "$ENV_FILE" ]; then
     chmod 600 "$ENV_FILE"
@@ -444,8 +446,8 @@ unregister_systemd() {
     for d in stigmer/stigmer-temporal stigmer/stigmer-server stigmer/workflow-runner stigmer/agent-runner; do
       if [ "$PURGE" = 1 ]; then rm -rf "${base:?}/$d"; else rmdir "$base/$d" 2>/dev/null || true; fi
     done
-    rm -rf "${base:?}/log/stigmer"
-    rmdir "$base/stigmer" "$base/log" 2>/dev/null || true
+    rm -rf "${base:?}"/log/stigmer
+    rmdir "$base"/stigmer "$base/log" 2>/dev/null || true
   done
 }
 
@@ -1043,17 +1045,17 @@ uninstall() {
     done <"$MANIFEST"
     rm -f "$MANIFEST"
     prune_dirs "$MANIFEST_REL"
-    say "Removed Stigmer from $PREFIX"
+    say "Removed $DISPLAY_NAME from $PREFIX"
   else
-    warn "no Stigmer install found in $PREFIX ($MANIFEST is missing); removed the services only"
+    warn "no $DISPLAY_NAME install found in $PREFIX ($MANIFEST is missing); removed the services only"
   fi
   env_dir=$CONFIG_HOME/stigmer
   [ "$OS" = darwin ] && env_dir=$HOME/.config/stigmer
   if [ "$PURGE" = 1 ]; then
-    rm -f "$env_dir/stigmer.env"
+    rm -f "$env_dir/$ENV_NAME"
     rmdir "$env_dir" 2>/dev/null || true
-  elif [ -e "$env_dir/stigmer.env" ]; then
-    say "Kept $env_dir/stigmer.env (your secrets); --purge removes it"
+  elif [ -e "$env_dir/$ENV_NAME" ]; then
+    say "Kept $env_dir/$ENV_NAME (your secrets); --purge removes it"
   fi
 }
 

@@ -33,12 +33,12 @@ class Acme < Formula
   end
 
   def caveats
-    <<~EOS
-      Secrets (API keys) go in #{etc}/acme/relay.env; it is never overwritten.
-      Start every service in the background and at login:
-        brew services start acme-relayd
-        brew services start acme-metrics
-    EOS
+    [
+      "Secrets (API keys) go in #{etc}/acme/relay.env; it is never overwritten.",
+      "Start every service in the background and at login:",
+      "  brew services start acme-relayd",
+      "  brew services start acme-metrics",
+    ].map { |line| "#{line}\n" }.join
   end
 
   test do

@@ -38,14 +38,14 @@ class Stigmer < Formula
   end
 
   def caveats
-    <<~EOS
-      Secrets (API keys) go in #{etc}/stigmer/stigmer.env; it is never overwritten.
-      Start every service in the background and at login:
-        brew services start stigmer-temporal
-        brew services start stigmer-server
-        brew services start workflow-runner
-        brew services start agent-runner
-    EOS
+    [
+      "Secrets (API keys) go in #{etc}/stigmer/stigmer.env; it is never overwritten.",
+      "Start every service in the background and at login:",
+      "  brew services start stigmer-temporal",
+      "  brew services start stigmer-server",
+      "  brew services start workflow-runner",
+      "  brew services start agent-runner",
+    ].map { |line| "#{line}\n" }.join
   end
 
   test do
