@@ -127,8 +127,14 @@ function issueToProblem(issue: z.core.$ZodIssue, raw: unknown, file: string, at:
         fix: `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
       };
     default:
-      return { ...base, ...at(p), message: `${JSON.stringify(valueAt(raw, p))} ${issue.message}`, fix: `change the value: it ${issue.message}` };
+      return { ...base, ...at(p), message: `${shortValue(valueAt(raw, p))} is not allowed here`, fix: `the value ${issue.message}` };
   }
+}
+
+/** A value for a message: JSON, cut at 80 characters (a 5000-character value would bury the message). */
+function shortValue(v: unknown): string {
+  const json = JSON.stringify(v) ?? String(v);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
 function describe(v: unknown): string {
@@ -180,7 +186,7 @@ function controlCharProblems(raw: unknown): PathProblem[] {
     if (bad === undefined) return;
     out.push({
       path: p,
-      message: `${isKey ? 'a key here contains' : 'contains'} the control character ${describeChar(bad)}`,
+      message: `${isKey ? 'a key here contains' : 'contains'} the forbidden character ${describeChar(bad)}`,
       fix: bad === '\n' ? 'keep the value on one line: only product.description may span lines (every generated script, unit and package field would otherwise gain a line)' : bad === '\r' ? 'save the file with LF line endings and remove the carriage return' : 'remove it: no field may hold control characters, line separators or bidirectional overrides',
     });
   };
