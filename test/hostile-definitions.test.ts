@@ -37,7 +37,7 @@ describe('hostile definitions', () => {
     expect(hit!.fix.length).toBeGreaterThan(10);
     expect((error as Error).message).toContain(`${FILE}:${hit!.line}:${hit!.column}: ${hit!.field}: `);
     // The position named is the field's own line: its key, or its item in a list.
-    const line = text.split('\n')[hit!.line - 1]!;
+    const line = text.split('\n')[(hit!.line ?? 1) - 1]!;
     const lastKey = hit!.field.replace(/\([^)]*\)/g, '').replace(/\[\d+\]/g, '').split('.').at(-1)!;
     const values = Object.values(c.patch).flatMap((v) => (typeof v === 'string' ? [v.split('\n')[0]!.slice(0, 5)] : []));
     expect(line.includes(lastKey) || line.trimStart().startsWith('-') || values.some((v) => line.includes(v)), line).toBe(true);

@@ -83,13 +83,13 @@ describe('product definition', () => {
   it('rejects env var names that are not identifiers', () => {
     const problems = problemsOf(base.replace('        STIGMER_LOG_FORMAT: json\n        STIGMER_TEMPORAL_ADDRESS', '        STIGMER-LOG: json\n        STIGMER_TEMPORAL_ADDRESS').replace('secrets: [ANTHROPIC_API_KEY,', 'secrets: [9LIVES,'));
     expect(problems.map((p) => p.field)).toEqual(expect.arrayContaining([expect.stringMatching(/components\[2\]\(stigmer-server\)\.service\.env\.STIGMER-LOG/), 'components[4](agent-runner).service.secrets[0]']));
-    expect(problems.find((p) => p.field.endsWith('secrets[0]'))!.fix).toMatch(/valid environment variable name/);
+    expect(problems.find((p) => p.field.endsWith('secrets[0]'))!.message).toMatch(/valid environment variable name/);
   });
 
   it('rejects a destination path that escapes the install root', () => {
     const [p] = problemsOf(base.replace('dest: share/doc/stigmer/LICENSE', 'dest: ../../etc/passwd'));
     expect(p).toMatchObject({ field: 'files[0].dest', line: 47, column: 21 });
-    expect(p!.fix).toMatch(/escapes its root: remove ".." segments/);
+    expect(p!.message).toMatch(/escapes its root: remove ".." segments/);
   });
 
   it('rejects an env file outside the config dir, a health check on an undeclared port and an unknown placeholder, all at once', () => {

@@ -127,7 +127,7 @@ function issueToProblem(issue: z.core.$ZodIssue, raw: unknown, file: string, at:
         fix: `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
       };
     default:
-      return { ...base, ...at(p), message: `${shortValue(valueAt(raw, p))} is not allowed here`, fix: `the value ${issue.message}` };
+      return { ...base, ...at(p), message: `${shortValue(valueAt(raw, p))} ${issue.message}`, fix: `change the value: it ${issue.message}` };
   }
 }
 
