@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DefinitionError, formatProblem } from '../src/errors.ts';
+import { makePlan } from '../src/plan/plan.ts';
 import { parseProduct } from '../src/product/load.ts';
 import { STIGMER_YAML } from './helpers.ts';
 import { applyCase, fieldPathKeys } from './fixtures/hostile/apply.ts';
@@ -45,6 +46,8 @@ describe('hostile definitions', () => {
 
   it.each(ACCEPTED_CASES.map((c) => [c.name, c] as const))('accepts intact: %s', (_name, c) => {
     const product = parseProduct(applyCase(c), FILE);
+    // What loads also plans: no target refuses it later.
+    expect(makePlan(product, { version: product.meta.version, snapshot: true }).artifacts.length).toBeGreaterThan(10);
     for (const [p, v] of Object.entries(c.patch)) {
       let cur: unknown = product.def;
       for (const k of fieldPathKeys(p)) cur = (cur as Record<string | number, unknown>)[k];

@@ -117,7 +117,7 @@ const linuxPackages = z.strictObject({
 export const productDefinitionSchema = z.strictObject({
   schemaVersion: z.literal(SCHEMA_VERSION, { error: `must be ${SCHEMA_VERSION}` }),
   product: z.strictObject({
-    name: componentName,
+    name: componentName.max(40, 'must be at most 40 characters (the winget Moniker)'),
     displayName,
     version: z.string().min(1).max(64),
     summary: freeText(3, 80),
