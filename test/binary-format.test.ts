@@ -1,5 +1,5 @@
 // src/util/binary-format.ts: format, CPU, linkage and symbols read from the headers of real and hand-made files.
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkPayloadBinary, expectedBinary, readBinaryInfo } from '../src/util/binary-format.ts';
@@ -40,6 +40,16 @@ function file(name: string, data: Buffer | string): string {
   writeFileSync(f, data);
   return f;
 }
+
+describe('checkPayloadBinary on links', () => {
+  it('refuses a symbolic link even to a valid binary of the platform', async () => {
+    const target = file('real', machO(0x0100000c));
+    const link = path.join(path.dirname(target), 'link');
+    symlinkSync(target, link);
+    await expect(checkPayloadBinary(target, 'darwin-arm64', 'x')).resolves.toMatchObject({ format: 'macho' });
+    await expect(checkPayloadBinary(link, 'darwin-arm64', 'payload of x for darwin-arm64')).rejects.toThrow(/payload of x for darwin-arm64: .*link is a symbolic link, not a regular file/);
+  });
+});
 
 describe('readBinaryInfo', () => {
   it('reads ELF CPU, linkage and symbol table from real binaries', async () => {

@@ -1,7 +1,7 @@
 // The CLI end to end on fixture payloads: plan is pure, build is reproducible and atomic, render --check works,
 // exit codes are the documented ones.
 import { execa } from 'execa';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProduct } from '../src/product/load.ts';
@@ -115,6 +115,20 @@ describe('stigmer-dist CLI', () => {
     rmSync(path.join(out, '2.4.0', 'SHA256SUMS'));
     expect((await runCli(args)).stderr).not.toMatch(/up to date/);
     expect(existsSync(path.join(out, '2.4.0', 'SHA256SUMS'))).toBe(true);
+  });
+
+  it('refuses a payload that is a symbolic link or a folder on any platform, before writing anything', async () => {
+    const product = loadProduct(ACME_YAML);
+    const payloads = fixturePayloads(product);
+    rmSync(path.join(payloads, 'darwin-arm64', 'acmectl'));
+    symlinkSync('/etc/hostname', path.join(payloads, 'darwin-arm64', 'acmectl'));
+    rmSync(path.join(payloads, 'windows-amd64', 'relayd.exe'));
+    mkdirSync(path.join(payloads, 'windows-amd64', 'relayd.exe'));
+    const out = tempDir();
+    const r = await runCli(['build', '--config', ACME_YAML, '--from', payloads, '--out', out, ...spine]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/2 payloads are not a regular file:\n {2}\/.*\/darwin-arm64\/acmectl \(a symbolic link\)\n {2}\/.*\/windows-amd64\/relayd\.exe \(a directory\)/);
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it('lists every missing payload at once and leaves the previous build untouched', async () => {

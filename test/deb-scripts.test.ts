@@ -9,7 +9,9 @@ import { loadProduct } from '../src/product/load.ts';
 import { renderMaintainerScripts } from '../src/targets/deb/metadata.ts';
 import { STIGMER_YAML, tempDir } from './helpers.ts';
 
-const COMMANDS = ['systemd-sysusers', 'getent', 'groupadd', 'useradd', 'dpkg-statoverride', 'chgrp', 'chmod', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl', 'rm', 'rmdir', 'userdel', 'groupdel'];
+// mkdir and grep run for real, inside DPKG_ROOT (the sandbox): they keep the record of what the package created.
+const REAL = ['mkdir', 'grep'];
+const COMMANDS = [...REAL, 'systemd-sysusers', 'getent', 'groupadd', 'useradd', 'dpkg-statoverride', 'chgrp', 'chmod', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl', 'rm', 'rmdir', 'userdel', 'groupdel'];
 // Where systemd runs (a CI runner may boot with it), the scripts also reload and start: the assertions follow.
 const SYSTEMD = existsSync('/run/systemd/system');
 
@@ -17,14 +19,17 @@ function sandbox(opts: { omit?: string[] } = {}) {
   const dir = tempDir('sd-maint-');
   const bin = path.join(dir, 'bin');
   const state = path.join(dir, 'state');
+  const root = path.join(dir, 'root');
   mkdirSync(bin);
   mkdirSync(state);
+  mkdirSync(root);
   const stub = path.join(dir, 'stub');
   // getent knows the account once sysusers or useradd "created" it; deb-systemd-helper reports a first install.
   writeFileSync(
     stub,
     `#!/bin/sh
 name=$(/usr/bin/basename "$0")
+case "$name" in ${REAL.join('|')}) PATH=/usr/bin:/bin exec "$name" "$@" ;; esac
 echo "$name $*" >> "${dir}/log"
 case "$name" in
 systemd-sysusers) /bin/cat > "${state}/sysusers-input"; /usr/bin/touch "${state}/account" ;;
@@ -41,11 +46,11 @@ exit 0
   for (const [name, text] of Object.entries(scripts)) writeFileSync(path.join(dir, name), text, { mode: 0o755 });
   const run = async (script: 'postinst' | 'prerm' | 'postrm', ...args: string[]) => {
     writeFileSync(path.join(dir, 'log'), '');
-    const r = await execa('/bin/sh', [path.join(dir, script), ...args], { env: { PATH: bin }, extendEnv: false, reject: false });
+    const r = await execa('/bin/sh', [path.join(dir, script), ...args], { env: { PATH: bin, DPKG_ROOT: root }, extendEnv: false, reject: false });
     expect(r.exitCode, `${script} ${args.join(' ')}: ${r.stderr}`).toBe(0);
     return readFileSync(path.join(dir, 'log'), 'utf8').trim().split('\n').filter(Boolean);
   };
-  return { run, state };
+  return { run, state, root };
 }
 
 const ALL = 'stigmer.target stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service';
@@ -54,7 +59,8 @@ describe('deb maintainer scripts against stub commands', () => {
   it('first install creates the account from the sysusers.d entry, then enables (and where systemd runs, starts) the target', async () => {
     const { run, state } = sandbox();
     const calls = await run('postinst', 'configure', '');
-    expect(calls[0]).toBe('systemd-sysusers --replace=/usr/lib/sysusers.d/stigmer.conf -');
+    // The record of what the package creates is taken first (getent), then the account is created.
+    expect(calls.slice(0, 3)).toEqual(['getent passwd stigmer', 'getent group stigmer', 'systemd-sysusers --replace=/usr/lib/sysusers.d/stigmer.conf -']);
     expect(readFileSync(path.join(state, 'sysusers-input'), 'utf8')).toBe('g stigmer -\nu stigmer -:stigmer "Stigmer services" /var/lib/stigmer /usr/sbin/nologin\n');
     expect(calls).not.toContain(expect.stringMatching(/^(groupadd|useradd)/));
     expect(calls).toEqual(
@@ -97,19 +103,42 @@ describe('deb maintainer scripts against stub commands', () => {
     }
   });
 
-  it('purge removes configuration, state, logs and the account, and is safe to repeat', async () => {
-    const { run, state } = sandbox();
-    writeFileSync(path.join(state, 'account'), '');
+  it('purge removes the config directory once empty, and the state, logs and account the package created; safe to repeat', async () => {
+    const { run, root } = sandbox();
+    await run('postinst', 'configure', '');
+    expect(readFileSync(path.join(root, 'var/lib/stigmer.package/created'), 'utf8')).toBe('user\ngroup\n/var/lib/stigmer\n/var/log/stigmer\n');
     const calls = await run('postrm', 'purge');
     expect(calls.filter((c) => !c.startsWith('systemctl') && !c.startsWith('getent'))).toEqual([
       'deb-systemd-helper purge stigmer.target',
-      'rm -rf /etc/stigmer',
+      'rm -f /etc/stigmer/stigmer.env.dpkg-old /etc/stigmer/stigmer.env.dpkg-dist /etc/stigmer/stigmer.env.dpkg-new /etc/stigmer/stigmer.env.dpkg-tmp',
+      'rmdir /etc/stigmer',
       'rm -rf /var/lib/stigmer',
       'rm -rf /var/log/stigmer',
       'userdel stigmer',
       'groupdel stigmer',
+      `rm -f ${root}/var/lib/stigmer.package/created`,
+      `rmdir ${root}/var/lib/stigmer.package`,
     ]);
     await run('postrm', 'purge');
+  });
+
+  it('purge keeps an account and directories that existed before the package, and an upgrade keeps the first record', async () => {
+    const { run, state, root } = sandbox();
+    writeFileSync(path.join(state, 'account'), '');
+    mkdirSync(path.join(root, 'var/lib/stigmer'), { recursive: true });
+    mkdirSync(path.join(root, 'var/log/stigmer'), { recursive: true });
+    await run('postinst', 'configure', '');
+    await run('postinst', 'configure', '1.2.2-1');
+    expect(readFileSync(path.join(root, 'var/lib/stigmer.package/created'), 'utf8')).toBe('');
+    const calls = await run('postrm', 'purge');
+    expect(calls.filter((c) => /^(rm -rf|userdel|groupdel)/.test(c))).toEqual([]);
+  });
+
+  it('purge without a record (installed by an older version) removes nothing it cannot prove it made', async () => {
+    const { run, state } = sandbox();
+    writeFileSync(path.join(state, 'account'), '');
+    const calls = await run('postrm', 'purge');
+    expect(calls.filter((c) => /^(rm -rf|userdel|groupdel)/.test(c))).toEqual([]);
   });
 
   it('ignores the calls it has nothing to do for', async () => {

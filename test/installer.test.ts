@@ -286,6 +286,19 @@ describe('install.sh against a release on loopback', () => {
     }
   });
 
+  it('refuses a plain-http base URL unless the host is loopback, before downloading anything', async () => {
+    const box = sandbox();
+    for (const url of ['http://example.org/releases', 'http://127.0.0.1.example.org/x', 'http://user@127.0.0.1/x', 'ftp://127.0.0.1/x', 'file:///tmp/x']) {
+      const r = await box.run(['--base-url', url, '--prefix', box.prefix]);
+      expect(r.exitCode, url).toBe(1);
+      expect(r.stderr, url).toMatch(/^error: (refusing to download over plain http from|--base-url .* is not an https URL)/);
+      expect(r.stderr, url).toMatch(/hint: use an https:\/\/ URL/);
+    }
+    expect(existsSync(box.prefix)).toBe(false);
+    // The loopback server of the other tests is http://127.0.0.1:PORT: accepted.
+    expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+  });
+
   it('refuses to run without a SHA-256 tool, before downloading anything', async () => {
     const box = sandbox();
     // A PATH with every tool the script uses except sha256sum, shasum and openssl.

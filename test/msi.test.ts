@@ -299,7 +299,7 @@ describe('msi: bad input', () => {
     expect(r.stderr).toMatch(/identifiers\.msiUpgradeCode: .*must be an upper-case GUID/);
   });
 
-  it('a Windows service that starts after a component with no Windows payload is refused, naming both', async () => {
+  it('a Windows service that starts after a component with no Windows payload is refused at load, naming both', async () => {
     const dir = tempDir();
     cpSync(path.dirname(ACME_YAML), dir, { recursive: true });
     const file = path.join(dir, 'acme.yaml');
@@ -308,10 +308,11 @@ describe('msi: bad input', () => {
       .replace('    language: go\n    service:\n      name: acme-relayd', '    language: go\n    platforms: [linux-amd64]\n    service:\n      name: acme-relayd');
     writeFileSync(file, text);
     const out = path.join(dir, 'dist');
-    const r = await runCli(['build', '--config', file, '--from', fixturePayloads(loadProduct(file)), '--target', 'msi', '--out', out]);
+    const r = await runCli(['build', '--config', file, '--snapshot', '--target', 'msi', '--out', out]);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/components "metrics": its service starts after "acme-relayd", but component "relayd" has no windows-amd64 payload/);
-    expect(r.stderr).toMatch(/hint: add windows-amd64 to the platforms/);
+    expect(r.stderr).toMatch(/acme\.yaml:\d+:\d+: components\[2\]\(metrics\)\.service\.after\[0\]: the Windows service starts after "relayd", which is not built for windows-amd64/);
+    expect(r.stderr).toMatch(/fix: add windows-amd64 to relayd's platforms/);
+    expect((await runCli(['plan', '--config', file])).exitCode).toBe(3);
     expect(existsSync(out)).toBe(false);
   });
 

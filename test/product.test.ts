@@ -89,10 +89,10 @@ describe('product definition', () => {
   it('rejects a destination path that escapes the install root', () => {
     const [p] = problemsOf(base.replace('dest: share/doc/stigmer/LICENSE', 'dest: ../../etc/passwd'));
     expect(p).toMatchObject({ field: 'files[0].dest', line: 47, column: 21 });
-    expect(p!.message).toMatch(/escapes the install root/);
+    expect(p!.message).toMatch(/escapes its root: remove ".." segments/);
   });
 
-  it('rejects an env file outside /etc, a health check on an undeclared port and an unknown placeholder, all at once', () => {
+  it('rejects an env file outside the config dir, a health check on an undeclared port and an unknown placeholder, all at once', () => {
     const problems = problemsOf(
       base
         .replace('envFile: /etc/stigmer/stigmer.env', 'envFile: /opt/stigmer/stigmer.env')
@@ -100,7 +100,7 @@ describe('product definition', () => {
         .replace('[--data-dir, "{stateDir}"]', '[--data-dir, "{dataDir}"]'),
     );
     const messages = problems.map((p) => p.message);
-    expect(messages).toContainEqual('/opt/stigmer/stigmer.env is outside /etc');
+    expect(messages).toContainEqual('/opt/stigmer/stigmer.env is not inside configDir /etc/stigmer');
     expect(messages).toContainEqual('"admin" is not one of this service\'s ports');
     expect(messages).toContainEqual('unknown placeholder {dataDir}');
     for (const p of problems) expect(p.fix.length).toBeGreaterThan(5);

@@ -1,5 +1,5 @@
 // Payloads from a local folder of real binaries: DIR/<platform>/<binary>[.exe], e.g. dist-bin/linux-amd64/stigmer-server.
-import { statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { UserError, EXIT } from '../errors.ts';
@@ -26,17 +26,21 @@ export function localPayloadPath(dir: string, product: Product, need: PayloadNee
 
 export async function localPayloads(dir: string, product: Product, needs: PayloadNeed[], digests?: DigestCache): Promise<Payload[]> {
   const missing: string[] = [];
+  const notRegular: string[] = [];
   const found: { need: PayloadNeed; file: string }[] = [];
   for (const need of needs) {
     const file = path.resolve(localPayloadPath(dir, product, need));
-    let ok = false;
-    try {
-      ok = statSync(file).isFile();
-    } catch {
-      ok = false;
-    }
-    if (ok) found.push({ need, file });
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (st?.isFile()) found.push({ need, file });
+    else if (st) notRegular.push(`${file} (${st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'a device, socket or pipe'})`);
     else missing.push(file);
+  }
+  // The file itself is packaged, never what a link points to (a link to /etc/hostname is no binary).
+  if (notRegular.length) {
+    throw new UserError(`--from ${dir}: ${notRegular.length} payload${notRegular.length > 1 ? 's are' : ' is'} not a regular file:\n${notRegular.map((m) => `  ${m}`).join('\n')}`, {
+      hint: 'put the binaries themselves there (copy them): links, folders and special files are never packaged',
+      exitCode: EXIT.config,
+    });
   }
   if (missing.length) {
     throw new UserError(`--from ${dir}: ${missing.length} payload file${missing.length > 1 ? 's are' : ' is'} missing:\n${missing.map((m) => `  ${m}`).join('\n')}`, {

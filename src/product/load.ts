@@ -1,6 +1,6 @@
 // Loads a product definition: parse YAML -> validate strictly -> semantic checks -> derive the frozen model.
 // Every problem names the file, line, field and the fix; all problems are reported at once.
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import validSemver from 'semver/functions/valid.js';
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
@@ -8,6 +8,9 @@ import type { z } from 'zod';
 import { DefinitionError, UserError, EXIT, type Problem } from '../errors.ts';
 import { productDefinitionSchema, PLATFORMS, type ProductDefinition, type Platform } from './schema.ts';
 import { deriveProduct, type Product } from './model.ts';
+import { COMMON_LICENSES, EMBEDDED_LICENSES } from '../targets/deb/licenses.ts';
+import { dangerousEnvName, describeChar, FORBIDDEN_CHAR, MULTILINE_FIELDS, reservedAccount, reservedDirName } from './fields.ts';
+import { msiVersion, parseVersion } from '../version.ts';
 
 type PathKey = string | number;
 
@@ -45,13 +48,18 @@ export function parseProduct(text: string, file: string): Product {
   }
   const raw = doc.toJS();
   const at = (p: PathKey[]) => locate(nodeOffset(doc, p));
+  // Control characters first: a field that holds one is reported for that, not also for its character set.
+  const controls = controlCharProblems(raw);
+  const controlPaths = new Set(controls.map((c) => JSON.stringify(c.path)));
+  const toProblem = ({ path: p, ...rest }: PathProblem): Problem => ({ ...rest, ...at(p), file, field: fieldName(p, raw) });
   const result = productDefinitionSchema.safeParse(raw);
-  if (!result.success) {
-    throw new DefinitionError(result.error.issues.map((issue) => issueToProblem(issue, raw, file, at)));
+  if (!result.success || controls.length) {
+    const issues = result.success ? [] : result.error.issues.filter((i) => !controlPaths.has(JSON.stringify(i.path.filter((k) => typeof k !== 'symbol'))));
+    throw new DefinitionError([...controls.map(toProblem), ...issues.map((issue) => issueToProblem(issue, raw, file, at))]);
   }
   const def = result.data;
-  const problems = semanticProblems(def, file, path.dirname(file)).map((p) => ({ ...p, ...at(p.path), file, field: fieldName(p.path, raw) }));
-  if (problems.length > 0) throw new DefinitionError(problems.map(({ path: _p, ...rest }) => rest));
+  const problems = semanticProblems(def, file, path.dirname(file)).map(toProblem);
+  if (problems.length > 0) throw new DefinitionError(problems);
   return deriveProduct(def, path.resolve(file));
 }
 
@@ -119,8 +127,14 @@ function issueToProblem(issue: z.core.$ZodIssue, raw: unknown, file: string, at:
         fix: `use one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
       };
     default:
-      return { ...base, ...at(p), message: `${JSON.stringify(valueAt(raw, p))} ${issue.message}`, fix: `change the value: it ${issue.message}` };
+      return { ...base, ...at(p), message: `${shortValue(valueAt(raw, p))} ${issue.message}`, fix: `change the value: it ${issue.message}` };
   }
+}
+
+/** A value for a message: JSON, cut at 80 characters (a 5000-character value would bury the message). */
+function shortValue(v: unknown): string {
+  const json = JSON.stringify(v) ?? String(v);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
 function describe(v: unknown): string {
@@ -162,6 +176,34 @@ interface PathProblem extends Omit<Problem, 'file' | 'field'> {
   path: PathKey[];
 }
 
+/** Every string (keys too) holding a control character, line separator or bidi override; "\n" only where multi-line. */
+function controlCharProblems(raw: unknown): PathProblem[] {
+  const out: PathProblem[] = [];
+  const dotted = (p: PathKey[]) => p.map((k) => (typeof k === 'number' ? '[]' : k)).join('.').replace(/\.\[\]/g, '[]');
+  const check = (value: string, p: PathKey[], isKey: boolean) => {
+    const multiline = !isKey && MULTILINE_FIELDS.has(dotted(p));
+    const bad = [...value].find((ch) => FORBIDDEN_CHAR.test(ch) && !(multiline && ch === '\n'));
+    if (bad === undefined) return;
+    out.push({
+      path: p,
+      message: `${isKey ? 'a key here contains' : 'contains'} the forbidden character ${describeChar(bad)}`,
+      fix: bad === '\n' ? 'keep the value on one line: only product.description may span lines (every generated script, unit and package field would otherwise gain a line)' : bad === '\r' ? 'save the file with LF line endings and remove the carriage return' : 'remove it: no field may hold control characters, line separators or bidirectional overrides',
+    });
+  };
+  const walk = (v: unknown, p: PathKey[]) => {
+    if (typeof v === 'string') check(v, p, false);
+    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        check(k, p, true);
+        walk(x, [...p, k]);
+      }
+    }
+  };
+  walk(raw, []);
+  return out;
+}
+
 const PLACEHOLDER = /\{([a-zA-Z]+)(?::([a-z0-9-]+))?\}/g;
 const KNOWN_PLACEHOLDERS = ['stateDir', 'logsDir', 'runtimeDir', 'configDir', 'port'];
 
@@ -170,12 +212,7 @@ function semanticProblems(def: ProductDefinition, _file: string, baseDir: string
   if (!validSemver(def.product.version)) {
     out.push({ path: ['product', 'version'], message: `"${def.product.version}" is not a semantic version`, fix: 'use MAJOR.MINOR.PATCH, e.g. "1.2.3" or "1.2.3-rc.1"' });
   }
-  if (!def.install.envFile.startsWith('/etc/')) {
-    out.push({ path: ['install', 'envFile'], message: `${def.install.envFile} is outside /etc`, fix: 'put the env file under /etc (e.g. /etc/stigmer/stigmer.env); packages may only ship configuration there' });
-  }
-  if (!def.install.envFile.startsWith(def.install.configDir + '/')) {
-    out.push({ path: ['install', 'envFile'], message: `${def.install.envFile} is not inside configDir ${def.install.configDir}`, fix: `move it under ${def.install.configDir}/` });
-  }
+  out.push(...ownershipProblems(def), ...packagingProblems(def));
   const seen = { component: new Map<string, number>(), service: new Map<string, number>(), binary: new Map<string, number>(), port: new Map<number, string>() };
   const dup = (kind: keyof Omit<typeof seen, 'port'>, value: string, i: number, p: PathKey[]) => {
     const first = seen[kind].get(value);
@@ -221,13 +258,17 @@ function semanticProblems(def: ProductDefinition, _file: string, baseDir: string
         }
       }
     });
+    for (const name of Object.keys(svc.env)) {
+      if (dangerousEnvName(name)) out.push({ path: ['components', i, 'service', 'env', name], message: `${name} is read by the dynamic loader or the launcher's shell to run code`, fix: 'remove it: a service default must not change how programs are loaded or scripts run' });
+    }
+    svc.secrets.forEach((name, j) => {
+      if (dangerousEnvName(name)) out.push({ path: ['components', i, 'service', 'secrets', j], message: `${name} is read by the dynamic loader or the launcher's shell to run code`, fix: 'remove it from secrets' });
+    });
     for (const name of svc.secrets) {
       if (name in svc.env) out.push({ path: ['components', i, 'service', 'secrets'], message: `${name} is both a secret and a default in env`, fix: 'secrets come only from the env file: remove it from env' });
     }
   });
-  def.files.forEach((f, i) => {
-    if (!existsSync(path.resolve(baseDir, f.src))) out.push({ path: ['files', i, 'src'], message: `${f.src} does not exist (relative to ${baseDir})`, fix: 'fix the path or add the file' });
-  });
+  out.push(...fileProblems(def, baseDir));
   // Service ordering: references must exist, and the graph must be acyclic.
   const byName = new Map(def.components.map((c, i) => [c.name, { c, i }]));
   def.components.forEach((c, i) => {
@@ -242,6 +283,113 @@ function semanticProblems(def: ProductDefinition, _file: string, baseDir: string
     const i = def.components.findIndex((c) => c.name === cycle[0]);
     out.push({ path: ['components', i, 'service', 'after'], message: `dependency cycle between services: ${cycle.join(' -> ')}`, fix: 'remove one of these "after" entries so the services can start in order' });
   }
+  return out;
+}
+
+/**
+ * The identities and directories the package creates and purge removes must be the product's own: never a system
+ * account, never a directory of the OS or of another package.
+ */
+function ownershipProblems(def: ProductDefinition): PathProblem[] {
+  const out: PathProblem[] = [];
+  const { name } = def.product;
+  const inst = def.install;
+  const own = (dir: string) => dir === name || dir.startsWith(`${name}-`) || dir.startsWith(`${name}.`);
+  for (const key of ['user', 'group'] as const) {
+    if (reservedAccount(inst[key])) {
+      out.push({ path: ['install', key], message: `"${inst[key]}" is an account of the operating system or of another package`, fix: `use the product's own ${key} (e.g. "${name}"); purge removes the ${key} the package created` });
+    }
+  }
+  for (const key of ['stateDir', 'logsDir'] as const) {
+    const dir = inst[key];
+    const where = key === 'stateDir' ? '/var/lib' : '/var/log';
+    if (reservedDirName(dir)) out.push({ path: ['install', key], message: `${where}/${dir} belongs to the operating system or to another package`, fix: `use the product's own directory name (e.g. "${name}"): purge removes ${where}/<${key}>` });
+    else if (!own(dir)) out.push({ path: ['install', key], message: `"${dir}" is not the product's own directory name`, fix: `use "${name}" or a name starting with "${name}-": purge removes ${where}/<${key}>, which must belong to this product` });
+  }
+  const segs = inst.configDir.split('/').slice(1);
+  if (segs[0] !== 'etc' || segs.length !== 2) {
+    out.push({ path: ['install', 'configDir'], message: `${inst.configDir} is not a directory of its own directly under /etc`, fix: `use /etc/${name}: packages ship configuration under /etc, and purge removes the config directory` });
+  } else if (reservedDirName(segs[1]!)) {
+    out.push({ path: ['install', 'configDir'], message: `${inst.configDir} belongs to the operating system or to another package`, fix: `use /etc/${name}: purge removes the config directory` });
+  } else if (!own(segs[1]!) && segs[1] !== inst.stateDir) {
+    out.push({ path: ['install', 'configDir'], message: `${inst.configDir} is not the product's own directory`, fix: `use /etc/${name} (or /etc/<stateDir>): purge removes the config directory` });
+  }
+  if (!inst.envFile.startsWith(`${inst.configDir}/`)) {
+    out.push({ path: ['install', 'envFile'], message: `${inst.envFile} is not inside configDir ${inst.configDir}`, fix: `move it under ${inst.configDir}/ (e.g. ${inst.configDir}/${name}.env)` });
+  }
+  return out;
+}
+
+/** What a target would refuse later, decided by the definition alone: checked here so `plan` fails as `build` would. */
+function packagingProblems(def: ProductDefinition): PathProblem[] {
+  const out: PathProblem[] = [];
+  const version = def.product.version;
+  const hasOs = (os: string) => def.platforms.some((p) => p.startsWith(`${os}-`));
+  if (!validSemver(version)) {
+    out.push({ path: ['product', 'version'], message: `"${version}" is not a semantic version`, fix: 'use MAJOR.MINOR.PATCH, e.g. "1.2.3" or "1.2.3-rc.1"' });
+  } else if (hasOs('windows')) {
+    try {
+      msiVersion(parseVersion(version, 'product.version'), 'product.version');
+    } catch (err) {
+      out.push({ path: ['product', 'version'], message: (err as UserError).message, fix: (err as UserError).hint ?? 'choose a version Windows Installer accepts' });
+    }
+  }
+  if (hasOs('linux')) {
+    const licenseFile = def.files.some((f) => /^(LICEN[CS]E|COPYING)([.-][A-Za-z0-9.-]+)?$/i.test(path.posix.basename(f.dest)));
+    const lic = def.product.license;
+    if (!COMMON_LICENSES[lic] && !EMBEDDED_LICENSES[lic] && !licenseFile) {
+      out.push({ path: ['product', 'license'], message: `${lic} has no text in Debian's /usr/share/common-licenses, and no license file is packaged`, fix: `add the license text to files (e.g. { src: LICENSE, dest: share/doc/${def.product.name}/LICENSE }): the deb's copyright file embeds it` });
+    }
+  }
+  if (def.platforms.includes('windows-amd64')) {
+    const onWindows = (c: ProductDefinition['components'][number]) => (c.platforms ?? def.platforms).includes('windows-amd64');
+    def.components.forEach((c, i) => {
+      if (!onWindows(c) || !c.service) return;
+      c.service.after.forEach((dep, j) => {
+        const d = def.components.find((x) => x.name === dep);
+        if (d && !onWindows(d)) {
+          out.push({ path: ['components', i, 'service', 'after', j], message: `the Windows service starts after "${dep}", which is not built for windows-amd64`, fix: `add windows-amd64 to ${dep}'s platforms, or remove windows-amd64 from this component's platforms` });
+        }
+      });
+      c.service.args.forEach((arg, j) => {
+        if (arg === '') out.push({ path: ['components', i, 'service', 'args', j], message: 'an empty argument cannot be carried by a Windows service\'s argument list', fix: 'remove the empty argument' });
+      });
+    });
+  }
+  return out;
+}
+
+/** Extra files: the source is a regular file beside the definition; the destination is the product's own and collides with nothing. */
+function fileProblems(def: ProductDefinition, baseDir: string): PathProblem[] {
+  const out: PathProblem[] = [];
+  const name = def.product.name;
+  const ownRoots = [`share/doc/${name}/`, `share/${name}/`, `lib/${name}/`, `libexec/${name}/`, 'share/man/'];
+  const generated = new Set([`share/doc/${name}/copyright`, `share/doc/${name}/changelog.gz`, `share/doc/${name}/changelog.Debian.gz`]);
+  const binaries = new Set(def.components.flatMap((c) => [`bin/${c.binary ?? c.name}`, `bin/${c.binary ?? c.name}.exe`]));
+  const dests = new Map<string, number>();
+  def.files.forEach((f, i) => {
+    const src = path.resolve(baseDir, f.src);
+    const st = lstatSync(src, { throwIfNoEntry: false });
+    if (!st) out.push({ path: ['files', i, 'src'], message: `${f.src} does not exist (relative to ${baseDir})`, fix: 'fix the path or add the file' });
+    else if (!st.isFile()) out.push({ path: ['files', i, 'src'], message: `${f.src} is not a regular file (a ${st.isSymbolicLink() ? 'symbolic link' : st.isDirectory() ? 'directory' : 'special file'})`, fix: 'point src at the file itself: links and devices are never packaged' });
+    const dest = f.dest;
+    const key = dest.toLowerCase(); // Windows and macOS file systems ignore case
+    if (binaries.has(dest) || binaries.has(key)) {
+      out.push({ path: ['files', i, 'dest'], message: `${dest} is where a component binary is installed`, fix: 'give the file its own path, e.g. under share/doc/<name>/' });
+    } else if (generated.has(dest)) {
+      out.push({ path: ['files', i, 'dest'], message: `${dest} is generated by the package itself`, fix: 'choose another file name' });
+    } else if (!ownRoots.some((r) => dest.startsWith(r)) || /^share\/man\/(?!man[1-9]\/[^/]+$)/.test(dest)) {
+      out.push({ path: ['files', i, 'dest'], message: `${dest} is not in a directory of the product's own`, fix: `install it under ${ownRoots.slice(0, 4).join(', ')} or share/man/manN/: other directories belong to the OS or to other packages` });
+    }
+    const first = dests.get(key);
+    if (first !== undefined) out.push({ path: ['files', i, 'dest'], message: `${dest} is also the destination of files[${first}]`, fix: 'give each file its own destination' });
+    else dests.set(key, i);
+  });
+  // A file's path may not be a folder of another file.
+  def.files.forEach((f, i) => {
+    const other = def.files.findIndex((g) => g.dest.toLowerCase().startsWith(`${f.dest.toLowerCase()}/`));
+    if (other >= 0) out.push({ path: ['files', i, 'dest'], message: `${f.dest} is a folder of files[${other}] (${def.files[other]!.dest})`, fix: 'a path cannot be both a file and a folder: rename one of them' });
+  });
   return out;
 }
 

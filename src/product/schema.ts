@@ -1,34 +1,25 @@
 // The product definition schema. The TypeScript types of the model are inferred from this one
 // schema (z.infer), so there is no second hand-written copy to drift.
 import { z } from 'zod';
+import {
+  absolutePath, accountName, assetPattern, componentName, displayName, envName, freeText, githubOwner, githubRepo, githubSlug, homebrewTap,
+  httpsUrl, launchdPrefix, license, maintainer, portName, relativePath, upstreamVersion, vendor, wingetId,
+} from './fields.ts';
 
 export const SCHEMA_VERSION = 1;
 
 export const PLATFORMS = ['linux-amd64', 'linux-arm64', 'darwin-amd64', 'darwin-arm64', 'windows-amd64'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-const componentName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, 'must be lower-case letters, digits and "-" (e.g. "stigmer-server")');
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name: letters, digits, "_", not starting with a digit');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (a sha256 digest)');
 const guid = z
   .string()
   .regex(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/, 'must be an upper-case GUID like 8E5B3C1A-1F2D-4C3B-9A7E-2D6F0B4C5A11');
-const absPath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path').refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
-// A path inside the install root: relative, no "..", so nothing can escape the root.
-const rootRelativePath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p), 'must be relative to the install root (no leading "/")')
-  .refine((p) => !p.split(/[\\/]/).includes('..'), 'escapes the install root: remove ".." segments');
 const port = z.number().int().min(1).max(65535);
 const signal = z.enum(['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP']);
 
 const portSpec = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case name like "http"'),
+  name: portName,
   port,
   protocol: z.enum(['tcp', 'udp']).default('tcp'),
 });
@@ -36,8 +27,8 @@ const portSpec = z.strictObject({
 const healthCheck = z.strictObject({
   // "http": GET path answers 2xx; "tcp": the port accepts a connection.
   type: z.enum(['http', 'tcp']).default('http'),
-  port: z.string().describe('name of one of this service\'s ports'),
-  path: z.string().regex(/^\//, 'must start with "/"').default('/healthz'),
+  port: portName.describe('name of one of this service\'s ports'),
+  path: z.string().regex(/^\/[A-Za-z0-9._~\/+-]*$/, 'must be a URL path starting with "/" (letters, digits, ".", "_", "~", "/", "+", "-"; it is written into health checks and scripts)').default('/healthz'),
   intervalSeconds: z.number().int().min(1).default(10),
   timeoutSeconds: z.number().int().min(1).default(3),
 });
@@ -45,10 +36,10 @@ const healthCheck = z.strictObject({
 const serviceSpec = z.strictObject({
   // Name used for the systemd unit, the Homebrew formula, the launchd label suffix and the Windows service.
   name: componentName.optional(),
-  description: z.string().min(1),
+  description: freeText(1, 1000),
   // Arguments after the binary. Placeholders: {stateDir} {logsDir} {runtimeDir} {configDir} {port:NAME}.
-  args: z.array(z.string()).default([]),
-  env: z.record(envName, z.string()).default({}),
+  args: z.array(freeText(0, 4096)).max(256).default([]),
+  env: z.record(envName, freeText(0, 4096)).default({}),
   secrets: z.array(envName).default([]),
   ports: z.array(portSpec).default([]),
   after: z.array(componentName).default([]),
@@ -66,25 +57,25 @@ const serviceSpec = z.strictObject({
 
 const upstreamAsset = z.strictObject({
   // https; plain http only to a loopback host (a local mirror or a test server).
-  url: z.string().url('must be an https URL').refine((u) => u.startsWith('https://') || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(u), 'must use https'),
+  url: z.string().url('must be an https URL').regex(/^[A-Za-z0-9._~:/?#[\]@!&()*+,;=%-]+$/, 'must be a plain URL (no spaces, quotes, "$", "`" or "\\": it is downloaded and recorded as is)').refine((u) => u.startsWith('https://') || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(u), 'must use https'),
   sha256,
   // Path of the binary inside the downloaded archive; omit when the URL is the bare binary.
-  member: z.string().optional(),
+  member: relativePath.optional(),
 });
 
 const componentSpec = z.strictObject({
   name: componentName,
-  description: z.string().min(1),
+  description: freeText(1, 1000),
   language: z.enum(['go', 'python', 'upstream', 'other']),
   // Installed executable name (without .exe); defaults to the component name.
   binary: componentName.optional(),
   // A PyInstaller one-file payload: never stripped, needs a writable, exec-able TMPDIR to unpack into.
   frozen: z.boolean().default(false),
   // Command (arguments) that proves the payload starts; run before packaging.
-  smoke: z.array(z.string()).default(['--version']),
+  smoke: z.array(freeText(0, 4096)).max(64).default(['--version']),
   platforms: z.array(z.enum(PLATFORMS)).optional(),
   upstream: z
-    .strictObject({ version: z.string().min(1), assets: z.partialRecord(z.enum(PLATFORMS), upstreamAsset) })
+    .strictObject({ version: upstreamVersion, assets: z.partialRecord(z.enum(PLATFORMS), upstreamAsset) })
     .optional(),
   service: serviceSpec.optional(),
   // Windows: how the service manager (SCM) runs this component's service. The SCM kills a program that does
@@ -105,9 +96,10 @@ const componentSpec = z.strictObject({
 });
 
 const extraFile = z.strictObject({
-  src: z.string().min(1).describe('path relative to the definition file'),
-  dest: rootRelativePath,
-  mode: z.string().regex(/^0[0-7]{3}$/, 'must be an octal mode like "0644"').default('0644'),
+  src: relativePath.describe('path relative to the definition file'),
+  dest: relativePath.describe('path relative to the install prefix'),
+  // Never writable by others: the file is installed as root under /usr.
+  mode: z.string().regex(/^0[0-7][0-7][0145]$/, 'must be an octal mode like "0644" that others cannot write (the file is installed by root)').default('0644'),
 });
 
 // Linux packages built by the deb and rpm targets.
@@ -125,53 +117,53 @@ const linuxPackages = z.strictObject({
 export const productDefinitionSchema = z.strictObject({
   schemaVersion: z.literal(SCHEMA_VERSION, { error: `must be ${SCHEMA_VERSION}` }),
   product: z.strictObject({
-    name: componentName,
-    displayName: z.string().min(1),
-    version: z.string().min(1),
-    summary: z.string().min(1).max(80),
-    description: z.string().min(1),
-    homepage: z.string().url().refine((u) => u.startsWith('https://'), 'must use https'),
-    license: z.string().min(1).describe('SPDX identifier'),
-    maintainer: z.string().regex(/^[^<>]+ <[^<>@\s]+@[^<>\s]+>$/, 'must look like "Name <email@example.com>"'),
-    vendor: z.string().min(1),
+    name: componentName.max(40, 'must be at most 40 characters (the winget Moniker)'),
+    displayName,
+    version: z.string().min(1).max(64),
+    summary: freeText(3, 80),
+    description: freeText(3, 10000),
+    homepage: httpsUrl,
+    license: license.describe('SPDX expression'),
+    maintainer,
+    vendor,
   }),
   identifiers: z.strictObject({
-    launchdPrefix: z.string().regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/, 'must be reverse-DNS like "ai.stigmer"'),
+    launchdPrefix,
     msiUpgradeCode: guid,
-    wingetId: z.string().regex(/^[^.\s\\/:*?"<>|]{1,32}(\.[^.\s\\/:*?"<>|]{1,32}){1,7}$/, 'must be Publisher.Name like "Stigmer.Stigmer"'),
+    wingetId,
   }),
   release: z.strictObject({
-    github: z.strictObject({ owner: z.string().min(1), repo: z.string().min(1) }),
+    github: z.strictObject({ owner: githubOwner, repo: githubRepo }),
     // GitHub Actions runner label that builds each platform natively in the release workflow (the build
     // matrix of `plan --json`); platforms not listed use the defaults in src/plan/matrix.ts.
     runners: z
       .partialRecord(z.enum(PLATFORMS), z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a GitHub Actions runner label like "ubuntu-24.04"'))
       .optional(),
     // Asset name pattern; placeholders {name} {version} {os} {arch}.
-    archiveName: z.string().default('{name}_{version}_{os}_{arch}'),
-    homebrewTap: z.string().regex(/^[^/\s]+\/homebrew-[^/\s]+$/, 'must be "owner/homebrew-name"'),
+    archiveName: assetPattern(['name', 'version', 'os', 'arch'], ['name', 'version', 'os', 'arch']).default('{name}_{version}_{os}_{arch}'),
+    homebrewTap,
     // `build --from github:OWNER/REPO@TAG`: the release asset holding each payload, matched per component and
     // platform. Placeholders {name} {binary} {version} {os} {arch} {ext} (".exe" on Windows); "*" matches
     // anything. A bare binary or an archive (tar.gz, zip) holding a file named like the binary.
-    payloadAsset: z.string().regex(/\{(name|binary)\}/, 'must contain {binary} or {name}').default('{binary}_{os}_{arch}{ext}'),
+    payloadAsset: assetPattern(['name', 'binary', 'version', 'os', 'arch', 'ext'], ['name|binary'], '*').default('{binary}_{os}_{arch}{ext}'),
     // `publish`: the winget-pkgs fork the manifests are pushed to (a pull request goes to `upstream`).
     winget: z
       .strictObject({
-        fork: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be "owner/repo"'),
-        upstream: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be "owner/repo"').default('microsoft/winget-pkgs'),
+        fork: githubSlug,
+        upstream: githubSlug.default('microsoft/winget-pkgs'),
       })
       .optional(),
     // Where the signed APT/YUM repository tree (apt/, yum/) is served; used in the client .list/.repo files.
     repository: z
-      .strictObject({ url: z.string().url().refine((u) => u.startsWith('https://'), 'must use https') })
+      .strictObject({ url: httpsUrl })
       .optional(),
   }),
   platforms: z.array(z.enum(PLATFORMS)).min(1),
   install: z.strictObject({
-    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,30}$/, 'must be a valid system user name'),
-    group: z.string().regex(/^[a-z_][a-z0-9_-]{0,30}$/, 'must be a valid system group name'),
-    configDir: absPath,
-    envFile: absPath,
+    user: accountName,
+    group: accountName,
+    configDir: absolutePath,
+    envFile: absolutePath,
     // Directory names below /var/lib, /var/log, /run (systemd StateDirectory= style).
     stateDir: componentName,
     logsDir: componentName,

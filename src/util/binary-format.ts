@@ -1,7 +1,7 @@
 // Recognises an executable's container format and CPU from its headers (ELF, PE, Mach-O), reading only a few
 // small ranges of the file: a payload is never loaded into memory. Packagers use it to refuse a payload built
 // for another platform before it ends up in a package that cannot run.
-import { open, type FileHandle } from 'node:fs/promises';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { EXIT, UserError } from '../errors.ts';
 import { splitPlatform, type Platform } from '../product/model.ts';
 
@@ -131,8 +131,15 @@ export async function checkPayloadBinary(file: string, platform: Platform, what:
   const want = expectedBinary(platform);
   let info: BinaryInfo | undefined;
   try {
+    // The file itself, never what a link points to: a symlink to /etc/hostname must not be packaged as a binary.
+    const st = await lstat(file);
+    if (!st.isFile()) {
+      const kind = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'a device, socket or pipe';
+      throw new UserError(`${what}: ${file} is ${kind}, not a regular file`, { hint: 'put the binary itself there (copy it; links and special files are never packaged)', exitCode: EXIT.config });
+    }
     info = await readBinaryInfo(file);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`${what}: cannot read ${file}: ${(err as Error).message}`, { hint: 'check the payload path and its permissions', exitCode: EXIT.config });
   }
   if (!info) {
@@ -149,3 +156,4 @@ export async function checkPayloadBinary(file: string, platform: Platform, what:
   }
   return info;
 }
+

@@ -240,6 +240,27 @@ describe.each(DEFINITIONS)('%s: Linux packages under a real systemd', (definitio
       expect((await c.exec(['getent', 'group', group])).exitCode).toBe(2);
     });
 
+    it("apt-get purge keeps an account and directories that existed before the package, and an admin's own file in the config dir", async () => {
+      const { configDir } = product.def.install;
+      await c.run(['groupadd', '--system', group]);
+      await c.run(['useradd', '--system', '--gid', group, '--no-create-home', '--shell', '/usr/sbin/nologin', user]);
+      for (const dir of runtimeDirs(product)) await c.run(['mkdir', '-p', `${dir}/pre-existing`]);
+      await c.run(['mkdir', '-p', configDir]);
+      await c.run(['sh', '-c', `echo admin > ${configDir}/admin.conf`]);
+      await apt(['install', '-y', pkg]);
+      await apt(['purge', '-y', pkg]);
+      expect((await c.exec(['dpkg-query', '--show', pkg])).exitCode).not.toBe(0);
+      expect((await c.exec(['getent', 'passwd', user])).exitCode, 'the pre-existing user').toBe(0);
+      expect((await c.exec(['getent', 'group', group])).exitCode, 'the pre-existing group').toBe(0);
+      for (const dir of runtimeDirs(product)) expect(c.exists(`${dir}/pre-existing`), dir).toBe(true);
+      expect(c.exists(`${configDir}/admin.conf`), 'the admin\'s file').toBe(true);
+      expect(c.exists(envFile)).toBe(false);
+      // Leave the root as the other tests expect it: no account, no directories.
+      await c.run(['userdel', user]);
+      await c.exec(['groupdel', group]);
+      await c.run(['rm', '-rf', configDir, ...runtimeDirs(product)]);
+    });
+
     it("Debian's rpm: the scriptlets enable and start the services, rpm -U upgrades, rpm -e stops them", async () => {
       const rpm = async (args: string[]) => {
         const r = await c.run([...RPM, ...args]);

@@ -112,6 +112,12 @@ export function runtimeDirs(product: Product): string[] {
   return [...new Set([`/var/lib/${stateDir}`, `/var/log/${logsDir}`])];
 }
 
+/**
+ * The package's record of what it created (see templates/linux/create-user.hbs). Named with a ".", which no
+ * stateDir may contain, so it never is one of the product's directories.
+ */
+export const recordDir = (product: Product) => `/var/lib/${product.meta.name}.package`;
+
 export const userHome = (product: Product) => `/var/lib/${product.def.install.stateDir}`;
 
 /** The sysusers.d entry's path and its non-comment lines (the maintainer scripts feed them to systemd-sysusers). */

@@ -5,7 +5,7 @@ import type { Product } from '../../product/model.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import { commentText, shPrintLines, shWord } from '../../render/quote.ts';
 import { definitionName } from '../envfile.ts';
-import { dedicatedConfigDir, NOLOGIN, runtimeDirs, sysusersEntry, unitNames, userHome } from './layout.ts';
+import { NOLOGIN, recordDir, runtimeDirs, sysusersEntry, unitNames, userHome } from './layout.ts';
 
 export interface ScriptView {
   notice: string;
@@ -20,11 +20,12 @@ export interface ScriptView {
   /** A command printing the sysusers.d entry's lines (piped into systemd-sysusers). */
   sysusersPrint: string;
   envFile: string;
-  /** Removed whole on purge when it is the product's own directory; else null (only emptied files go). */
-  configDir: string | null;
-  /** The env file's directory, removed on purge only if empty (when configDir is null). */
+  /** The env file's directory, removed on purge only once empty (an admin's own files there stay). */
   envDir: string;
   runtimeDirs: string[];
+  /** Where the postinst records what the package created (the account, the state and log directories). */
+  recordDir: string;
+  recordFile: string;
   target: string;
   /** The target and every service unit, space-separated (one shell word each). */
   allUnits: string;
@@ -35,7 +36,6 @@ export function scriptView(product: Product, escape: (s: string) => string = (s)
   const { user, group, envFile } = product.def.install;
   const units = unitNames(product);
   const sysusers = sysusersEntry(product);
-  const configDir = dedicatedConfigDir(product);
   return {
     // Comment text only (the scripts' header lines).
     notice: escape(commentText(generatedNotice(definitionName(product)))),
@@ -49,9 +49,10 @@ export function scriptView(product: Product, escape: (s: string) => string = (s)
     sysusersPath: q(sysusers.path),
     sysusersPrint: escape(shPrintLines(sysusers.lines)),
     envFile: q(envFile),
-    configDir: configDir ? q(configDir) : null,
     envDir: q(envFile.slice(0, envFile.lastIndexOf('/'))),
     runtimeDirs: runtimeDirs(product).map(q),
+    recordDir: q(recordDir(product)),
+    recordFile: q(`${recordDir(product)}/created`),
     target: q(units.target),
     allUnits: [units.target, ...units.services].map(q).join(' '),
   };

@@ -150,12 +150,47 @@ pick_downloader() {
   fi
 }
 
+# Downloads go over https only (TLS 1.2 or later, redirects too). Plain http is accepted only to a loopback
+# host (a local mirror or a test server), where nothing crosses the network.
+check_base_url() {
+  BASE_INSECURE=0
+  case $BASE_URL in
+    https://?*) return 0 ;;
+    http://*) ;;
+    *) die "--base-url $BASE_URL is not an https URL" "use an https:// URL" ;;
+  esac
+  hostport=${BASE_URL#http://}
+  hostport=${hostport%%/*}
+  case $hostport in
+    *@*) ;;
+    '[::1]' | '[::1]:'*) BASE_INSECURE=1 ;;
+    *)
+      host=${hostport%%:*}
+      case $host in
+        localhost) BASE_INSECURE=1 ;;
+        *[!0-9.]* | *..* | .* | *.) ;;
+        127.*.*.*) BASE_INSECURE=1 ;;
+        *) ;;
+      esac
+      ;;
+  esac
+  [ "$BASE_INSECURE" = 1 ] || die "refusing to download over plain http from $BASE_URL" "use an https:// URL (plain http is allowed only to a loopback host: localhost, 127.0.0.1, [::1])"
+}
+
 download() {
-  case $DOWNLOADER in
-    curl) curl -fsSL --retry 3 -o "$2" "$1" ;;
-    wget) wget -q --tries=3 -O "$2" "$1" ;;
-    *) false ;;
-  esac || die "downloading $1 failed" "check the URL (--base-url) and your network connection"
+  if [ "$BASE_INSECURE" = 1 ]; then
+    case $DOWNLOADER in
+      curl) curl --proto '=http,https' --proto-redir '=https' -fsSL --retry 3 -o "$2" "$1" ;;
+      wget) wget -q --tries=3 --max-redirect=0 -O "$2" "$1" ;;
+      *) false ;;
+    esac
+  else
+    case $DOWNLOADER in
+      curl) curl --proto '=https' --proto-redir '=https' --tlsv1.2 -fsSL --retry 3 -o "$2" "$1" ;;
+      wget) wget -q --tries=3 --https-only --secure-protocol=TLSv1_2 -O "$2" "$1" ;;
+      *) false ;;
+    esac
+  fi || die "downloading $1 failed" "check the URL (--base-url) and your network connection"
 }
 
 cleanup() {
@@ -735,6 +770,7 @@ main() {
     uninstall
     return
   fi
+  check_base_url
   pick_sha256
   pick_downloader
   command -v tar >/dev/null 2>&1 || die "tar is not installed" "install tar and run this script again"

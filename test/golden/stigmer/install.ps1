@@ -92,6 +92,16 @@ function Get-Sha256([string]$Path) {
   return (Get-FileHash -Algorithm SHA256 -LiteralPath $Path).Hash.ToLowerInvariant()
 }
 
+# Downloads go over https only (TLS 1.2 or later); plain http only to a loopback host (a local mirror or a
+# test server), where nothing crosses the network.
+function Assert-SecureBaseUrl([string]$Url) {
+  $uri = $null
+  if (-not [Uri]::TryCreate($Url, [UriKind]::Absolute, [ref]$uri)) { Fail "-BaseUrl $Url is not a URL" 'use an https:// URL' }
+  if ($uri.Scheme -eq 'https') { return }
+  if ($uri.Scheme -eq 'http' -and $uri.IsLoopback -and -not $uri.UserInfo) { return }
+  Fail "refusing to download from ${Url}: only https is allowed" 'use an https:// URL (plain http is allowed only to a loopback host: localhost, 127.0.0.1, [::1])'
+}
+
 function Save-Url([string]$Url, [string]$Path) {
   try {
     Invoke-WebRequest -UseBasicParsing -Uri $Url -OutFile $Path
@@ -287,6 +297,12 @@ function Uninstall-Files {
 
 if ($Purge -and -not $Uninstall) { Fail '-Purge only goes with -Uninstall' }
 $BaseUrl = $BaseUrl.TrimEnd('/')
+if (-not $Uninstall) {
+  Assert-SecureBaseUrl $BaseUrl
+  # Windows PowerShell 5.1 may still offer TLS 1.0/1.1: allow only TLS 1.2 and later.
+  $legacyTls = [Net.SecurityProtocolType]::Tls -bor [Net.SecurityProtocolType]::Tls11
+  [Net.ServicePointManager]::SecurityProtocol = ([Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12) -band (-bnot $legacyTls)
+}
 if ($Uninstall) {
   Unregister-Services
   Uninstall-Files
