@@ -308,6 +308,8 @@ ExecStart=@BINDIR@/metrics
 Restart=always
 RestartSec=1s
 KillSignal=SIGTERM
+# The PyInstaller bootloader forwards the stop signal to its child: signal only the main process (the rest is killed after the timeout), so the program gets it once.
+KillMode=mixed
 TimeoutStopSec=20s
 StateDirectory=acme-relay/acme-metrics
 LogsDirectory=acme-relay

@@ -284,7 +284,7 @@ StartLimitBurst=5
 [Service]
 Type=exec
 EnvironmentFile=-%E/stigmer/stigmer.env
-ExecStart=@BINDIR@/stigmer-temporal --root %S/stigmer/stigmer-temporal start
+ExecStart=@BINDIR@/stigmer-temporal server start-dev --db-filename %S/stigmer/stigmer-temporal/temporal.db --ip 127.0.0.1 --port 7233 --http-port 7243 --metrics-port 7244 --headless --log-format json --log-level warn
 Restart=always
 RestartSec=2s
 KillSignal=SIGTERM
@@ -372,6 +372,8 @@ ExecStart=@BINDIR@/agent-runner --data-dir %S/stigmer/agent-runner
 Restart=always
 RestartSec=2s
 KillSignal=SIGTERM
+# The PyInstaller bootloader forwards the stop signal to its child: signal only the main process (the rest is killed after the timeout), so the program gets it once.
+KillMode=mixed
 TimeoutStopSec=60s
 StateDirectory=stigmer/agent-runner
 LogsDirectory=stigmer
@@ -471,9 +473,23 @@ exec "$@"</string>
 			<string>stigmer-env</string>
 			<string>@HOME@/.config/stigmer/stigmer.env</string>
 			<string>@BINDIR@/stigmer-temporal</string>
-			<string>--root</string>
-			<string>@HOME@/Library/Application Support/Stigmer/stigmer-temporal</string>
-			<string>start</string>
+			<string>server</string>
+			<string>start-dev</string>
+			<string>--db-filename</string>
+			<string>@HOME@/Library/Application Support/Stigmer/stigmer-temporal/temporal.db</string>
+			<string>--ip</string>
+			<string>127.0.0.1</string>
+			<string>--port</string>
+			<string>7233</string>
+			<string>--http-port</string>
+			<string>7243</string>
+			<string>--metrics-port</string>
+			<string>7244</string>
+			<string>--headless</string>
+			<string>--log-format</string>
+			<string>json</string>
+			<string>--log-level</string>
+			<string>warn</string>
 		</array>
 		<key>RunAtLoad</key>
 		<true/>
