@@ -9,7 +9,7 @@ import { loadProduct } from '../src/product/load.ts';
 import { renderMaintainerScripts } from '../src/targets/deb/metadata.ts';
 import { STIGMER_YAML, tempDir } from './helpers.ts';
 
-const COMMANDS = ['systemd-sysusers', 'getent', 'groupadd', 'useradd', 'dpkg-statoverride', 'chgrp', 'chmod', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl', 'rm', 'rmdir', 'userdel', 'groupdel'];
+const COMMANDS = ['systemd-sysusers', 'getent', 'groupadd', 'useradd', 'dpkg-statoverride', 'chgrp', 'chmod', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl', 'rm', 'rmdir', 'userdel', 'groupdel', 'mkdir', 'chown', 'tee', 'tr', 'ls', 'cp', 'mv', 'mktemp'];
 // Where systemd runs (a CI runner may boot with it), the scripts also reload and start: the assertions follow.
 const SYSTEMD = existsSync('/run/systemd/system');
 
@@ -65,6 +65,12 @@ describe('deb maintainer scripts against stub commands', () => {
       ]),
     );
     expect(calls.some((c) => c.startsWith('deb-systemd-invoke start stigmer.target'))).toBe(SYSTEMD);
+    // The upstream Temporal's state directory records the version it is for (an upgrade to another backs it up).
+    expect(calls.filter((c) => /^(mkdir|chown|tee|cp|mv)/.test(c))).toEqual([
+      'mkdir -p /var/lib/stigmer/stigmer-temporal',
+      'chown stigmer:stigmer /var/lib/stigmer/stigmer-temporal',
+      'tee /var/lib/stigmer/stigmer-temporal/.upstream-version',
+    ]);
     expect(calls.filter((c) => /^systemctl (enable|start)/.test(c))).toEqual([]);
   });
 
