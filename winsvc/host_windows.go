@@ -189,6 +189,9 @@ func supervise(s *settings, stop <-chan string, ready func()) int {
 			log.printf("error: env file: %v", err)
 			return 1
 		}
+		for _, d := range clearStaleUnpackDirs(s.Env) {
+			log.printf("removed %s, left by an earlier run that did not exit normally", d)
+		}
 		cmd := exec.Command(s.Application, s.Args...)
 		cmd.Dir = s.Dir
 		cmd.Env = mergeEnv(os.Environ(), s.Env, fileEnv)

@@ -1,7 +1,25 @@
 // launchd and Homebrew services have no EnvironmentFile=. A tiny POSIX sh launcher reads the env file when it
 // exists (KEY=value lines, never eval'd, so values are not executed), creates TMPDIR when one is set (a frozen
 // payload unpacks there), then execs the real binary: the service keeps one PID and gets signals directly.
+/** Set by the plist / formula only for a frozen service: its own TMPDIR, cleared of stale unpack folders. */
+export const FROZEN_TMPDIR_VAR = 'FROZEN_TMPDIR';
+
+/**
+ * A PyInstaller one-file program unpacks into TMPDIR/_MEIxxxxxx at every start and removes the folder only when
+ * it exits normally: after a kill (launchd's SIGKILL at the stop timeout, a crash) it stays, and folders pile up.
+ * Before the program starts, the launcher removes the _MEI* folders in the service's own TMPDIR, which no other
+ * process uses (launchd/Homebrew run one instance of the service, and this runs before it starts).
+ */
+export const CLEAR_STALE_UNPACK_DIRS = [
+  `if [ -n "\${${FROZEN_TMPDIR_VAR}:-}" ]; then`,
+  `  mkdir -p "$${FROZEN_TMPDIR_VAR}"`,
+  `  rm -rf "$${FROZEN_TMPDIR_VAR}"/_MEI*`,
+  `  unset ${FROZEN_TMPDIR_VAR}`,
+  'fi',
+];
+
 export const ENV_LAUNCHER_BODY = [
+  ...CLEAR_STALE_UNPACK_DIRS,
   'f=$1',
   'shift',
   'if [ -r "$f" ]; then',

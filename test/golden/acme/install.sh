@@ -394,7 +394,12 @@ agent_text() {
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+f=$1
 shift
 if [ -r "$f" ]; then
   while IFS= read -r l || [ -n "$l" ]; do
@@ -458,7 +463,12 @@ END_OF_EMBEDDED_FILE
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+f=$1
 shift
 if [ -r "$f" ]; then
   while IFS= read -r l || [ -n "$l" ]; do
@@ -490,6 +500,8 @@ exec "$@"</string>
 		<dict>
 			<key>PATH</key>
 			<string>@BINDIR@:/usr/bin:/bin:/usr/sbin:/sbin</string>
+			<key>FROZEN_TMPDIR</key>
+			<string>@HOME@/Library/Caches/Acme Relay/acme-metrics/tmp</string>
 			<key>TMPDIR</key>
 			<string>@HOME@/Library/Caches/Acme Relay/acme-metrics/tmp</string>
 		</dict>

@@ -458,7 +458,12 @@ agent_text() {
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+f=$1
 shift
 if [ -r "$f" ]; then
   while IFS= read -r l || [ -n "$l" ]; do
@@ -528,7 +533,12 @@ END_OF_EMBEDDED_FILE
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+f=$1
 shift
 if [ -r "$f" ]; then
   while IFS= read -r l || [ -n "$l" ]; do
@@ -592,7 +602,12 @@ END_OF_EMBEDDED_FILE
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+f=$1
 shift
 if [ -r "$f" ]; then
   while IFS= read -r l || [ -n "$l" ]; do
@@ -653,7 +668,12 @@ END_OF_EMBEDDED_FILE
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+f=$1
 shift
 if [ -r "$f" ]; then
   while IFS= read -r l || [ -n "$l" ]; do
@@ -693,6 +713,8 @@ exec "$@"</string>
 			<string>127.0.0.1:7234</string>
 			<key>STIGMER_TEMPORAL_ADDRESS</key>
 			<string>127.0.0.1:7233</string>
+			<key>FROZEN_TMPDIR</key>
+			<string>@HOME@/Library/Caches/Stigmer/agent-runner/tmp</string>
 			<key>TMPDIR</key>
 			<string>@HOME@/Library/Caches/Stigmer/agent-runner/tmp</string>
 		</dict>

@@ -34,6 +34,11 @@ class AcmeMetrics < Formula
       # Usage: <launcher> ENV_FILE COMMAND [ARG...]
       # Exports KEY=value lines of ENV_FILE (if readable), then execs COMMAND.
       set -eu
+      if [ -n "${FROZEN_TMPDIR:-}" ]; then
+        mkdir -p "$FROZEN_TMPDIR"
+        rm -rf "$FROZEN_TMPDIR"/_MEI*
+        unset FROZEN_TMPDIR
+      fi
       f=$1
       shift
       if [ -r "$f" ]; then
@@ -89,6 +94,7 @@ class AcmeMetrics < Formula
     environment_variables(
       PATH: std_service_path_env,
       TMPDIR: var/"run/acme-relay/acme-metrics/tmp",
+      FROZEN_TMPDIR: var/"run/acme-relay/acme-metrics/tmp",
     )
   end
 
