@@ -37,6 +37,11 @@ class AgentRunner < Formula
       # Usage: <launcher> ENV_FILE COMMAND [ARG...]
       # Exports KEY=value lines of ENV_FILE (if readable), then execs COMMAND.
       set -eu
+      if [ -n "${FROZEN_TMPDIR:-}" ]; then
+        mkdir -p "$FROZEN_TMPDIR"
+        rm -rf "$FROZEN_TMPDIR"/_MEI*
+        unset FROZEN_TMPDIR
+      fi
       f=$1
       shift
       if [ -r "$f" ]; then
@@ -100,6 +105,7 @@ class AgentRunner < Formula
       STIGMER_SERVER_ADDRESS: "127.0.0.1:7234",
       STIGMER_TEMPORAL_ADDRESS: "127.0.0.1:7233",
       TMPDIR: var/"run/stigmer/agent-runner/tmp",
+      FROZEN_TMPDIR: var/"run/stigmer/agent-runner/tmp",
     )
   end
 

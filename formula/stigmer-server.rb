@@ -37,6 +37,11 @@ class StigmerServer < Formula
       # Usage: <launcher> ENV_FILE COMMAND [ARG...]
       # Exports KEY=value lines of ENV_FILE (if readable), then execs COMMAND.
       set -eu
+      if [ -n "${FROZEN_TMPDIR:-}" ]; then
+        mkdir -p "$FROZEN_TMPDIR"
+        rm -rf "$FROZEN_TMPDIR"/_MEI*
+        unset FROZEN_TMPDIR
+      fi
       f=$1
       shift
       if [ -r "$f" ]; then
