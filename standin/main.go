@@ -24,12 +24,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"os/user"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -59,6 +56,10 @@ type config struct {
 	Secrets    []string      `json:"secrets"`
 	Frozen     bool          `json:"frozen"`
 	StopSignal string        `json:"stopSignal"`
+	// Contract (may be nil): the upstream program's command line; anything else is refused at start.
+	Contract *flagContract `json:"contract"`
+	// VersionOutput (may be empty): what the upstream program prints for --version.
+	VersionOutput string `json:"versionOutput"`
 }
 
 // meiEnv marks the unpacked copy a frozen stand-in runs, so the copy does not unpack itself again
@@ -101,20 +102,32 @@ func run() int {
 	}
 	args := os.Args[1:]
 
+	// A frozen (PyInstaller one-file) program: this process is the bootloader, the program runs as its child.
 	if cfg.Frozen && os.Getenv(meiEnv) == "" {
-		dir, created, err := unpackFrozen()
-		if created {
-			defer os.RemoveAll(dir)
+		code, done, cleanup := bootloader(cfg, args)
+		if cleanup != nil {
+			defer cleanup()
 		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "[PYI-%d:ERROR] Failed to extract/execute in %s: %v\n", os.Getpid(), dir, err)
-			return 1
+		if done {
+			return code
 		}
 	}
 
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "version") {
+		if cfg.VersionOutput != "" {
+			fmt.Println(cfg.VersionOutput)
+			return 0
+		}
 		fmt.Printf("%s %s (stigmer-dist stand-in for %s)\n", cfg.Binary, cfg.Version, cfg.Component)
 		return 0
+	}
+
+	if cfg.Contract != nil {
+		if msg := cfg.Contract.check(args); msg != "" {
+			// cobra's words, and its exit status.
+			fmt.Fprintf(os.Stderr, "Error: %s\n(stigmer-dist stand-in for %s %s: refusing a command line the real program refuses)\n", msg, cfg.Contract.Program, cfg.Contract.Version)
+			return 1
+		}
 	}
 
 	if len(cfg.Ports) == 0 {
@@ -136,9 +149,16 @@ func run() int {
 	stop := make(chan string, 1)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP)
+	// Every signal is logged (a frozen program's bootloader forwards what it gets: the log shows how many
+	// arrived); the first one stops the service.
 	go func() {
-		s := <-sigs
-		stop <- signalName(s)
+		for s := range sigs {
+			logf(cfg, "signal %s received", signalName(s))
+			select {
+			case stop <- signalName(s):
+			default:
+			}
+		}
 	}()
 	return serve(cfg, args, stop, nil)
 }
@@ -163,50 +183,6 @@ func quoteArgs(args []string) string {
 		return "[]"
 	}
 	return string(b)
-}
-
-// unpackFrozen mimics a PyInstaller one-file bootloader: unpack into $TMPDIR/_MEI<pid> and execute
-// from there. A TMPDIR that is missing, unwritable or mounted noexec makes it fail, as it does the
-// real thing. Returns the directory and whether it was created (and must be removed on exit).
-func unpackFrozen() (string, bool, error) {
-	dir := filepath.Join(os.TempDir(), "_MEI"+strconv.Itoa(os.Getpid()))
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if !os.IsExist(err) {
-			return dir, false, err
-		}
-		// A stale directory left by an earlier process with the same pid.
-		if err := os.RemoveAll(dir); err != nil {
-			return dir, false, err
-		}
-		if err := os.Mkdir(dir, 0o700); err != nil {
-			return dir, false, err
-		}
-	}
-	return dir, true, runUnpacked(dir)
-}
-
-func runUnpacked(dir string) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	copyPath := filepath.Join(dir, filepath.Base(self))
-	if err := copyFile(self, copyPath); err != nil {
-		return err
-	}
-	if err := os.Chmod(copyPath, 0o700); err != nil {
-		return err
-	}
-	cmd := exec.Command(copyPath, "--version")
-	cmd.Env = append(os.Environ(), meiEnv+"="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		if msg := strings.TrimSpace(string(out)); msg != "" {
-			return fmt.Errorf("%v: %s", err, msg)
-		}
-		return err
-	}
-	return nil
 }
 
 func copyFile(src, dst string) error {
@@ -237,6 +213,7 @@ type healthResponse struct {
 	Args       []string          `json:"args"`
 	WorkingDir string            `json:"workingDir"`
 	Tmpdir     string            `json:"tmpdir"`
+	Meipass    string            `json:"meipass,omitempty"`
 	Ports      []portConfig      `json:"ports"`
 	Env        map[string]string `json:"env"`
 	Secrets    map[string]string `json:"secrets"`
@@ -290,6 +267,7 @@ func health(cfg *config, args []string) healthResponse {
 		Args:       args,
 		WorkingDir: wd,
 		Tmpdir:     os.TempDir(),
+		Meipass:    os.Getenv(meiEnv),
 		Ports:      ports,
 		Env:        env,
 		Secrets:    secrets,
@@ -314,8 +292,8 @@ func serve(cfg *config, args []string, stop <-chan string, ready func()) int {
 	if stopSignal == "" {
 		stopSignal = "SIGTERM"
 	}
-	logf(cfg, "starting %s %s (stigmer-dist stand-in for %s) pid=%d uid=%d user=%q cwd=%q tmpdir=%q stop-signal=%s args=%s",
-		cfg.Binary, cfg.Version, cfg.Component, os.Getpid(), os.Getuid(), currentUser(), wd, os.TempDir(), stopSignal, quoteArgs(args))
+	logf(cfg, "starting %s %s (stigmer-dist stand-in for %s) pid=%d uid=%d user=%q cwd=%q tmpdir=%q meipass=%q stop-signal=%s args=%s",
+		cfg.Binary, cfg.Version, cfg.Component, os.Getpid(), os.Getuid(), currentUser(), wd, os.TempDir(), os.Getenv(meiEnv), stopSignal, quoteArgs(args))
 
 	healthPath := "/healthz"
 	if cfg.Health != nil && cfg.Health.Path != "" {

@@ -11,7 +11,7 @@ import { STIGMER_YAML, tempDir } from './helpers.ts';
 
 // mkdir and grep run for real, inside DPKG_ROOT (the sandbox): they keep the record of what the package created.
 const REAL = ['mkdir', 'grep'];
-const COMMANDS = [...REAL, 'systemd-sysusers', 'getent', 'groupadd', 'useradd', 'dpkg-statoverride', 'chgrp', 'chmod', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl', 'rm', 'rmdir', 'userdel', 'groupdel'];
+const COMMANDS = [...REAL, 'systemd-sysusers', 'getent', 'groupadd', 'useradd', 'dpkg-statoverride', 'chgrp', 'chmod', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl', 'rm', 'rmdir', 'userdel', 'groupdel', 'chown', 'tee', 'tr', 'ls', 'cp', 'mv', 'mktemp'];
 // Where systemd runs (a CI runner may boot with it), the scripts also reload and start: the assertions follow.
 const SYSTEMD = existsSync('/run/systemd/system');
 
@@ -71,6 +71,12 @@ describe('deb maintainer scripts against stub commands', () => {
       ]),
     );
     expect(calls.some((c) => c.startsWith('deb-systemd-invoke start stigmer.target'))).toBe(SYSTEMD);
+    // The upstream Temporal's state directory records the version it is for (an upgrade to another backs it up).
+    expect(calls.filter((c) => /^(mkdir|chown|tee|cp|mv)/.test(c))).toEqual([
+      'mkdir -p /var/lib/stigmer/stigmer-temporal',
+      'chown stigmer:stigmer /var/lib/stigmer/stigmer-temporal',
+      'tee /var/lib/stigmer/stigmer-temporal/.upstream-version',
+    ]);
     expect(calls.filter((c) => /^systemctl (enable|start)/.test(c))).toEqual([]);
   });
 

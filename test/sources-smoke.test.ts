@@ -12,7 +12,7 @@ import { exeName, type Platform } from '../src/product/model.ts';
 import { binaryInfo, hostPlatform, smokeCheck } from '../src/sources/smoke.ts';
 import type { Payload } from '../src/targets/types.ts';
 import type { Reporter } from '../src/util/progress.ts';
-import { ACME_YAML, fixturePayloads, runCli, tempDir } from './helpers.ts';
+import { ACME_YAML, fixturePayloads, runCli, STIGMER_YAML, tempDir } from './helpers.ts';
 
 const host = hostPlatform()!;
 const product = loadProduct(ACME_YAML);
@@ -130,6 +130,24 @@ describe('smoke check', () => {
     expect(err.message).toContain("ModuleNotFoundError: No module named 'prometheus_client'");
     expect(err.message).toMatch(/\[PYI-\d+:ERROR\] Failed to execute script '__main__'/);
     expect(err.hint).toMatch(/frozen \(PyInstaller\) binary .* --hidden-import/);
+  });
+
+  it("an upstream program with a contract must print the contract's version line (temporal)", async () => {
+    const stigmer = loadProduct(STIGMER_YAML);
+    const temporal = stigmer.components.find((c) => c.name === 'temporal')!;
+    expect(temporal.contract?.versionOutput).toBe('temporal version 1.8.2 (Server 1.31.2, UI 2.50.1)');
+    const dir = tempDir();
+    const real = writeScript(dir, 'real-temporal', `[ "$*" = --version ] && echo '${temporal.contract!.versionOutput}'`);
+    const report = recorder();
+    await smokeCheck(stigmer, [payload('temporal', host, real)], { report });
+    expect(report.lines[0]).toContain('ok (temporal version 1.8.2 (Server 1.31.2, UI 2.50.1))');
+    const older = writeScript(dir, 'older-temporal', "echo 'temporal version 1.8.1 (Server 1.31.1, UI 2.50.0)'");
+    const err = (await smokeCheck(stigmer, [payload('temporal', host, older)], { report: recorder() }).catch((e: unknown) => e)) as UserError;
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).toBe(
+      `smoke check failed: \`older-temporal --version\` (temporal, ${host}) printed "temporal version 1.8.1 (Server 1.31.1, UI 2.50.0)", not "temporal version 1.8.2 (Server 1.31.2, UI 2.50.1)"`,
+    );
+    expect(err.hint).toMatch(/upstream\.contract of temporal/);
   });
 
   it('stops on a crash and on a hang', async () => {

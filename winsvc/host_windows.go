@@ -189,6 +189,9 @@ func supervise(s *settings, stop <-chan string, ready func()) int {
 			log.printf("error: env file: %v", err)
 			return 1
 		}
+		for _, d := range clearStaleUnpackDirs(s.Env) {
+			log.printf("removed %s, left by an earlier run that did not exit normally", d)
+		}
 		for _, line := range skipped {
 			log.printf("warning: %s (%s)", line, envFileDoc)
 		}

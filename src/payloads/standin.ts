@@ -29,6 +29,10 @@ export interface StandinConfig {
   secrets: string[];
   frozen: boolean;
   stopSignal: string;
+  /** The upstream program's command-line contract, enforced at run time like the real program does. */
+  contract: { program: string; version: string; command: string[]; flags: { name: string; short?: string; value: boolean; values?: string[] }[] } | null;
+  /** What `--version` prints instead of the stand-in's own line (the upstream program's exact output). */
+  versionOutput: string | null;
 }
 
 export function standinConfig(component: Component, version: string): StandinConfig {
@@ -43,6 +47,10 @@ export function standinConfig(component: Component, version: string): StandinCon
     secrets: [...(s?.secrets ?? [])].sort(),
     frozen: component.frozen,
     stopSignal: s?.stop.signal ?? 'SIGTERM',
+    contract: component.contract
+      ? { program: component.contract.program, version: component.contract.version, command: [...component.contract.command], flags: component.contract.flags.map((f) => ({ ...f })) }
+      : null,
+    versionOutput: component.contract?.versionOutput ?? null,
   };
 }
 

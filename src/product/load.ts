@@ -7,6 +7,7 @@ import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml
 import type { z } from 'zod';
 import { DefinitionError, UserError, EXIT, type Problem } from '../errors.ts';
 import { productDefinitionSchema, PLATFORMS, type ProductDefinition, type Platform } from './schema.ts';
+import { checkArgs, ContractFileError, contractPath, loadContract, type FlagContract } from './contract.ts';
 import { deriveProduct, type Product } from './model.ts';
 import { COMMON_LICENSES, EMBEDDED_LICENSES } from '../targets/deb/licenses.ts';
 import { dangerousEnvName, describeChar, FORBIDDEN_CHAR, MULTILINE_FIELDS, reservedAccount, reservedDirName } from './fields.ts';
@@ -58,9 +59,10 @@ export function parseProduct(text: string, file: string): Product {
     throw new DefinitionError([...controls.map(toProblem), ...issues.map((issue) => issueToProblem(issue, raw, file, at))]);
   }
   const def = result.data;
-  const problems = semanticProblems(def, file, path.dirname(file)).map(toProblem);
+  const contracts = loadContracts(def, path.dirname(file));
+  const problems = [...semanticProblems(def, file, path.dirname(file)), ...contracts.problems].map(toProblem);
   if (problems.length > 0) throw new DefinitionError(problems);
-  return deriveProduct(def, path.resolve(file));
+  return deriveProduct(def, path.resolve(file), contracts.byComponent);
 }
 
 function nodeOffset(doc: Document, p: PathKey[]): number | undefined {
@@ -391,6 +393,33 @@ function fileProblems(def: ProductDefinition, baseDir: string): PathProblem[] {
     if (other >= 0) out.push({ path: ['files', i, 'dest'], message: `${f.dest} is a folder of files[${other}] (${def.files[other]!.dest})`, fix: 'a path cannot be both a file and a folder: rename one of them' });
   });
   return out;
+}
+
+/** Each upstream component's command-line contract, and every service arg the contract refuses. */
+function loadContracts(def: ProductDefinition, baseDir: string): { byComponent: Map<string, FlagContract>; problems: PathProblem[] } {
+  const byComponent = new Map<string, FlagContract>();
+  const problems: PathProblem[] = [];
+  def.components.forEach((c, i) => {
+    const rel = c.upstream?.contract;
+    if (!rel) return;
+    let contract: FlagContract;
+    try {
+      contract = loadContract(contractPath(baseDir, rel));
+    } catch (err) {
+      if (!(err instanceof ContractFileError)) throw err;
+      problems.push({ path: ['components', i, 'upstream', 'contract'], message: err.message, fix: err.fix });
+      return;
+    }
+    byComponent.set(c.name, contract);
+    if (contract.version !== c.upstream!.version) {
+      problems.push({ path: ['components', i, 'upstream', 'contract'], message: `${rel} is the contract of ${contract.program} ${contract.version}, but upstream.version is ${c.upstream!.version}`, fix: `use the contract of ${contract.program} ${c.upstream!.version} (from its commands reference at that tag)` });
+    }
+    if (!c.service) return;
+    for (const p of checkArgs(contract, c.service.args)) {
+      problems.push({ path: ['components', i, 'service', 'args', p.index], message: `${p.message}; contract ${rel}`, fix: p.fix });
+    }
+  });
+  return { byComponent, problems };
 }
 
 function findCycle(def: ProductDefinition): string[] | undefined {

@@ -1,5 +1,6 @@
 // The validated, defaulted and frozen product model that every planner and target reads.
 import path from 'node:path';
+import type { FlagContract } from './contract.ts';
 import type { ComponentSpec, HealthCheckSpec, PortSpec, ProductDefinition, Platform, ServiceSpec } from './schema.ts';
 
 export type { Platform } from './schema.ts';
@@ -34,6 +35,8 @@ export interface Component {
   smoke: string[];
   platforms: Platform[];
   upstream?: ComponentSpec['upstream'];
+  /** The upstream program's command-line contract (loaded from upstream.contract). */
+  contract?: FlagContract;
   service?: Service;
 }
 
@@ -60,7 +63,7 @@ export function exeName(binary: string, platform: Platform): string {
   return splitPlatform(platform).os === 'windows' ? `${binary}.exe` : binary;
 }
 
-export function deriveProduct(def: ProductDefinition, file: string): Product {
+export function deriveProduct(def: ProductDefinition, file: string, contracts: ReadonlyMap<string, FlagContract> = new Map()): Product {
   const serviceNameOf = new Map(def.components.map((c) => [c.name, c.service?.name ?? c.name]));
   const components: Component[] = def.components.map((c) => {
     const binary = c.binary ?? c.name;
@@ -91,6 +94,7 @@ export function deriveProduct(def: ProductDefinition, file: string): Product {
       smoke: c.smoke,
       platforms: c.platforms ?? def.platforms,
       upstream: c.upstream,
+      contract: contracts.get(c.name),
       service,
     };
   });

@@ -75,7 +75,17 @@ const componentSpec = z.strictObject({
   smoke: z.array(freeText(0, 4096)).max(64).default(['--version']),
   platforms: z.array(z.enum(PLATFORMS)).optional(),
   upstream: z
-    .strictObject({ version: upstreamVersion, assets: z.partialRecord(z.enum(PLATFORMS), upstreamAsset) })
+    .strictObject({
+      version: upstreamVersion,
+      // The upstream program's command-line contract (src/product/contract.ts), a YAML file relative to the
+      // definition: service.args are checked against it at plan time and the snapshot stand-in enforces it.
+      contract: z
+        .string()
+        .regex(/^[A-Za-z0-9_.\/-]+\.ya?ml$/, 'must be a relative path to a .yaml file like "contracts/temporal-1.8.2.yaml"')
+        .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must stay beside the definition: a relative path without ".."')
+        .optional(),
+      assets: z.partialRecord(z.enum(PLATFORMS), upstreamAsset),
+    })
     .optional(),
   service: serviceSpec.optional(),
   // Windows: how the service manager (SCM) runs this component's service. The SCM kills a program that does

@@ -1,6 +1,6 @@
 // launchd and Homebrew services have no EnvironmentFile=. A small POSIX sh launcher (sh, dash, bash) reads the
 // env file when it exists with systemd's own EnvironmentFile= rules (see templates/env/env-file.hbs), creates
-// TMPDIR when one is set (a frozen payload unpacks there), then execs the real binary: the service keeps one
+// TMPDIR when one is set (a frozen payload unpacks there), clears the stale unpack folders of a frozen service, then execs the real binary: the service keeps one
 // PID and gets signals directly. Values are never eval'd, so nothing in them is executed.
 //
 // The parser is systemd's state machine (src/basic/env-file.c: parse_env_file_internal), one byte at a time:
@@ -10,7 +10,25 @@
 // name is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*: "export X", a name after a UTF-8 byte order
 // mark) is skipped with a line on stderr, as systemd skips it; a line without "=" is ignored. The parser's own
 // variables are named __sdenv_* so that no assignment in the file can disturb it.
-export const ENV_LAUNCHER_BODY = String.raw`__sdenv_f=$1
+/** Set by the plist / formula only for a frozen service: its own TMPDIR, cleared of stale unpack folders. */
+export const FROZEN_TMPDIR_VAR = 'FROZEN_TMPDIR';
+
+/**
+ * A PyInstaller one-file program unpacks into TMPDIR/_MEIxxxxxx at every start and removes the folder only when
+ * it exits normally: after a kill (launchd's SIGKILL at the stop timeout, a crash) it stays, and folders pile up.
+ * Before the program starts, the launcher removes the _MEI* folders in the service's own TMPDIR, which no other
+ * process uses (launchd/Homebrew run one instance of the service, and this runs before it starts).
+ */
+export const CLEAR_STALE_UNPACK_DIRS = [
+  `if [ -n "\${${FROZEN_TMPDIR_VAR}:-}" ]; then`,
+  `  mkdir -p "$${FROZEN_TMPDIR_VAR}"`,
+  `  rm -rf "$${FROZEN_TMPDIR_VAR}"/_MEI*`,
+  `  unset ${FROZEN_TMPDIR_VAR}`,
+  'fi',
+];
+
+export const ENV_LAUNCHER_BODY = String.raw`${CLEAR_STALE_UNPACK_DIRS.join('\n')}
+__sdenv_f=$1
 shift
 if [ -r "$__sdenv_f" ]; then
   __sdenv_s=$(cat -- "$__sdenv_f"; echo .)

@@ -8,7 +8,7 @@ import { access, chmod, copyFile, open} from 'node:fs/promises';
 import { makeTempDir } from '../util/cleanup.ts';
 import path from 'node:path';
 import { UserError, EXIT } from '../errors.ts';
-import { splitPlatform, type Os, type Platform, type Product } from '../product/model.ts';
+import { splitPlatform, type Component, type Os, type Platform, type Product } from '../product/model.ts';
 import type { Payload } from '../targets/types.ts';
 import { readBinaryInfo, type BinaryFormat } from '../util/binary-format.ts';
 import type { Reporter } from '../util/progress.ts';
@@ -89,13 +89,23 @@ export async function smokeCheck(product: Product, payloads: Payload[], opts: Sm
       skipped++;
       continue;
     }
-    await runSmoke(p, component.smoke, component.frozen, timeoutMs, secrets, opts);
+    await runSmoke(p, component.smoke, component.frozen, timeoutMs, secrets, opts, expectedVersionLine(component));
     ran++;
   }
   opts.report.info(`smoke check: ${ran} payload${ran === 1 ? '' : 's'} started and exited cleanly${skipped ? `; ${skipped} for other platforms not run` : ''}`);
 }
 
-async function runSmoke(p: Payload, args: string[], frozen: boolean, timeoutMs: number, secrets: Secrets, opts: SmokeOptions): Promise<void> {
+/**
+ * The first line an upstream program with a contract must print for a version smoke command (contract
+ * versionOutput, e.g. "temporal version 1.8.2 (Server 1.31.2, UI 2.50.1)"): a binary of another version or
+ * program fails the build.
+ */
+export function expectedVersionLine(component: Pick<Component, 'smoke' | 'contract'>): string | undefined {
+  const asksVersion = component.smoke.length === 1 && (component.smoke[0] === '--version' || component.smoke[0] === 'version');
+  return asksVersion ? component.contract?.versionOutput : undefined;
+}
+
+async function runSmoke(p: Payload, args: string[], frozen: boolean, timeoutMs: number, secrets: Secrets, opts: SmokeOptions, expected?: string): Promise<void> {
   const workDir = await makeTempDir('stigmer-dist-smoke-');
   const work = workDir.path;
   try {
@@ -130,6 +140,11 @@ async function runSmoke(p: Payload, args: string[], frozen: boolean, timeoutMs: 
       });
     }
     const first = output.split('\n')[0] ?? '';
+    if (expected !== undefined && first !== expected) {
+      throw new UserError(`smoke check failed: \`${cmd}\` (${p.component}, ${p.platform}) printed ${JSON.stringify(first)}, not ${JSON.stringify(expected)}`, {
+        hint: `the payload is not the pinned upstream program its contract describes: check upstream.version, the asset pins and upstream.contract of ${p.component}`,
+      });
+    }
     opts.report.info(`smoke check: ${p.component} ${p.platform}: ok${first ? ` (${first.slice(0, 100)})` : ''}`);
   } finally {
     await workDir.dispose();

@@ -162,7 +162,8 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('running
     for (const c of product.components) {
       const r = await execa(payload(c.name, 'linux-amd64').path, ['--version'], { env: cleanEnv({ TMPDIR: tmp }), extendEnv: false });
       expect(r.exitCode).toBe(0);
-      expect(r.stdout).toBe(`${c.binary} ${VERSION} (stigmer-dist stand-in for ${c.name})`);
+      // An upstream program with a contract prints what the real one prints.
+      expect(r.stdout).toBe(c.contract?.versionOutput ?? `${c.binary} ${VERSION} (stigmer-dist stand-in for ${c.name})`);
       const v = await execa(payload(c.name, 'linux-amd64').path, ['version'], { env: cleanEnv({ TMPDIR: tmp }), extendEnv: false });
       expect(v.stdout).toBe(r.stdout);
     }
@@ -257,11 +258,90 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('running
     for (const p of service.ports) expect(await portFree(p.port)).toBe(true);
   });
 
+  describe('an upstream component under its command-line contract (temporal)', () => {
+    const temporal = () => product.components.find((c) => c.contract)!;
+    const runTemporal = (args: string[]) =>
+      execa(payload(temporal().name, 'linux-amd64').path, args, { env: cleanEnv({ TMPDIR: tmp }), extendEnv: false, reject: false, timeout: 20_000 });
+
+    it('refuses a flag the real program does not accept, in its words and with its exit status', async () => {
+      const args = [...temporal().service!.args.map((a) => a.replace(/\{[^}]+\}/g, '1')), '--no-such-flag'];
+      const r = await runTemporal(args);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr.split('\n')[0]).toBe('Error: unknown flag: --no-such-flag');
+      const wrongCommand = await runTemporal(['server', 'start', '--ip', '127.0.0.1']);
+      expect(wrongCommand.exitCode).toBe(1);
+      expect(wrongCommand.stderr).toMatch(/^Error: unknown command "start" for "temporal server"/);
+      const missingValue = await runTemporal(['server', 'start-dev', '--db-filename']);
+      expect(missingValue.stderr).toMatch(/^Error: flag needs an argument: --db-filename/);
+    });
+
+    it("starts with the definition's args and serves its ports", async () => {
+      const svc = temporal().service!;
+      for (const p of svc.ports) if (!(await portFree(p.port))) throw new Error(`port ${p.port} (${svc.name} ${p.name}) is in use on 127.0.0.1`);
+      const args = svc.args.map((a) => a.replace('{stateDir}', tmp).replace(/\{port:([a-z0-9-]+)\}/g, (_m, n: string) => String(svc.ports.find((p) => p.name === n)!.port)));
+      const child = spawn(payload(temporal().name, 'linux-amd64').path, args, { env: cleanEnv({ TMPDIR: tmp }), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        const url = `http://127.0.0.1:${svc.health!.portNumber}/healthz`;
+        let body: { args: string[] } | undefined;
+        for (let i = 0; i < 150 && !body; i++) {
+          try {
+            body = (await (await fetch(url)).json()) as { args: string[] };
+          } catch {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        expect(body, stderr).toBeDefined();
+        expect(body!.args).toEqual(args);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect(await exited).toBe(0);
+    });
+  });
+
+  describe('the frozen stand-in as a PyInstaller bootloader', () => {
+    /** Starts the frozen agent-runner as a service; returns its output and how it ended. */
+    async function startFrozen(tmpdir: string) {
+      const svc = product.components.find((c) => c.frozen && c.service)!.service!;
+      for (const p of svc.ports) if (!(await portFree(p.port))) throw new Error(`port ${p.port} (${svc.name} ${p.name}) is in use on 127.0.0.1`);
+      const child = spawn(payload(svc.component, 'linux-amd64').path, ['--data-dir', tmpdir], { env: cleanEnv({ TMPDIR: tmpdir }), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      let health: { pid: number; meipass: string } | undefined;
+      for (let i = 0; i < 150 && !health; i++) {
+        try {
+          health = (await (await fetch(`http://127.0.0.1:${svc.health!.portNumber}${svc.health!.path}`)).json()) as { pid: number; meipass: string };
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      if (!health) throw new Error(`the frozen stand-in did not answer; output:\n${stdout}`);
+      return { child, health, exited, output: () => stdout };
+    }
+
+    it('runs the program as a child from a _MEI folder, forwards one SIGTERM, removes the folder', async () => {
+      const dir = await mkdtemp(path.join(tmp, 'frozen-'));
+      const run = await startFrozen(dir);
+      expect(run.health.pid).not.toBe(run.child.pid);
+      expect(path.dirname(run.health.meipass)).toBe(dir);
+      expect(path.basename(run.health.meipass)).toMatch(/^_MEI/);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      expect(run.output().match(/signal SIGTERM received/g)).toHaveLength(1);
+      expect(run.output()).toContain(`[${run.health.pid}]: signal SIGTERM received`);
+      expect(await readdir(dir)).toEqual([]);
+    });
+  });
+
   describe('the frozen (PyInstaller one-file) agent-runner', () => {
     const run = (tmpdir: string) =>
       execa(payload('agent-runner', 'linux-amd64').path, ['--version'], { env: cleanEnv({ TMPDIR: tmpdir }), extendEnv: false, reject: false });
     const pyiError = (dir: string) =>
-      new RegExp(`^\\[PYI-\\d+:ERROR\\] Failed to extract/execute in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/_MEI\\d+: .+`);
+      new RegExp(`^\\[PYI-\\d+:ERROR\\] Failed to extract/execute in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/_MEI\\S*: .+`);
 
     it('unpacks into a good TMPDIR, runs from there and cleans up', async () => {
       const good = await mkdtemp(path.join(tmp, 'good-tmp-'));

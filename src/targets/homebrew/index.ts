@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expandArgs, splitPlatform, type Component, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { homebrewClassName, rubyInterpolated, rubyString, shWord } from '../../render/quote.ts';
-import { ENV_LAUNCHER_SCRIPT } from '../../render/launcher.ts';
+import { ENV_LAUNCHER_SCRIPT, FROZEN_TMPDIR_VAR } from '../../render/launcher.ts';
 import { archiveFileName } from '../archive/index.ts';
 import { releaseUrl } from '../release.ts';
 import { definitionName, renderEnvFile } from '../envfile.ts';
@@ -69,7 +69,10 @@ function serviceView(product: Product, service: Service) {
   };
   const args = expandArgs(service, { stateDir: sentinel('stateDir'), logsDir: sentinel('logsDir'), runtimeDir: sentinel('runtimeDir'), configDir: sentinel('configDir') }).map(toRuby);
   const env: string[] = ['PATH: std_service_path_env', ...Object.entries(service.env).map(([k, v]) => `${k}: ${rubyString(v)}`)];
-  if (service.frozen) env.push(`TMPDIR: ${rubyPathExpr('var', `run/${stateDir}/${service.name}/tmp`)}`);
+  if (service.frozen) {
+    const tmp = rubyPathExpr('var', `run/${stateDir}/${service.name}/tmp`);
+    env.push(`TMPDIR: ${tmp}`, `${FROZEN_TMPDIR_VAR}: ${tmp}`);
+  }
   const run = [`opt_libexec/${rubyString(launcherName(product))}`, rubyPathExpr('etc', envRel), `opt_bin/${rubyString(service.binary)}`, ...args];
   return {
     envFile: rubyString(envRel),

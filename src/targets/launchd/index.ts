@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { expandArgs, type Product, type Service } from '../../product/model.ts';
-import { launcherArgv } from '../../render/launcher.ts';
+import { FROZEN_TMPDIR_VAR, launcherArgv } from '../../render/launcher.ts';
 import { textTarget } from '../text.ts';
 
 export type LaunchdScope = 'system' | 'user';
@@ -45,7 +45,7 @@ const KEEP_ALIVE = { always: true, 'on-failure': { SuccessfulExit: false, Crashe
 export function launchdPlistObject(product: Product, service: Service, scope: LaunchdScope): Record<string, unknown> {
   const { binDir, envFile, dirs } = layout(product, scope, service);
   const env: Record<string, string> = { PATH: `${binDir}:/usr/bin:/bin:/usr/sbin:/sbin`, ...service.env };
-  if (service.frozen) env.TMPDIR = `${dirs.runtimeDir}/tmp`;
+  if (service.frozen) env.TMPDIR = env[FROZEN_TMPDIR_VAR] = `${dirs.runtimeDir}/tmp`;
   const log = `${dirs.logsDir}/${service.name}.log`;
   const job: Record<string, unknown> = {
     Label: launchdLabel(product, service),

@@ -5,6 +5,7 @@ import type { Product } from '../../product/model.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import { commentText, shPrintLines, shWord } from '../../render/quote.ts';
 import { definitionName } from '../envfile.ts';
+import { unitLayout } from '../systemd/index.ts';
 import { NOLOGIN, recordDir, runtimeDirs, sysusersEntry, unitNames, userHome } from './layout.ts';
 
 export interface ScriptView {
@@ -29,9 +30,13 @@ export interface ScriptView {
   target: string;
   /** The target and every service unit, space-separated (one shell word each). */
   allUnits: string;
+  /** Services of upstream components: their state directory is backed up before another upstream version runs. */
+  upstreamStates: { service: string; unit: string; program: string; version: string; dir: string }[];
+  /** How the scripts stop one unit (deb: deb-systemd-invoke, which honours policy-rc.d; rpm: systemctl). */
+  stopCommand: string;
 }
 
-export function scriptView(product: Product, escape: (s: string) => string = (s) => s): ScriptView {
+export function scriptView(product: Product, escape: (s: string) => string = (s) => s, stopCommand = 'deb-systemd-invoke stop'): ScriptView {
   const q = (s: string) => escape(shWord(s));
   const { user, group, envFile } = product.def.install;
   const units = unitNames(product);
@@ -55,5 +60,16 @@ export function scriptView(product: Product, escape: (s: string) => string = (s)
     recordFile: q(`${recordDir(product)}/created`),
     target: q(units.target),
     allUnits: [units.target, ...units.services].map(q).join(' '),
+    stopCommand,
+    upstreamStates: upstreamStates(product).map((u) => ({ service: escape(u.service), unit: q(`${u.service}.service`), program: escape(u.program), version: q(u.version), dir: q(u.dir) })),
   };
+}
+
+/** Each service of an upstream component, with the upstream version it runs and its system state directory. */
+export function upstreamStates(product: Product): { service: string; program: string; version: string; dir: string }[] {
+  return product.components.flatMap((c) =>
+    c.upstream && c.service
+      ? [{ service: c.service.name, program: c.contract?.program ?? c.name, version: c.upstream.version, dir: unitLayout(product, 'system', c.service).dirs.stateDir }]
+      : [],
+  );
 }

@@ -8,7 +8,7 @@ import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { rpmDescriptionLine, rpmText } from '../../render/quote.ts';
 import { definitionName } from '../envfile.ts';
 import { BIN_DIR, dedicatedConfigDir, parentDirs, SYSTEM_DIRS, type PackageFile } from '../linux/layout.ts';
-import { scriptView } from '../linux/scripts.ts';
+import { scriptView, upstreamStates } from '../linux/scripts.ts';
 import { longDescription } from '../deb/metadata.ts';
 
 export const rpmEscape = (s: string) => rpmText(s);
@@ -82,7 +82,7 @@ export function renderSpec({ product, version, release, semver, files, sourceDat
   ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const description = longDescription(product).split('\n');
   return renderTemplate('rpm/package.spec.hbs', {
-    ...scriptView(product, rpmEscape),
+    ...scriptView(product, rpmEscape, 'systemctl stop'),
     name: rpmText(product.meta.name),
     version: rpmText(version),
     release: rpmText(release),
@@ -148,6 +148,9 @@ export function rpmlintFilters(product: Product): RpmlintFilter[] {
   const env = product.def.install.envFile;
   out.push({ pattern: at('non-readable', env), reason: "the env file holds secrets: root and the services' group may read it, nobody else." });
   out.push({ pattern: at('non-standard-gid', env), reason: `the env file belongs to the services' group (${product.def.install.group}), which the package creates.` });
+  if (upstreamStates(product).length) {
+    out.push({ pattern: `^${pkg}\\.[a-z0-9_]+: W: dangerous-command-in-%post cp$`, reason: `%post copies the state directory of ${upstreamStates(product).map((u) => u.service).join(', ')} aside before another upstream version runs on it (README, "Upgrades of a pinned upstream program").` });
+  }
   out.push({ pattern: `^${pkg}\\.[a-z0-9_]+: E: no-signature$`, reason: 'packages are signed when they are published to the YUM repository (rpmsign), not at build time.' });
   return out;
 }

@@ -60,6 +60,8 @@ export function renderServiceUnit(product: Product, service: Service, scope: Uni
     restart: RESTART[service.restart.policy],
     restartSec: service.restart.delaySeconds,
     killSignal: service.stop.signal,
+    killModeMixed: service.frozen,
+    killModeReason: 'The PyInstaller bootloader forwards the stop signal to its child: signal only the main process (the rest is killed after the timeout), so the program gets it once.',
     timeoutStopSec: service.stop.timeoutSeconds,
     stateDirectory: systemdLineValue(`${stateDir}/${service.name}`),
     logsDirectory: systemdLineValue(logsDir),

@@ -38,7 +38,7 @@ $Services = @(
     Name = 'stigmer-temporal'
     Task = 'Stigmer stigmer-temporal'
     Binary = 'stigmer-temporal.exe'
-    Args = @('--root', '@DATA@\stigmer-temporal', 'start')
+    Args = @('server', 'start-dev', '--db-filename', '@DATA@\stigmer-temporal/temporal.db', '--ip', '127.0.0.1', '--port', '7233', '--http-port', '7243', '--metrics-port', '7244', '--headless', '--log-format', 'json', '--log-level', 'warn')
     Env = @{
     }
   }
