@@ -101,15 +101,15 @@ detect_platform() {
   PLATFORM=$os-$arch
   case $PLATFORM in
     linux-amd64)
-      ARCHIVES="acme-acmectl-2.4.0-linux-amd64.tar.gz acme-relayd-2.4.0-linux-amd64.tar.gz acme-metrics-2.4.0-linux-amd64.tar.gz"
+      ARCHIVES="acme-acmectl-linux-amd64-2.4.0.tar.gz acme-relayd-linux-amd64-2.4.0.tar.gz acme-metrics-linux-amd64-2.4.0.tar.gz"
       PLATFORM_SERVICES="acme-relayd.service acme-metrics.service"
       ;;
     linux-arm64)
-      ARCHIVES="acme-acmectl-2.4.0-linux-arm64.tar.gz acme-relayd-2.4.0-linux-arm64.tar.gz acme-metrics-2.4.0-linux-arm64.tar.gz"
+      ARCHIVES="acme-acmectl-linux-arm64-2.4.0.tar.gz acme-relayd-linux-arm64-2.4.0.tar.gz acme-metrics-linux-arm64-2.4.0.tar.gz"
       PLATFORM_SERVICES="acme-relayd.service acme-metrics.service"
       ;;
     darwin-arm64)
-      ARCHIVES="acme-acmectl-2.4.0-darwin-arm64.tar.gz acme-relayd-2.4.0-darwin-arm64.tar.gz acme-metrics-2.4.0-darwin-arm64.tar.gz"
+      ARCHIVES="acme-acmectl-darwin-arm64-2.4.0.tar.gz acme-relayd-darwin-arm64-2.4.0.tar.gz acme-metrics-darwin-arm64-2.4.0.tar.gz"
       PLATFORM_SERVICES="org.example.acme.acme-relayd org.example.acme.acme-metrics"
       ;;
     *) die "no Acme Relay 2.4.0 build for $PLATFORM" "Acme Relay 2.4.0 is built for linux-amd64, linux-arm64, darwin-arm64" ;;

@@ -101,19 +101,19 @@ detect_platform() {
   PLATFORM=$os-$arch
   case $PLATFORM in
     linux-amd64)
-      ARCHIVES="stigmer_1.2.3-rc.1_linux_amd64.tar.gz temporal_1.2.3-rc.1_linux_amd64.tar.gz stigmer-server_1.2.3-rc.1_linux_amd64.tar.gz workflow-runner_1.2.3-rc.1_linux_amd64.tar.gz agent-runner_1.2.3-rc.1_linux_amd64.tar.gz"
+      ARCHIVES="stigmer_linux_amd64_1.2.3-rc.1.tar.gz temporal_linux_amd64_1.2.3-rc.1.tar.gz stigmer-server_linux_amd64_1.2.3-rc.1.tar.gz workflow-runner_linux_amd64_1.2.3-rc.1.tar.gz agent-runner_linux_amd64_1.2.3-rc.1.tar.gz"
       PLATFORM_SERVICES="stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service"
       ;;
     linux-arm64)
-      ARCHIVES="stigmer_1.2.3-rc.1_linux_arm64.tar.gz temporal_1.2.3-rc.1_linux_arm64.tar.gz stigmer-server_1.2.3-rc.1_linux_arm64.tar.gz workflow-runner_1.2.3-rc.1_linux_arm64.tar.gz agent-runner_1.2.3-rc.1_linux_arm64.tar.gz"
+      ARCHIVES="stigmer_linux_arm64_1.2.3-rc.1.tar.gz temporal_linux_arm64_1.2.3-rc.1.tar.gz stigmer-server_linux_arm64_1.2.3-rc.1.tar.gz workflow-runner_linux_arm64_1.2.3-rc.1.tar.gz agent-runner_linux_arm64_1.2.3-rc.1.tar.gz"
       PLATFORM_SERVICES="stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service"
       ;;
     darwin-amd64)
-      ARCHIVES="stigmer_1.2.3-rc.1_darwin_amd64.tar.gz temporal_1.2.3-rc.1_darwin_amd64.tar.gz stigmer-server_1.2.3-rc.1_darwin_amd64.tar.gz workflow-runner_1.2.3-rc.1_darwin_amd64.tar.gz agent-runner_1.2.3-rc.1_darwin_amd64.tar.gz"
+      ARCHIVES="stigmer_darwin_amd64_1.2.3-rc.1.tar.gz temporal_darwin_amd64_1.2.3-rc.1.tar.gz stigmer-server_darwin_amd64_1.2.3-rc.1.tar.gz workflow-runner_darwin_amd64_1.2.3-rc.1.tar.gz agent-runner_darwin_amd64_1.2.3-rc.1.tar.gz"
       PLATFORM_SERVICES="ai.stigmer.stigmer-temporal ai.stigmer.stigmer-server ai.stigmer.workflow-runner ai.stigmer.agent-runner"
       ;;
     darwin-arm64)
-      ARCHIVES="stigmer_1.2.3-rc.1_darwin_arm64.tar.gz temporal_1.2.3-rc.1_darwin_arm64.tar.gz stigmer-server_1.2.3-rc.1_darwin_arm64.tar.gz workflow-runner_1.2.3-rc.1_darwin_arm64.tar.gz agent-runner_1.2.3-rc.1_darwin_arm64.tar.gz"
+      ARCHIVES="stigmer_darwin_arm64_1.2.3-rc.1.tar.gz temporal_darwin_arm64_1.2.3-rc.1.tar.gz stigmer-server_darwin_arm64_1.2.3-rc.1.tar.gz workflow-runner_darwin_arm64_1.2.3-rc.1.tar.gz agent-runner_darwin_arm64_1.2.3-rc.1.tar.gz"
       PLATFORM_SERVICES="ai.stigmer.stigmer-temporal ai.stigmer.stigmer-server ai.stigmer.workflow-runner ai.stigmer.agent-runner"
       ;;
     *) die "no Stigmer 1.2.3-rc.1 build for $PLATFORM" "Stigmer 1.2.3-rc.1 is built for linux-amd64, linux-arm64, darwin-amd64, darwin-arm64" ;;
