@@ -101,17 +101,19 @@ describe('platform subsets', () => {
     return formulaFiles(product, plan.versions, plan.platforms, fakeDigest);
   };
 
-  it('Intel-only: one url per OS, Rosetta caveat on macOS, depends_on arch: :x86_64 on Linux', () => {
+  const armElse = (os: string, arch: string, file: string) =>
+    new RegExp(` {4}if Hardware::CPU\\.arm\\?\n {6}url "[^"]+${file}_${os}_${arch}_[^"]+"\n {6}sha256 "[0-9a-f]{64}"\n {4}else\n {6}url "[^"]+${file}_${os}_${arch}_[^"]+"\n {6}sha256 "[0-9a-f]{64}"\n {4}end\n`);
+
+  it('Intel-only: the Intel archive on both arches of each OS, Rosetta on macOS, depends_on arch: :x86_64 on Linux', () => {
     const quill = render(QUILL_YAML).get('formula/quill-daemon.rb')!;
-    expect(quill).toMatch(/on_macos do\n {4}url "[^"]+quill-daemon_darwin_amd64_1\.2\.0-rc\.1\.tar\.gz"\n {4}sha256 "[0-9a-f]{64}"\n {2}end/);
-    expect(quill).toMatch(/on_linux do\n {4}url "[^"]+quill-daemon_linux_amd64_1\.2\.0-rc\.1\.tar\.gz"\n {4}sha256 "[0-9a-f]{64}"\n {4}depends_on arch: :x86_64\n {2}end/);
-    expect(quill).toContain('runs under Rosetta 2');
-    expect(quill).not.toContain('Hardware::CPU');
+    expect(quill).toMatch(new RegExp(`on_macos do\n {4}# Intel build only: Apple Silicon runs it under Rosetta 2\n${armElse('darwin', 'amd64', 'quill-daemon').source} {2}end`));
+    expect(quill).toMatch(new RegExp(`on_linux do\n {4}depends_on arch: :x86_64\n${armElse('linux', 'amd64', 'quill-daemon').source} {2}end`));
+    expect(quill).toContain('runs under Rosetta 2 (softwareupdate --install-rosetta)');
   });
 
   it('no Intel macOS build: depends_on arch: :arm64 on macOS', () => {
     const metrics = render(ACME_YAML).get('formula/acme-metrics.rb')!;
-    expect(metrics).toMatch(/on_macos do\n {4}url "[^"]+darwin-arm64[^"]*"\n {4}sha256 "[0-9a-f]{64}"\n {4}depends_on arch: :arm64\n {2}end/);
+    expect(metrics).toMatch(/on_macos do\n {4}depends_on arch: :arm64\n {4}if Hardware::CPU\.arm\?\n {6}url "[^"]+darwin-arm64[^"]*"\n {6}sha256 "[0-9a-f]{64}"\n {4}else\n {6}url "[^"]+darwin-arm64/);
   });
 
   it('one OS only: depends_on :linux and the urls at the top level, so it loads (and is refused) on macOS', async () => {
@@ -119,8 +121,8 @@ describe('platform subsets', () => {
     const file = path.join(dir, 'quill.yaml');
     await import('node:fs/promises').then((fs) => fs.writeFile(file, readFileSync(QUILL_YAML, 'utf8').replace('platforms: [darwin-amd64, linux-amd64]', 'platforms: [linux-amd64, linux-arm64]')));
     const quill = render(file).get('formula/quill.rb')!;
-    expect(quill).toContain('  depends_on :linux\n');
-    expect(quill).toMatch(/ {2}on_arm do\n {4}url "[^"]+linux_arm64[^"]+"\n {4}sha256 "[0-9a-f]{64}"\n {2}end\n\n {2}on_intel do\n {4}url "[^"]+linux_amd64/);
+    expect(quill).toMatch(/ {2}homepage "[^"]+"\n {2}if Hardware::CPU\.arm\?\n {4}url "[^"]+linux_arm64[^"]+"\n {4}sha256 "[0-9a-f]{64}"\n {2}else\n {4}url "[^"]+linux_amd64/);
+    expect(quill).toContain('  depends_on :linux\n  depends_on "quill-notes/quill/quill-daemon"\n');
     expect(quill).not.toContain('on_macos');
   });
 });

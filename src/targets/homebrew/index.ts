@@ -52,32 +52,40 @@ interface ArchiveUrl {
   url: string;
   sha256: string;
 }
-/** What one OS's part of a formula declares (see the README's platform table for the why of each case). */
+/**
+ * What one OS's part of a formula declares (the README's platform table says why for each case). Homebrew's cops
+ * allow a url in an on_macos/on_linux block only inside `if Hardware::CPU.arm?`, so every part has both
+ * branches; with one arch built both name its archive (run under Rosetta, or refused by `depends_on arch:`).
+ */
 interface OsPart {
-  /** Both arches built: `if Hardware::CPU.arm?` picks one. */
-  both?: { arm: ArchiveUrl; intel: ArchiveUrl };
-  /** One arch built: one url for the whole OS, plus `depends_on arch:` unless Rosetta runs it. */
-  single?: ArchiveUrl & { requirement: string | null; rosetta: boolean };
+  arm: ArchiveUrl;
+  intel: ArchiveUrl;
+  /** One archive for both arches. */
+  same: boolean;
+  /** `depends_on` argument that makes Homebrew refuse the arch not built, e.g. "arch: :x86_64". */
+  requirement: string | null;
+  /** The Intel macOS build serves Apple Silicon too. */
+  rosetta: boolean;
 }
 
 function formulaPlatforms(component: Component, platforms: Platform[]): Set<string> {
   return new Set(component.platforms.filter((p) => platforms.includes(p)));
 }
 
-function osPart(product: Product, component: Component, versions: Versions, built: Set<string>, os: HomebrewOs, digestOf: DigestOf | null): OsPart | null {
+function osPart(product: Product, component: Component, versions: Versions, built: Set<string>, os: HomebrewOs, digestOf: DigestOf): OsPart | null {
   const archive = (arch: HomebrewArch): ArchiveUrl | null => {
     if (!built.has(`${os}-${arch}`)) return null;
     const asset = archiveFileName(product, component, `${os}-${arch}` as Platform, versions.semver);
-    return { url: rubyString(releaseUrl(product, versions.tag, asset)), sha256: digestOf ? rubyString(digestOf(asset)) : '' };
+    return { url: rubyString(releaseUrl(product, versions.tag, asset)), sha256: rubyString(digestOf(asset)) };
   };
   const arm = archive('arm64');
   const intel = archive('amd64');
-  if (arm && intel) return { both: { arm, intel } };
+  if (arm && intel) return { arm, intel, same: false, requirement: null, rosetta: false };
   // macOS on Apple Silicon runs Intel builds under Rosetta 2 (as GoReleaser's taps do); Linux has no such layer.
-  if (intel && os === 'darwin') return { single: { ...intel, requirement: null, rosetta: true } };
+  if (intel && os === 'darwin') return { arm: intel, intel, same: true, requirement: null, rosetta: true };
   const only = arm ?? intel;
   if (!only) return null;
-  return { single: { ...only, requirement: `arch: ${RUBY_ARCH[arm ? 'arm64' : 'amd64']}`, rosetta: false } };
+  return { arm: only, intel: only, same: true, requirement: `arch: ${RUBY_ARCH[arm ? 'arm64' : 'amd64']}`, rosetta: false };
 }
 
 /** Homebrew machines (os-arch) on which the formula installs: natively, or under Rosetta. */
@@ -227,10 +235,10 @@ export function renderFormula(product: Product, component: Component, versions: 
   const built = formulaPlatforms(component, platforms);
   const macos = osPart(product, component, versions, built, 'darwin', digestOf);
   const linux = osPart(product, component, versions, built, 'linux', digestOf);
-  // Both OSes: on_macos/on_linux blocks. One OS: `depends_on :macos`/`:linux` and its urls at the top level
-  // (on_arm/on_intel when both arches are built), so the formula loads everywhere and Homebrew refuses it.
+  // Both OSes: on_macos/on_linux blocks. One OS: `depends_on :macos`/`:linux` and its urls at the top level, so
+  // the formula loads everywhere and Homebrew refuses it on the other OS.
   const requirements: string[] = [];
-  let topUrl: OsPart['single'] | null = null;
+  let top: OsPart | null = null;
   let blocks: { open: string; part: OsPart }[] = [];
   if (macos && linux) {
     blocks = [
@@ -238,19 +246,11 @@ export function renderFormula(product: Product, component: Component, versions: 
       { open: 'on_linux', part: linux },
     ];
   } else if (macos || linux) {
-    const part = (macos ?? linux)!;
+    top = (macos ?? linux)!;
     requirements.push(RUBY_OS[macos ? 'darwin' : 'linux']);
-    if (part.both) {
-      blocks = [
-        { open: 'on_arm', part: { single: { ...part.both.arm, requirement: null, rosetta: false } } },
-        { open: 'on_intel', part: { single: { ...part.both.intel, requirement: null, rosetta: false } } },
-      ];
-    } else {
-      topUrl = part.single!;
-      if (topUrl.requirement) requirements.push(topUrl.requirement);
-    }
+    if (top.requirement) requirements.push(top.requirement);
   }
-  const rosetta = Boolean(macos?.single?.rosetta);
+  const rosetta = Boolean(macos?.rosetta);
   const caveats = [
     ...(isCli
       ? [
@@ -267,19 +267,17 @@ export function renderFormula(product: Product, component: Component, versions: 
     desc: rubyString(isCli ? product.meta.summary : component.description),
 
     homepage: rubyString(product.meta.homepage),
-    topUrl,
+    top,
     version: versionLine(product, component, versions, platforms),
     license: rubyString(product.meta.license),
     // FormulaAudit/DependencyOrder: by name, case-insensitively.
+    // FormulaAudit/DependencyOrder: every depends_on by its name (a formula, `:linux` -> "linux", `arch: :x` -> "arch").
     dependsOn: [
-      ...(isCli
-        ? services
-          .map((s) => `${tap}/${formulaName(product, s)}`)
-          .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0))
-            .map((d) => rubyString(d))
-        : []),
-      ...requirements,
-    ],
+      ...(isCli ? services.map((s) => ({ key: `${tap}/${formulaName(product, s)}`, line: rubyString(`${tap}/${formulaName(product, s)}`) })) : []),
+      ...requirements.map((r) => ({ key: r.replace(/^:/, '').replace(/:.*$/, ''), line: r })),
+    ]
+      .sort((a, b) => (a.key.toLowerCase() < b.key.toLowerCase() ? -1 : a.key.toLowerCase() > b.key.toLowerCase() ? 1 : 0))
+      .map((d) => d.line),
     blocks,
     binPath: rubyString(`bin/${component.binary}`),
     service: component.service ? serviceView(product, component.service) : null,

@@ -10,9 +10,15 @@ class AcmeMetrics < Formula
   end
 
   on_macos do
-    url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-metrics-darwin-arm64-2.4.0.tar.gz"
-    sha256 "f429a65a69c1c4e0a4ed137f970dc5779b010a212a91ca2e1782b367e03a11eb"
     depends_on arch: :arm64
+    if Hardware::CPU.arm?
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-metrics-darwin-arm64-2.4.0.tar.gz"
+      sha256 "f429a65a69c1c4e0a4ed137f970dc5779b010a212a91ca2e1782b367e03a11eb"
+    end
+    if Hardware::CPU.intel?
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-metrics-darwin-arm64-2.4.0.tar.gz"
+      sha256 "f429a65a69c1c4e0a4ed137f970dc5779b010a212a91ca2e1782b367e03a11eb"
+    end
   end
 
   on_linux do

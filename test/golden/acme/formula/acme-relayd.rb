@@ -10,9 +10,15 @@ class AcmeRelayd < Formula
   end
 
   on_macos do
-    url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-darwin-arm64-2.4.0.tar.gz"
-    sha256 "578fea67dbe895ca64e99b85d75cd3051c31962c8338d54cda4bcae746d657df"
     depends_on arch: :arm64
+    if Hardware::CPU.arm?
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-darwin-arm64-2.4.0.tar.gz"
+      sha256 "578fea67dbe895ca64e99b85d75cd3051c31962c8338d54cda4bcae746d657df"
+    end
+    if Hardware::CPU.intel?
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-darwin-arm64-2.4.0.tar.gz"
+      sha256 "578fea67dbe895ca64e99b85d75cd3051c31962c8338d54cda4bcae746d657df"
+    end
   end
 
   on_linux do

@@ -13,9 +13,15 @@ class Acme < Formula
   depends_on "acme-corp/acme/acme-relayd"
 
   on_macos do
-    url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-darwin-arm64-2.4.0.tar.gz"
-    sha256 "57e942b5087209ba4ccb475dc0261343ed6b83fad46c5fbdbdf6e9d13daf36e8"
     depends_on arch: :arm64
+    if Hardware::CPU.arm?
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-darwin-arm64-2.4.0.tar.gz"
+      sha256 "57e942b5087209ba4ccb475dc0261343ed6b83fad46c5fbdbdf6e9d13daf36e8"
+    end
+    if Hardware::CPU.intel?
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-darwin-arm64-2.4.0.tar.gz"
+      sha256 "57e942b5087209ba4ccb475dc0261343ed6b83fad46c5fbdbdf6e9d13daf36e8"
+    end
   end
 
   on_linux do
