@@ -56,7 +56,7 @@ describe('Homebrew formulae under real Homebrew 4.3.0', () => {
       name: 'acme (no Intel macOS build: refused there by depends_on arch:)',
       yaml: ACME_YAML,
       expect: (out, version) => {
-        expect(out).toContain(`acme-corp/acme/acmectl ${version}`);
+        expect(out).toContain(`acme-corp/acme/acme ${version}`);
         expect(out).toMatch(/macos-x86_64 +refused by Homebrew: The arm64 architecture is required for this software\./);
       },
     },
