@@ -102,7 +102,7 @@ describe('platform subsets', () => {
   };
 
   const armElse = (os: string, arch: string, file: string) =>
-    new RegExp(` {4}if Hardware::CPU\\.arm\\?\n {6}url "[^"]+${file}_${os}_${arch}_[^"]+"\n {6}sha256 "[0-9a-f]{64}"\n {4}else\n {6}url "[^"]+${file}_${os}_${arch}_[^"]+"\n {6}sha256 "[0-9a-f]{64}"\n {4}end\n`);
+    new RegExp(` {4}if Hardware::CPU\\.arm\\?\n {6}url "[^"]+${file}_${os}_${arch}_[^"]+"\n {6}sha256 "[0-9a-f]{64}"\n {4}end\n {4}if Hardware::CPU\\.intel\\?\n {6}url "[^"]+${file}_${os}_${arch}_[^"]+"\n {6}sha256 "[0-9a-f]{64}"\n {4}end\n`);
 
   it('Intel-only: the Intel archive on both arches of each OS, Rosetta on macOS, depends_on arch: :x86_64 on Linux', () => {
     const quill = render(QUILL_YAML).get('formula/quill-daemon.rb')!;
@@ -113,7 +113,7 @@ describe('platform subsets', () => {
 
   it('no Intel macOS build: depends_on arch: :arm64 on macOS', () => {
     const metrics = render(ACME_YAML).get('formula/acme-metrics.rb')!;
-    expect(metrics).toMatch(/on_macos do\n {4}depends_on arch: :arm64\n {4}if Hardware::CPU\.arm\?\n {6}url "[^"]+darwin-arm64[^"]*"\n {6}sha256 "[0-9a-f]{64}"\n {4}else\n {6}url "[^"]+darwin-arm64/);
+    expect(metrics).toMatch(/on_macos do\n {4}depends_on arch: :arm64\n {4}if Hardware::CPU\.arm\?\n {6}url "[^"]+darwin-arm64[^"]*"\n {6}sha256 "[0-9a-f]{64}"\n {4}end\n {4}if Hardware::CPU\.intel\?\n {6}url "[^"]+darwin-arm64/);
   });
 
   it('one OS only: depends_on :linux and the urls at the top level, so it loads (and is refused) on macOS', async () => {
