@@ -11,20 +11,20 @@ class AgentRunner < Formula
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/agent-runner_0.1.0_darwin_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/agent-runner_darwin_arm64_0.1.0.tar.gz"
       sha256 "fdb20aca53be2e772ece5a7cd64e02fecdc58899552de186241124c47add3e0b"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/agent-runner_0.1.0_darwin_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/agent-runner_darwin_amd64_0.1.0.tar.gz"
       sha256 "d0d9b4abd82d6fb0a3adbe5ec3db98f7400647a3d47adc0d79eb58be40da2cad"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/agent-runner_0.1.0_linux_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/agent-runner_linux_arm64_0.1.0.tar.gz"
       sha256 "6ecce856db9c293137835533143abb2e031bf338c50898a86c859e7ea5658e42"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/agent-runner_0.1.0_linux_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/agent-runner_linux_amd64_0.1.0.tar.gz"
       sha256 "7bdb038932c43c357342d369304823932903b927ef5d65a164521b281adae0d8"
     end
   end

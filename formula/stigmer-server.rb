@@ -11,20 +11,20 @@ class StigmerServer < Formula
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer-server_0.1.0_darwin_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer-server_darwin_arm64_0.1.0.tar.gz"
       sha256 "8627f2011fc6b98cb7bc4c6bedbb474630eb7d87f42fe25c5f1fc79bb7789cdb"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer-server_0.1.0_darwin_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer-server_darwin_amd64_0.1.0.tar.gz"
       sha256 "59b767dea534d9df99af4df682df386b9116576bb0d046f79e3867f707e6003e"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer-server_0.1.0_linux_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer-server_linux_arm64_0.1.0.tar.gz"
       sha256 "46627697ec433ff24cf60676a0f06229954b61a67de7a3c6d71d2dac49b5b195"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer-server_0.1.0_linux_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer-server_linux_amd64_0.1.0.tar.gz"
       sha256 "44bb380b2bfb8d643d3ae3c11ea4dbb6ec6eae4d1299d7b2e0b387bd002cc18a"
     end
   end

@@ -11,20 +11,20 @@ class StigmerTemporal < Formula
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/temporal_0.1.0_darwin_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/temporal_darwin_arm64_0.1.0.tar.gz"
       sha256 "bd9e5fe97223cc4c060f44f7999458567409d56aaba3c2ae4bd52c5e26896808"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/temporal_0.1.0_darwin_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/temporal_darwin_amd64_0.1.0.tar.gz"
       sha256 "90b8c7e334f130adab32b6f1ddf50eb75b019e974e3cb1e0c808aa84b4e2aa12"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/temporal_0.1.0_linux_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/temporal_linux_arm64_0.1.0.tar.gz"
       sha256 "e12750084731c203a86a19b8506f5d8249b1a1755edabbe8d6e726099a7a7644"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/temporal_0.1.0_linux_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/temporal_linux_amd64_0.1.0.tar.gz"
       sha256 "9eba38d82f1687c83513fc88d5c0bf72edbf12e602cf45f336cfa1a393de2881"
     end
   end

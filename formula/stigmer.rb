@@ -8,27 +8,28 @@ class Stigmer < Formula
     url :stable
     strategy :github_latest
   end
-  depends_on "stigmer/tap/stigmer-temporal"
-  depends_on "stigmer/tap/stigmer-server"
-  depends_on "stigmer/tap/workflow-runner"
+
   depends_on "stigmer/tap/agent-runner"
+  depends_on "stigmer/tap/stigmer-server"
+  depends_on "stigmer/tap/stigmer-temporal"
+  depends_on "stigmer/tap/workflow-runner"
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer_0.1.0_darwin_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer_darwin_arm64_0.1.0.tar.gz"
       sha256 "4bdcf16894d6d2fb23f4e0071732e7132e098770c882aa4f6170f03410d6f448"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer_0.1.0_darwin_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer_darwin_amd64_0.1.0.tar.gz"
       sha256 "943e5757ace4423808814725993fec96187511989b44a8a3e46269e52fa67e8f"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer_0.1.0_linux_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer_linux_arm64_0.1.0.tar.gz"
       sha256 "0aaf789a7e52c9e01f100a440414688262c9f83b4cf56980ecb0ae09f2d8dd75"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer_0.1.0_linux_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/stigmer_linux_amd64_0.1.0.tar.gz"
       sha256 "4c4bb29dcd435b645dc4e4c40d698b1d11ca3542ba7572864070cb63bd04c9f1"
     end
   end

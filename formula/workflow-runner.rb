@@ -11,20 +11,20 @@ class WorkflowRunner < Formula
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/workflow-runner_0.1.0_darwin_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/workflow-runner_darwin_arm64_0.1.0.tar.gz"
       sha256 "f8fc3e4eda3b0466b7db6a3d9d3baca9bc9998fcde0f719d30aec6c3d7e040ce"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/workflow-runner_0.1.0_darwin_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/workflow-runner_darwin_amd64_0.1.0.tar.gz"
       sha256 "45e6e9dc22e93903c060222ef208bdc471d070fe497f2e6e80cfd8362fbcf4e8"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/workflow-runner_0.1.0_linux_arm64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/workflow-runner_linux_arm64_0.1.0.tar.gz"
       sha256 "b01a44f411ca523fad4eaba35e9c5a2c8b930e026195132df2efc1683ddb9180"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/workflow-runner_0.1.0_linux_amd64.tar.gz"
+      url "https://github.com/stigmer/stigmer/releases/download/v0.1.0/workflow-runner_linux_amd64_0.1.0.tar.gz"
       sha256 "6149878590475093909bc3aa1b4674a6e3cb46e87aeae89d5ef735f880fff1a6"
     end
   end

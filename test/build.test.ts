@@ -28,7 +28,7 @@ describe('stigmer-dist CLI', () => {
     const table = await runCli(['plan', '--config', STIGMER_YAML, '--version', '1.2.3'], { cwd });
     expect(table.exitCode).toBe(0);
     expect(table.stdout).toMatch(/^stigmer 1\.2\.3: \d+ artifacts for linux-amd64, linux-arm64, darwin-amd64, darwin-arm64, windows-amd64/);
-    expect(table.stdout).toMatch(/archive\s+linux-amd64\s+stigmer-server\s+stigmer-server_1\.2\.3_linux_amd64\.tar\.gz/);
+    expect(table.stdout).toMatch(/archive\s+linux-amd64\s+stigmer-server\s+stigmer-server_linux_amd64_1\.2\.3\.tar\.gz/);
     const json = await runCli(['plan', '--json', '--config', STIGMER_YAML, '--version', '1.2.3', '--platform', 'linux-arm64'], { cwd });
     const plan = JSON.parse(json.stdout);
     expect(plan).toMatchObject({ schemaVersion: 1, product: 'stigmer', version: '1.2.3', platforms: ['linux-arm64'], versions: { debian: '1.2.3-1' } });
@@ -69,17 +69,17 @@ describe('stigmer-dist CLI', () => {
     const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir });
     expect(check.stdout.split('\n').every((l) => l.endsWith(': OK'))).toBe(true);
     expect(check.stdout.split('\n')).toHaveLength(11);
-    const tar = await execa('tar', ['--utc', '-tvzf', path.join(dir, 'acme-relayd-2.4.0-linux-arm64.tar.gz')]);
+    const tar = await execa('tar', ['--utc', '-tvzf', path.join(dir, 'acme-relayd-linux-arm64-2.4.0.tar.gz')]);
     expect(tar.stdout.split('\n')).toEqual([
       expect.stringMatching(/^-rwxr-xr-x root\/root +\d+ 2023-11-14 22:13 bin\/relayd$/),
       expect.stringMatching(/^-rw-r--r-- root\/root +\d+ 2023-11-14 22:13 share\/doc\/acme\/NOTICE$/),
     ]);
-    const zip = await execa('unzip', ['-Z', '-l', path.join(dir, 'acme-relayd-2.4.0-windows-amd64.zip')]);
+    const zip = await execa('unzip', ['-Z', '-l', path.join(dir, 'acme-relayd-windows-amd64-2.4.0.zip')]);
     expect(zip.stdout).toMatch(/-rwxr-xr-x .* 23-Nov-14 22:13 bin\/relayd\.exe/);
     expect(zip.stdout).toMatch(/-rw-r--r-- .* share\/doc\/acme\/NOTICE/);
     // The archive holds the payload byte for byte.
     const x = tempDir();
-    await execa('tar', ['-xzf', path.join(dir, 'acme-relayd-2.4.0-linux-arm64.tar.gz'), '-C', x]);
+    await execa('tar', ['-xzf', path.join(dir, 'acme-relayd-linux-arm64-2.4.0.tar.gz'), '-C', x]);
     expect(readFileSync(path.join(x, 'bin/relayd'), 'utf8')).toMatch(/fixture payload relayd linux-arm64/);
   });
 

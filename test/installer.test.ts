@@ -269,7 +269,7 @@ describe('install.sh against a release on loopback', () => {
     const tampered = path.join(box.dir, 'release');
     mkdirSync(tampered);
     for (const f of readdirSync(dist)) if (statSync(path.join(dist, f)).isFile()) copyFileSync(path.join(dist, f), path.join(tampered, f));
-    const victim = readdirSync(tampered).find((f) => f.startsWith('stigmer-server_') && f.endsWith('_linux_amd64.tar.gz'))!;
+    const victim = readdirSync(tampered).find((f) => f.startsWith('stigmer-server_linux_amd64_') && f.endsWith('.tar.gz'))!;
     const bytes = readFileSync(path.join(tampered, victim));
     bytes[bytes.length - 10]! ^= 0xff;
     writeFileSync(path.join(tampered, victim), bytes);

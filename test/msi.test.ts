@@ -91,7 +91,7 @@ describe('msi: stigmer (every service through the service host)', () => {
 
   it('plans the MSI, its WiX source and the env file template', () => {
     expect(msiTarget.plan({ product, versions: mapVersion(version), platforms: [MSI_PLATFORM], snapshot: false }).map((a) => [a.path, a.kind, a.release])).toEqual([
-      ['stigmer_1.2.3-rc.1_windows_amd64.msi', 'msi', true],
+      ['stigmer_windows_amd64_1.2.3-rc.1.msi', 'msi', true],
       ['msi/stigmer.wxs', 'wix-source', false],
       ['msi/config/stigmer.env', 'env-file', false],
     ]);

@@ -141,7 +141,7 @@ describe('winget: YAML typing and rejected names', () => {
     const out = tempDir();
     const r = await runCli(['build', '--config', ACME_YAML, '--from', fixturePayloads(loadProduct(ACME_YAML)), '--target', 'winget', '--platform', 'windows-amd64', '--out', out]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/the winget manifests need the MSI acme-acme-2\.4\.0-windows-amd64\.msi, which this build does not make/);
+    expect(r.stderr).toMatch(/the winget manifests need the MSI acme-acme-windows-amd64-2\.4\.0\.msi, which this build does not make/);
     expect(readdirSync(out)).toEqual([]);
   });
 });

@@ -150,7 +150,7 @@ export const productDefinitionSchema = z.strictObject({
       .partialRecord(z.enum(PLATFORMS), z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a GitHub Actions runner label like "ubuntu-24.04"'))
       .optional(),
     // Asset name pattern; placeholders {name} {version} {os} {arch}.
-    archiveName: assetPattern(['name', 'version', 'os', 'arch'], ['name', 'version', 'os', 'arch']).default('{name}_{version}_{os}_{arch}'),
+    archiveName: assetPattern(['name', 'version', 'os', 'arch'], ['name', 'version', 'os', 'arch']).default('{name}_{os}_{arch}_{version}'),
     homebrewTap,
     // `build --from github:OWNER/REPO@TAG`: the release asset holding each payload, matched per component and
     // platform. Placeholders {name} {binary} {version} {os} {arch} {ext} (".exe" on Windows); "*" matches

@@ -86,6 +86,8 @@ class Formula
     def depends_on(dep) = @deps << dep
     def on_macos(&block) = (OS.mac? ? class_eval(&block) : nil)
     def on_linux(&block) = (OS.linux? ? class_eval(&block) : nil)
+    def on_arm(&block) = (Hardware::CPU.arm? ? class_eval(&block) : nil)
+    def on_intel(&block) = (Hardware::CPU.intel? ? class_eval(&block) : nil)
     def service(&block) = (@service_block = block)
     def test(&block) = (@test_block = block)
   end

@@ -10,19 +10,24 @@ class AcmeRelayd < Formula
   end
 
   on_macos do
+    depends_on arch: :arm64
     if Hardware::CPU.arm?
-      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-2.4.0-darwin-arm64.tar.gz"
-      sha256 "917c738ba70a6b8ee85bf0eaa02ebb0b8d39831799e21bf0b85beb90796dbbba"
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-darwin-arm64-2.4.0.tar.gz"
+      sha256 "578fea67dbe895ca64e99b85d75cd3051c31962c8338d54cda4bcae746d657df"
+    end
+    if Hardware::CPU.intel?
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-darwin-arm64-2.4.0.tar.gz"
+      sha256 "578fea67dbe895ca64e99b85d75cd3051c31962c8338d54cda4bcae746d657df"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-2.4.0-linux-arm64.tar.gz"
-      sha256 "142477b8e4c16046ee912590a8477b7bf58011bddf214b244662c4f3a7f33ad7"
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-linux-arm64-2.4.0.tar.gz"
+      sha256 "c40d99085ae6bc52428c90da9ba59ec43b0ae31f33401e60236274e721f7ce23"
     else
-      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-2.4.0-linux-amd64.tar.gz"
-      sha256 "1203319678fa9460b6ce8bfe2fc0bc0a3f80ee69274284e774ed333ce3bce548"
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-relayd-linux-amd64-2.4.0.tar.gz"
+      sha256 "a61d64215143dc2ba80b6a31c01d5454d050c3c011a3151f5c7a9b4e56a6988a"
     end
   end
 

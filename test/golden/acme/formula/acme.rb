@@ -8,23 +8,29 @@ class Acme < Formula
     url :stable
     strategy :github_latest
   end
-  depends_on "acme-corp/acme/acme-relayd"
+
   depends_on "acme-corp/acme/acme-metrics"
+  depends_on "acme-corp/acme/acme-relayd"
 
   on_macos do
+    depends_on arch: :arm64
     if Hardware::CPU.arm?
-      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-2.4.0-darwin-arm64.tar.gz"
-      sha256 "b5e5aa583d86918a5a3380aa0392a4b6484a1c48e78b5bfeccc2004c0022feaa"
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-darwin-arm64-2.4.0.tar.gz"
+      sha256 "57e942b5087209ba4ccb475dc0261343ed6b83fad46c5fbdbdf6e9d13daf36e8"
+    end
+    if Hardware::CPU.intel?
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-darwin-arm64-2.4.0.tar.gz"
+      sha256 "57e942b5087209ba4ccb475dc0261343ed6b83fad46c5fbdbdf6e9d13daf36e8"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-2.4.0-linux-arm64.tar.gz"
-      sha256 "75ae4ac522b1d7bb40c758ec0fdda0b6f7c54cec692a5589cd91fd972a0f8336"
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-linux-arm64-2.4.0.tar.gz"
+      sha256 "48711a5e149b8cd049f359203ae9a51687169b1c4bb700597eace1763670f238"
     else
-      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-2.4.0-linux-amd64.tar.gz"
-      sha256 "ca62cb672fe3ee92cb18ef1fbe11d43b3b83b40ed7b27e471845c40bf17d884a"
+      url "https://github.com/acme-corp/relay/releases/download/v2.4.0/acme-acmectl-linux-amd64-2.4.0.tar.gz"
+      sha256 "01d85233ad1a63d8e03d2758e2d706edcb5f2a114dd1851c22b1adab237c97aa"
     end
   end
 

@@ -11,21 +11,21 @@ class AgentRunner < Formula
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/agent-runner_1.2.3-rc.1_darwin_arm64.tar.gz"
-      sha256 "45e5be7b414ecd2cba7b0af513e092c97ce6780ad48f845441b1e4f425adf9b2"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/agent-runner_darwin_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "85e4279bed21db9ebcccd32f76faab5e996abaf23c6f28c4c41cba92e7e8545e"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/agent-runner_1.2.3-rc.1_darwin_amd64.tar.gz"
-      sha256 "192318bcd4a8328634ce126f9dc438702fe64390689726e10a7da317013ad880"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/agent-runner_darwin_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "c55058a8eefdc35ac7f0c1b43bd8ad5561a5891f523782f5fa3b9228400dcee0"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/agent-runner_1.2.3-rc.1_linux_arm64.tar.gz"
-      sha256 "fdddda34136b147ec5b368cb62f3721cc5cdfed80cb1ac2aeeb87ddebfb0d472"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/agent-runner_linux_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "d9222ea423c11f48dedc514b7e168ff468fa6a308a3c0b1fd5d2220c967c4dfd"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/agent-runner_1.2.3-rc.1_linux_amd64.tar.gz"
-      sha256 "eef4014bbfcb534f8dc8119389abf156c527dd3f552a83720fef6eba15a993b8"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/agent-runner_linux_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "c00ddc19eb8f05fbf202e98dc5a96028536526e3ea9104d3b5dcc1eaf3f039ad"
     end
   end
 

@@ -11,21 +11,21 @@ class StigmerServer < Formula
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer-server_1.2.3-rc.1_darwin_arm64.tar.gz"
-      sha256 "7d980e869cb10dd96709590d766ce33b168fbfc669c81fef847b38cd215872cc"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer-server_darwin_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "73591d336288948bb18c035a28609d3d79e3c5a1cdd8f1b053f8d9afe263bc5e"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer-server_1.2.3-rc.1_darwin_amd64.tar.gz"
-      sha256 "38fec255ddc8a8e0f58e145619341adf57504fbe1b3ccb2c5b0e70c1ecc30c08"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer-server_darwin_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "f1bc89b26fcb5a1a850bb3aa72374728a88cb856f8cd5cfdce1c5a3c7060871c"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer-server_1.2.3-rc.1_linux_arm64.tar.gz"
-      sha256 "064281101922af6965e829ce84262f2be1f6998b1e3c6c3acdddd82669d0f0da"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer-server_linux_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "1d3f377d8f2e75d58ed42833bd87368c4ab109904427f1c518d0225179247a37"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer-server_1.2.3-rc.1_linux_amd64.tar.gz"
-      sha256 "0dec2d59f5fc261c53a51ad8c4a48dee59b221810c61433206f8ad25fd0f399c"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer-server_linux_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "edbf8dda1c55a06aa169a828f0dcd9617371f23ba14fc0cfed7280950e78900c"
     end
   end
 

@@ -11,21 +11,21 @@ class StigmerTemporal < Formula
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/temporal_1.2.3-rc.1_darwin_arm64.tar.gz"
-      sha256 "89e3467230fa1c9cb35fea63d79102b8085cd0f0369162a016875b71e2d0f2cc"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/temporal_darwin_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "fcaa017253e2dcd170f30e177f13cbdc0fdb833ef0c0d40dfdc1401a0077c80d"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/temporal_1.2.3-rc.1_darwin_amd64.tar.gz"
-      sha256 "12890ea9fe28893345c7a9be3d673fed8cf43f39dc5ea0c71de380db897b9d7c"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/temporal_darwin_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "4cb2f91fe7b0cef1c5fe4ab8f90757455430a17f3a78c96e25b8ce634ac7f6c1"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/temporal_1.2.3-rc.1_linux_arm64.tar.gz"
-      sha256 "eca88ecbcdcafe07f2928e48d0ebf3373ec7ade725ad906b5f284a238120b2c8"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/temporal_linux_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "a246617a8037effa197ebfab3ae3636cfd31376c73344ef635402ebbbf906cb7"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/temporal_1.2.3-rc.1_linux_amd64.tar.gz"
-      sha256 "f824d90ee56a634b80091be2cf770118bd8365e074c477c9e56cff703f423a29"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/temporal_linux_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "743bde6008dff03c1ff7eda97fb671a6816625cce65fb0f1c813a5015e4593a0"
     end
   end
 

@@ -8,28 +8,29 @@ class Stigmer < Formula
     url :stable
     strategy :github_latest
   end
-  depends_on "stigmer/tap/stigmer-temporal"
-  depends_on "stigmer/tap/stigmer-server"
-  depends_on "stigmer/tap/workflow-runner"
+
   depends_on "stigmer/tap/agent-runner"
+  depends_on "stigmer/tap/stigmer-server"
+  depends_on "stigmer/tap/stigmer-temporal"
+  depends_on "stigmer/tap/workflow-runner"
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer_1.2.3-rc.1_darwin_arm64.tar.gz"
-      sha256 "de60a1cf745d0b729d0707dddd27d0056a1de49d29c03d4a93814131e5974da8"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer_darwin_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "deb83ebbca8c5ea04f200b869da1b32c2e3f575f59057356f0103105d0e6405b"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer_1.2.3-rc.1_darwin_amd64.tar.gz"
-      sha256 "55cb503e85e813d962b1c7e19ca350a87147c54032080846883324d6a75405f0"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer_darwin_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "71be9ccb8e4425541498fc2fd5e150023169294a777aac951ab5faa600a828bd"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer_1.2.3-rc.1_linux_arm64.tar.gz"
-      sha256 "3b5bd85bbabf04364ea970f764dbe8ebd8e0d6d0f4ab553936395386b2b3fd18"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer_linux_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "95ad78f0a850b152d3299b61ac84e7ed12afaf44ad7f87993fab02e8f5eb045e"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer_1.2.3-rc.1_linux_amd64.tar.gz"
-      sha256 "34a8e28fc1ba519eac88d96ce83548c440e57c00a7f1eabf2a8dbdb75e2a900e"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/stigmer_linux_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "abe696a6ce7e2dd47db0c0535738125f3c5e9aec27b93473656f4cb61ba012b1"
     end
   end
 

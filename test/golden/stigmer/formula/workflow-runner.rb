@@ -11,21 +11,21 @@ class WorkflowRunner < Formula
 
   on_macos do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/workflow-runner_1.2.3-rc.1_darwin_arm64.tar.gz"
-      sha256 "56ae2de66a919d3db4bd27d9c85327454a1030c2d6357a6c2423c0936d53bda4"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/workflow-runner_darwin_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "4b43d77aa8ae6a8f0708c2975200446f4f881d2196847a138fdedae3ec8deb92"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/workflow-runner_1.2.3-rc.1_darwin_amd64.tar.gz"
-      sha256 "a11e269c0b1f1093b055138cd4d9e273cbea00fac87c974334f93923129c7bc3"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/workflow-runner_darwin_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "11ebc1758c656078e510158678b59913e0d1e8d0ecb88fcdba43b0d2520d8597"
     end
   end
 
   on_linux do
     if Hardware::CPU.arm?
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/workflow-runner_1.2.3-rc.1_linux_arm64.tar.gz"
-      sha256 "4836deb284039f80d9011654a3aaa2c4192e7f2fbc8aa57b9fa90cdf513f3d0b"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/workflow-runner_linux_arm64_1.2.3-rc.1.tar.gz"
+      sha256 "7c3aefa828a7093dfefe45d475dc1045bf20c98b7392358ef5789c24067143df"
     else
-      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/workflow-runner_1.2.3-rc.1_linux_amd64.tar.gz"
-      sha256 "e92b3f0e968807aaa8b8e6a85da422c7c211eaf80c61e7f2ced37dc67cdd7c79"
+      url "https://github.com/stigmer/stigmer/releases/download/v1.2.3-rc.1/workflow-runner_linux_amd64_1.2.3-rc.1.tar.gz"
+      sha256 "128d1d759a16ee0e6a3d39064ef958fb1ddd073ff03f5561eb81bdc16516d681"
     end
   end
 
