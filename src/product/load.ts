@@ -6,7 +6,7 @@ import validSemver from 'semver/functions/valid.js';
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { DefinitionError, UserError, EXIT, type Problem } from '../errors.ts';
-import { productDefinitionSchema, PLATFORMS, type ProductDefinition, type Platform } from './schema.ts';
+import { productDefinitionSchema, type ProductDefinition } from './schema.ts';
 import { deriveProduct, type Product } from './model.ts';
 
 type PathKey = string | number;
@@ -268,8 +268,4 @@ function findCycle(def: ProductDefinition): string[] | undefined {
     if (c) return c;
   }
   return undefined;
-}
-
-export function isPlatform(s: string): s is Platform {
-  return (PLATFORMS as readonly string[]).includes(s);
 }

@@ -4,8 +4,14 @@ import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { BuiltFile } from '../targets/types.ts';
 
+/** A written file's size and sha256 (what every build step reports and plan.json records). */
+export interface BuiltFile {
+  size: number;
+  sha256: string;
+}
+
+/** The one file hasher: streamed sha256 and size. */
 export async function hashFile(file: string): Promise<BuiltFile> {
   // One buffer, reused for every read: hashing a payload leaves no garbage behind (a fresh buffer per read
   // sits in memory until V8's next collection, which waits for ~64 MiB of such buffers process-wide).

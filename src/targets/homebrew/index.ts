@@ -30,8 +30,6 @@ export function tapPrefix(product: Product): string {
   return `${owner}/${repo.replace(/^homebrew-/, '')}`;
 }
 
-export { releaseUrl } from '../release.ts';
-
 const launcherName = (product: Product) => `${product.meta.name}-env`;
 
 function archUrls(product: Product, component: Component, versions: Versions, platforms: Platform[], os: 'darwin' | 'linux', digestOf: DigestOf) {
