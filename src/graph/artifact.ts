@@ -3,6 +3,8 @@
 import type { Platform } from '../product/model.ts';
 
 export const ARTIFACT_ROLES = [
+  // One component's binary for one platform, resolved and checked (format, architecture, smoke run).
+  'payload',
   'cli-archive',
   'service-archive',
   'deb',
