@@ -2,9 +2,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.ts';
-import { readManifest, readManifestIfPresent, serialiseManifest, writeManifest, type BuildManifest } from '../src/manifest/manifest.ts';
+import { MANIFEST_SCHEMA_PATH, readManifest, readManifestIfPresent, serialiseManifest, writeManifest, type BuildManifest } from '../src/manifest/manifest.ts';
 import { makePlan } from '../src/plan/plan.ts';
 import { loadProduct } from '../src/product/load.ts';
+import { PLATFORMS } from '../src/product/schema.ts';
 import { sha256Hex } from '../src/util/fsx.ts';
 import { ACME_YAML, tempDir } from './helpers.ts';
 
@@ -67,6 +68,11 @@ describe('build manifest', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'plan.json'), '{');
     expect((await rejection(dir)).message).toMatch(/is not valid JSON/);
+  });
+
+  it('lists the same platforms as the product schema', () => {
+    const schema = JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, 'utf8')) as { definitions: { platform: { enum: string[] } } };
+    expect(schema.definitions.platform.enum).toEqual([...PLATFORMS]);
   });
 
   it('refuses to write an invalid manifest', async () => {
