@@ -1,28 +1,18 @@
 // The deb target: packages written by stigmer-dist itself, checked with dpkg-deb, md5sum, lintian and shellcheck.
 import { execa } from 'execa';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBuild } from '../src/build/build.ts';
-import { makePlan } from '../src/plan/plan.ts';
 import { loadProduct, parseProduct } from '../src/product/load.ts';
-import type { Platform, Product } from '../src/product/model.ts';
+import type { Product } from '../src/product/model.ts';
 import { buildDeb, debFiles } from '../src/targets/deb/index.ts';
 import { checkDebianVersion, installedSizeKiB, renderControl, renderCopyright, renderLintianOverrides, lintianOverrides, renderMaintainerScripts } from '../src/targets/deb/metadata.ts';
 import { checkPackageName } from '../src/targets/linux/layout.ts';
-import type { BuildContext, Payload } from '../src/targets/types.ts';
 import { XZ_BLOCK_SIZE, XZ_THREADS } from '../src/util/compress.ts';
-import { silentReporter } from '../src/util/progress.ts';
-import { mapVersion } from '../src/version.ts';
-import { ACME_YAML, REPO, STIGMER_YAML } from './helpers.ts';
-import { elfFixtures, fields, linuxPayloadDir, payloadsFrom, sha256File, type ElfFixtures } from './linux-helpers.ts';
+import { ACME_YAML, STIGMER_YAML } from './helpers.ts';
+import { buildFromTwoCheckouts, FIXTURE_EPOCH as EPOCH, fields, LINUX, linuxBuildContext, linuxPayloadDir, payloadsFrom, sh, sha256File, type ElfFixtures } from './linux-helpers.ts';
 
-const VERSION = '1.2.3-rc.1';
 const DEBVER = '1.2.3~rc.1-1';
-const LINUX: Platform[] = ['linux-amd64', 'linux-arm64'];
-const EPOCH = 1700000000;
 
 let fx: ElfFixtures;
 let stigmer: Product;
@@ -32,49 +22,8 @@ let distA: string;
 let distB: string;
 const deb = (dist: string, arch: string) => path.join(dist, `stigmer_${DEBVER}_${arch}.deb`);
 
-function ctxFor(product: Product, payloads: Payload[], outDir: string, version = VERSION): BuildContext {
-  return {
-    product,
-    versions: mapVersion(version),
-    platforms: LINUX,
-    snapshot: false,
-    outDir,
-    sourceDateEpoch: EPOCH,
-    report: silentReporter,
-    plan: [],
-    payload(component, platform) {
-      const p = payloads.find((x) => x.component === component && x.platform === platform);
-      if (!p) throw new Error(`no fixture payload ${component} ${platform}`);
-      return p;
-    },
-    built() {
-      throw new Error('not used');
-    },
-  };
-}
-
-async function sh(cmd: string, args: string[], cwd?: string): Promise<string> {
-  const r = await execa(cmd, args, { cwd, reject: false, stdin: 'ignore' });
-  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
 beforeAll(async () => {
-  fx = await elfFixtures();
-  stigmer = loadProduct(STIGMER_YAML);
-  work = await mkdtemp(path.join(os.tmpdir(), 'sd-deb-'));
-  payloadDir = linuxPayloadDir(stigmer, fx, work);
-  // The same build from two checkouts in different directories, through the planner and the build pipeline.
-  const copy = path.join(work, 'elsewhere', 'packaging');
-  mkdirSync(copy, { recursive: true });
-  cpSync(path.join(REPO, 'packaging'), copy, { recursive: true });
-  const build = async (config: string, outRoot: string) => {
-    const product = loadProduct(config);
-    const plan = makePlan(product, { version: VERSION, platforms: LINUX, targets: ['deb', 'checksums'], snapshot: false });
-    const result = await runBuild({ product, plan, outRoot, payloads: payloadsFrom(payloadDir, product, LINUX), sourceDateEpoch: EPOCH, report: silentReporter, skipped: [] });
-    return result.outDir;
-  };
-  [distA, distB] = await Promise.all([build(STIGMER_YAML, path.join(work, 'a', 'dist')), build(path.join(copy, 'stigmer.yaml'), path.join(work, 'elsewhere', 'out'))]);
+  ({ fx, stigmer, work, payloadDir, distA, distB } = await buildFromTwoCheckouts('sd-deb-', ['deb', 'checksums'], { together: true }));
 }, 600_000);
 
 afterAll(() => {
@@ -223,7 +172,7 @@ describe('deb target: in-process builds', () => {
     const product = parseProduct(text, STIGMER_YAML);
     const out = path.join(work, `c-${kind}`);
     const dest = path.join(out, 'p.deb');
-    await buildDeb(ctxFor(product, payloadsFrom(payloadDir, product, LINUX), out), 'linux-arm64', dest);
+    await buildDeb(linuxBuildContext(product, payloadsFrom(payloadDir, product, LINUX), out), 'linux-arm64', dest);
     const ext = kind === 'gzip' ? 'gz' : 'zst';
     expect((await sh('ar', ['t', dest])).split('\n')).toEqual(['debian-binary', `control.tar.${ext}`, `data.tar.${ext}`]);
     expect(fields(await sh('dpkg-deb', ['--field', dest])).Package).toBe('stigmer');
@@ -236,7 +185,7 @@ describe('deb target: in-process builds', () => {
     const dir = linuxPayloadDir(acme, fx, work);
     const out = path.join(work, 'acme');
     const dest = path.join(out, 'acme.deb');
-    await buildDeb(ctxFor(acme, payloadsFrom(dir, acme, LINUX), out, '2.4.0'), 'linux-amd64', dest);
+    await buildDeb(linuxBuildContext(acme, payloadsFrom(dir, acme, LINUX), out, '2.4.0'), 'linux-amd64', dest);
     const f = fields(await sh('dpkg-deb', ['--field', dest]));
     expect(f).toMatchObject({ Package: 'acme', Version: '2.4.0-1', Architecture: 'amd64' });
     const contents = await sh('dpkg-deb', ['--contents', dest]);
@@ -253,7 +202,7 @@ describe('deb target: in-process builds', () => {
     const scripts = renderMaintainerScripts(stigmer);
     for (const [name, text] of Object.entries(scripts)) await expect(text).toMatchFileSnapshot(`golden/stigmer/deb/${name}`);
     await expect(renderCopyright(stigmer, 2023, [])).toMatchFileSnapshot('golden/stigmer/deb/copyright');
-    const files = await debFiles(ctxFor(stigmer, payloadsFrom(payloadDir, stigmer, LINUX), work), 'linux-amd64');
+    const files = await debFiles(linuxBuildContext(stigmer, payloadsFrom(payloadDir, stigmer, LINUX), work), 'linux-amd64');
     await expect(renderLintianOverrides(stigmer, lintianOverrides(stigmer, files))).toMatchFileSnapshot('golden/stigmer/deb/lintian-overrides-amd64');
     const acme = renderMaintainerScripts(loadProduct(ACME_YAML));
     for (const [name, text] of Object.entries(acme)) await expect(text).toMatchFileSnapshot(`golden/acme/deb/${name}`);
@@ -266,7 +215,7 @@ describe('deb target: bad input', () => {
     const payloads = payloadsFrom(payloadDir, stigmer, LINUX).map((p) =>
       p.component === 'stigmer-server' && p.platform === 'linux-arm64' ? { ...p, path: path.join(payloadDir, 'linux-amd64', 'stigmer-server') } : p,
     );
-    const err = await buildDeb(ctxFor(stigmer, payloads, work), 'linux-arm64', path.join(work, 'bad.deb')).catch((e: Error) => e);
+    const err = await buildDeb(linuxBuildContext(stigmer, payloads, work), 'linux-arm64', path.join(work, 'bad.deb')).catch((e: Error) => e);
     expect(err).toMatchObject({ name: 'UserError', exitCode: 3 });
     expect((err as Error).message).toContain(path.join(payloadDir, 'linux-amd64', 'stigmer-server'));
     expect((err as Error).message).toContain('is an ELF x86-64 binary, but linux-arm64 needs ELF aarch64');
@@ -276,7 +225,7 @@ describe('deb target: bad input', () => {
     const script = path.join(work, 'not-elf');
     writeFileSync(script, '#!/bin/sh\necho hi\n');
     const payloads = payloadsFrom(payloadDir, stigmer, LINUX).map((p) => (p.component === 'workflow-runner' ? { ...p, path: script } : p));
-    const err = await buildDeb(ctxFor(stigmer, payloads, work), 'linux-amd64', path.join(work, 'bad.deb')).catch((e: Error) => e);
+    const err = await buildDeb(linuxBuildContext(stigmer, payloads, work), 'linux-amd64', path.join(work, 'bad.deb')).catch((e: Error) => e);
     expect(err).toMatchObject({ name: 'UserError', exitCode: 3 });
     expect((err as Error).message).toContain(`${script} is not an executable`);
     expect(readdirSync(work).filter((f) => f.startsWith('bad.deb'))).toEqual([]);

@@ -1,13 +1,20 @@
 // Fixtures for the deb and rpm tests: real ELF payloads (tiny Go programs for amd64 and arm64, one unstripped,
 // plus the system's dynamically linked /bin/true standing in for a PyInstaller bootloader), laid out as a
-// --from folder, and small readers for what dpkg-deb / rpm print.
+// --from folder, the build both suites start from, and small readers for what dpkg-deb / rpm print.
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { exeName, type Platform, type Product } from '../src/product/model.ts';
-import type { Payload } from '../src/targets/types.ts';
+import { runBuild } from '../src/build/build.ts';
+import { makePlan } from '../src/plan/plan.ts';
+import { loadProduct } from '../src/product/load.ts';
+import type { BuildContext, Payload } from '../src/targets/types.ts';
+import { silentReporter } from '../src/util/progress.ts';
+import { mapVersion } from '../src/version.ts';
+import { REPO, STIGMER_YAML } from './helpers.ts';
 
 const GO_SOURCE = `package main
 
@@ -101,4 +108,70 @@ export function fields(text: string): Record<string, string> {
     if (m && !(m[1]! in out)) out[m[1]!.trim()] = m[2]!.trim();
   }
   return out;
+}
+
+export const LINUX: Platform[] = ['linux-amd64', 'linux-arm64'];
+export const FIXTURE_VERSION = '1.2.3-rc.1';
+export const FIXTURE_EPOCH = 1700000000;
+
+/** A BuildContext for calling one target's build directly, with payloads from a fixture folder. */
+export function linuxBuildContext(product: Product, payloads: Payload[], outDir: string, version = FIXTURE_VERSION): BuildContext {
+  return {
+    product,
+    versions: mapVersion(version),
+    platforms: LINUX,
+    snapshot: false,
+    outDir,
+    sourceDateEpoch: FIXTURE_EPOCH,
+    report: silentReporter,
+    plan: [],
+    payload(component, platform) {
+      const p = payloads.find((x) => x.component === component && x.platform === platform);
+      if (!p) throw new Error(`no fixture payload ${component} ${platform}`);
+      return p;
+    },
+    built() {
+      throw new Error('not used');
+    },
+  };
+}
+
+/** Runs a command, failing with its output when it exits non-zero; resolves to its stdout. */
+export async function sh(cmd: string, args: string[], cwd?: string): Promise<string> {
+  const r = await execa(cmd, args, { cwd, reject: false, stdin: 'ignore' });
+  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+export interface TwoCheckouts {
+  fx: ElfFixtures;
+  stigmer: Product;
+  /** Temp root holding everything below; the caller removes it. */
+  work: string;
+  payloadDir: string;
+  distA: string;
+  distB: string;
+}
+
+/**
+ * The same release build of the real definition from two checkouts in different directories, through the
+ * planner and the build pipeline (the Linux platforms, `targets` only): reproducibility across paths.
+ */
+export async function buildFromTwoCheckouts(prefix: string, targets: string[], opts: { together: boolean }): Promise<TwoCheckouts> {
+  const fx = await elfFixtures();
+  const stigmer = loadProduct(STIGMER_YAML);
+  const work = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const payloadDir = linuxPayloadDir(stigmer, fx, work);
+  const copy = path.join(work, 'elsewhere', 'packaging');
+  mkdirSync(copy, { recursive: true });
+  cpSync(path.join(REPO, 'packaging'), copy, { recursive: true });
+  const build = async (config: string, outRoot: string) => {
+    const product = loadProduct(config);
+    const plan = makePlan(product, { version: FIXTURE_VERSION, platforms: LINUX, targets, snapshot: false });
+    return (await runBuild({ product, plan, outRoot, payloads: payloadsFrom(payloadDir, product, LINUX), sourceDateEpoch: FIXTURE_EPOCH, report: silentReporter, skipped: [] })).outDir;
+  };
+  const a = () => build(STIGMER_YAML, path.join(work, 'a', 'dist'));
+  const b = () => build(path.join(copy, 'stigmer.yaml'), path.join(work, 'elsewhere', 'out'));
+  const [distA, distB] = opts.together ? await Promise.all([a(), b()]) : [await a(), await b()];
+  return { fx, stigmer, work, payloadDir, distA, distB };
 }

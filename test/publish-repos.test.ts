@@ -3,12 +3,14 @@
 // replaced, and a merge that needs new signatures without a key changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../src/errors.ts';
+import { writeManifest } from '../src/manifest/manifest.ts';
+import { makePlan } from '../src/plan/plan.ts';
 import { loadProduct } from '../src/product/load.ts';
 import { publish } from '../src/publish/index.ts';
 import { GpgSigner } from '../src/signing/gpg.ts';
@@ -50,7 +52,7 @@ async function dist(version: string, deb: string, rpm: string | undefined, base?
   const root = path.join(tmp, `dist-${version}-${path.basename(deb)}-${base ? 'based' : 'alone'}`);
   const dir = path.join(root, version);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ product: 'acme', version, snapshot: false, artifacts: [], skipped: [] }));
+  await writeManifest(dir, { ...makePlan(product, { version, snapshot: false }), artifacts: [], sourceDateEpoch: EPOCH, inputs: '0'.repeat(64), skipped: [] });
   await buildAptRepo({ repoDir: path.join(dir, 'repo/apt'), packages: [deb], base: base && path.join(base, 'apt'), signer, meta: aptRepoMeta(product), sourceDateEpoch: EPOCH, keyringName: product.meta.name });
   if (rpm) await buildYumRepo({ repoDir: path.join(dir, 'repo/yum'), packages: [rpm], base: base && path.join(base, 'yum'), signer, sourceDateEpoch: EPOCH, keyName: product.meta.name });
   return root;

@@ -1,27 +1,17 @@
 // The rpm target: packages built by rpmbuild from the rendered spec, checked with rpm -qp, rpm2cpio, rpmlint
 // and shellcheck.
 import { execa } from 'execa';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBuild } from '../src/build/build.ts';
-import { makePlan } from '../src/plan/plan.ts';
 import { loadProduct } from '../src/product/load.ts';
-import type { Platform, Product } from '../src/product/model.ts';
+import type { Product } from '../src/product/model.ts';
 import { buildRpm, rpmSpec } from '../src/targets/rpm/index.ts';
 import { checkRpmVersion, renderRpmlintConfig } from '../src/targets/rpm/spec.ts';
-import type { BuildContext, Payload } from '../src/targets/types.ts';
 import { XZ_THREADS } from '../src/util/compress.ts';
-import { silentReporter } from '../src/util/progress.ts';
-import { mapVersion } from '../src/version.ts';
-import { ACME_YAML, REPO, STIGMER_YAML } from './helpers.ts';
-import { elfFixtures, fields, linuxPayloadDir, payloadsFrom, sha256File, type ElfFixtures } from './linux-helpers.ts';
+import { ACME_YAML } from './helpers.ts';
+import { buildFromTwoCheckouts, FIXTURE_EPOCH as EPOCH, fields, LINUX, linuxBuildContext, linuxPayloadDir, payloadsFrom, sh, sha256File, type ElfFixtures } from './linux-helpers.ts';
 
-const VERSION = '1.2.3-rc.1';
-const LINUX: Platform[] = ['linux-amd64', 'linux-arm64'];
-const EPOCH = 1700000000;
 const RPMS = { amd64: 'stigmer-1.2.3~rc.1-1.x86_64.rpm', arm64: 'stigmer-1.2.3~rc.1-1.aarch64.rpm' };
 
 let fx: ElfFixtures;
@@ -30,33 +20,6 @@ let work: string;
 let payloadDir: string;
 let distA: string;
 let distB: string;
-
-function ctxFor(product: Product, payloads: Payload[], outDir: string, version = VERSION): BuildContext {
-  return {
-    product,
-    versions: mapVersion(version),
-    platforms: LINUX,
-    snapshot: false,
-    outDir,
-    sourceDateEpoch: EPOCH,
-    report: silentReporter,
-    plan: [],
-    payload(component, platform) {
-      const p = payloads.find((x) => x.component === component && x.platform === platform);
-      if (!p) throw new Error(`no fixture payload ${component} ${platform}`);
-      return p;
-    },
-    built() {
-      throw new Error('not used');
-    },
-  };
-}
-
-async function sh(cmd: string, args: string[], cwd?: string): Promise<string> {
-  const r = await execa(cmd, args, { cwd, reject: false, stdin: 'ignore' });
-  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
 
 /** `rpm -qp --scripts` output split into scriptlet bodies by name (preinstall, postinstall, ...). */
 function scriptlets(text: string): Record<string, string> {
@@ -71,21 +34,7 @@ function scriptlets(text: string): Record<string, string> {
 }
 
 beforeAll(async () => {
-  fx = await elfFixtures();
-  stigmer = loadProduct(STIGMER_YAML);
-  work = await mkdtemp(path.join(os.tmpdir(), 'sd-rpm-'));
-  payloadDir = linuxPayloadDir(stigmer, fx, work);
-  // The same build from two checkouts in different directories, through the planner and the build pipeline.
-  const copy = path.join(work, 'elsewhere', 'packaging');
-  mkdirSync(copy, { recursive: true });
-  cpSync(path.join(REPO, 'packaging'), copy, { recursive: true });
-  const build = async (config: string, outRoot: string) => {
-    const product = loadProduct(config);
-    const plan = makePlan(product, { version: VERSION, platforms: LINUX, targets: ['rpm', 'checksums'], snapshot: false });
-    return (await runBuild({ product, plan, outRoot, payloads: payloadsFrom(payloadDir, product, LINUX), sourceDateEpoch: EPOCH, report: silentReporter, skipped: [] })).outDir;
-  };
-  distA = await build(STIGMER_YAML, path.join(work, 'a', 'dist'));
-  distB = await build(path.join(copy, 'stigmer.yaml'), path.join(work, 'elsewhere', 'out'));
+  ({ fx, stigmer, work, payloadDir, distA, distB } = await buildFromTwoCheckouts('sd-rpm-', ['rpm', 'checksums'], { together: false }));
 }, 600_000);
 
 afterAll(() => {
@@ -185,18 +134,18 @@ describe('rpm target: a build of the real definition', () => {
 
 describe('rpm target: spec and bad input', () => {
   it('golden: the rendered spec and the rpmlint configuration', async () => {
-    const { spec } = await rpmSpec(ctxFor(stigmer, payloadsFrom(payloadDir, stigmer, LINUX), work), 'linux-arm64');
+    const { spec } = await rpmSpec(linuxBuildContext(stigmer, payloadsFrom(payloadDir, stigmer, LINUX), work), 'linux-arm64');
     await expect(spec).toMatchFileSnapshot('golden/stigmer/rpm/stigmer.spec');
     await expect(renderRpmlintConfig(stigmer)).toMatchFileSnapshot('golden/stigmer/rpm/rpmlint.toml');
     const acme = loadProduct(ACME_YAML);
-    const acmeSpec = (await rpmSpec(ctxFor(acme, payloadsFrom(linuxPayloadDir(acme, fx, work), acme, LINUX), work, '2.4.0'), 'linux-amd64')).spec;
+    const acmeSpec = (await rpmSpec(linuxBuildContext(acme, payloadsFrom(linuxPayloadDir(acme, fx, work), acme, LINUX), work, '2.4.0'), 'linux-amd64')).spec;
     await expect(acmeSpec).toMatchFileSnapshot('golden/acme/rpm/acme.spec');
   });
 
   it('refuses a payload built for another architecture, naming the file', async () => {
     const wrong = path.join(payloadDir, 'linux-arm64', 'stigmer-server');
     const payloads = payloadsFrom(payloadDir, stigmer, LINUX).map((p) => (p.component === 'stigmer-server' && p.platform === 'linux-amd64' ? { ...p, path: wrong } : p));
-    const err = await buildRpm(ctxFor(stigmer, payloads, work), 'linux-amd64', path.join(work, 'bad', 'bad.rpm')).catch((e: Error) => e);
+    const err = await buildRpm(linuxBuildContext(stigmer, payloads, work), 'linux-amd64', path.join(work, 'bad', 'bad.rpm')).catch((e: Error) => e);
     expect(err).toMatchObject({ name: 'UserError', exitCode: 3 });
     expect((err as Error).message).toContain(`${wrong} is an ELF aarch64 binary, but linux-amd64 needs ELF x86-64`);
   });

@@ -1,6 +1,5 @@
 // Executes a plan: runs each target's build into a staging directory, then renames it to dist/<version>/.
 // Nothing half-written is ever left at the final path.
-import { execaSync } from 'execa';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import type { Plan } from '../plan/plan.ts';
 import type { Platform, Product } from '../product/model.ts';
 import { TARGETS } from '../targets/registry.ts';
 import type { BuildContext, BuiltFile, Payload, PlannedArtifact, RepoOptions, Target, ToolRequirement } from '../targets/types.ts';
+import { hasTool } from '../util/exec.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { DigestCache } from '../util/digest-cache.ts';
 import { ownerGone, registerCleanup } from '../util/cleanup.ts';
@@ -26,15 +26,6 @@ export interface BuildResult {
   outDir: string;
   artifacts: (PlannedArtifact & BuiltFile)[];
   skipped: SkippedTarget[];
-}
-
-export function hasTool(command: string): boolean {
-  try {
-    execaSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Targets whose tools are missing: skipped (with the reason) in a snapshot build, an error in a release build. */

@@ -1,12 +1,13 @@
 // The digest of everything a build's output depends on. A build whose digest matches the one recorded in
 // dist/<version>/plan.json (with every artifact still present) is up to date and is not redone.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plan } from '../plan/plan.ts';
 import type { Product } from '../product/model.ts';
 import type { Payload } from '../targets/types.ts';
+import { filesBelowSync } from '../util/fsx.ts';
 
 const TOOL_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The tool's own code and templates: a change to any of them changes every output's recipe.
@@ -16,14 +17,9 @@ let toolDigest: string | undefined;
 function digestOfTool(): string {
   if (toolDigest) return toolDigest;
   const h = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else h.update(`${path.relative(TOOL_ROOT, full)}\0`).update(readFileSync(full)).update('\0');
-    }
-  };
-  for (const d of TOOL_DIRS) if (existsSync(path.join(TOOL_ROOT, d))) walk(path.join(TOOL_ROOT, d));
+  for (const d of TOOL_DIRS) {
+    for (const rel of filesBelowSync(path.join(TOOL_ROOT, d))) h.update(`${d}/${rel}\0`).update(readFileSync(path.join(TOOL_ROOT, d, rel))).update('\0');
+  }
   h.update(readFileSync(path.join(TOOL_ROOT, 'package-lock.json')));
   return (toolDigest = h.digest('hex'));
 }

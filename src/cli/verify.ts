@@ -5,6 +5,7 @@ import { EXIT, UserError } from '../errors.ts';
 import { createReporter } from '../util/progress.ts';
 import { formatVerifyTable, runVerify } from '../verify/index.ts';
 import { reproduce } from '../verify/reproduce.ts';
+import { executeBuild } from './build.ts';
 import { DEFAULT_CONFIG, loadConfig, resolveVersion } from './context.ts';
 
 export function addVerifyCommand(program: Command, helpText: string): void {
@@ -27,7 +28,11 @@ export function addVerifyCommand(program: Command, helpText: string): void {
       const version = resolveVersion(product, opts.version);
       const dir = path.resolve(opts.out, version);
       if (opts.reproduce) {
-        const rows = await reproduce(dir, { config: opts.config, snapshot: opts.snapshot, from: opts.from, unsigned: opts.unsigned, signingKey: opts.signingKey }, createReporter());
+        const report = createReporter();
+        const flags = { config: opts.config, snapshot: opts.snapshot, from: opts.from, unsigned: opts.unsigned, signingKey: opts.signingKey };
+        const rows = await reproduce(dir, (r) =>
+          executeBuild({ ...flags, version: r.version, platform: r.platforms, target: r.targets, out: r.out }, { sourceDateEpoch: r.sourceDateEpoch, report }).then(() => undefined),
+        );
         const width = Math.max(...rows.map((r) => r.file.length), 4);
         process.stdout.write(['FILE'.padEnd(width) + '  RESULT', ...rows.map((r) => `${r.file.padEnd(width)}  ${r.result}`)].join('\n') + '\n');
         const bad = rows.filter((r) => r.result !== 'same');

@@ -446,7 +446,3 @@ function findCycle(def: ProductDefinition): string[] | undefined {
   }
   return undefined;
 }
-
-export function isPlatform(s: string): s is Platform {
-  return (PLATFORMS as readonly string[]).includes(s);
-}

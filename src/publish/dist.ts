@@ -1,24 +1,13 @@
 // What a build left in dist/<version>/: plan.json lists every artifact with its digest and size. Publishing
 // reads it and re-hashes each file it will upload, so nothing changed since the build reaches a release.
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
-import type { PlannedArtifact } from '../targets/types.ts';
+import { readManifest, type BuildManifest, type ManifestArtifact } from '../manifest/manifest.ts';
 import { hashFile } from '../util/fsx.ts';
 
-export interface BuiltArtifact extends PlannedArtifact {
-  sha256: string;
-  size: number;
-}
-
-export interface BuildRecord {
-  product: string;
-  version: string;
-  snapshot: boolean;
-  artifacts: BuiltArtifact[];
-  skipped: { target: string; reason: string }[];
-}
+export type BuiltArtifact = ManifestArtifact;
+export type BuildRecord = BuildManifest;
 
 export interface ReleaseFile {
   /** Asset name on the release (the file's base name). */
@@ -29,26 +18,7 @@ export interface ReleaseFile {
 }
 
 export async function readBuildRecord(distDir: string): Promise<BuildRecord> {
-  const file = path.join(distDir, 'plan.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UserError(`no build at ${distDir} (${file} is missing)`, {
-      hint: 'run `stigmer-dist build --from ...` for this version first, or pass --out / --version to point at the build',
-      exitCode: EXIT.config,
-    });
-  }
-  let record: BuildRecord;
-  try {
-    record = JSON.parse(text) as BuildRecord;
-  } catch (err) {
-    throw new UserError(`${file} is not valid JSON: ${(err as Error).message}`, { hint: 'rebuild this version', exitCode: EXIT.config });
-  }
-  if (!Array.isArray(record.artifacts) || typeof record.version !== 'string') {
-    throw new UserError(`${file} does not look like a stigmer-dist build record`, { hint: 'rebuild this version', exitCode: EXIT.config });
-  }
-  return record;
+  return readManifest(distDir, { hint: 'run `stigmer-dist build --from ...` for this version first, or pass --out / --version to point at the build' });
 }
 
 /** The release assets of a build, each re-hashed against the record. */
@@ -71,12 +41,4 @@ export async function releaseFiles(distDir: string, record: BuildRecord): Promis
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Every regular file below `dir`, as sorted paths relative to it ("/" separated); [] when it is missing. */
-export async function filesBelow(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-    .sort();
-}
+export { filesBelow } from '../util/fsx.ts';

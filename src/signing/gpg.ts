@@ -7,7 +7,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
-import type { BuiltFile } from '../targets/types.ts';
+import type { BuiltFile } from '../util/fsx.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { pausePoint, registerCleanup, type Registration } from '../util/cleanup.ts';
 

@@ -3,6 +3,7 @@ import type { Platform, Product } from '../product/model.ts';
 import type { Versions } from '../version.ts';
 import type { Reporter } from '../util/progress.ts';
 import type { Signer } from '../signing/gpg.ts';
+import type { BuiltFile } from '../util/fsx.ts';
 
 export type ArtifactKind =
   | 'archive'
@@ -57,10 +58,8 @@ export interface Payload {
   origin: 'local' | 'standin' | 'placeholder' | 'github' | 'upstream';
 }
 
-export interface BuiltFile {
-  size: number;
-  sha256: string;
-}
+// Defined beside the hasher that produces it (util must not import upward).
+export type { BuiltFile };
 
 export interface BuildContext extends PlanContext {
   /** Staging root that becomes dist/<version>/ once every target succeeded. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Transform, type Duplex, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
-import type { BuiltFile } from '../targets/types.ts';
+import type { BuiltFile } from './fsx.ts';
 import { MissingToolError } from '../errors.ts';
 import { Limiter } from './concurrency.ts';
 import { HashingStream } from './fsx.ts';

@@ -2,7 +2,7 @@
 // read and hashed once, not on every build. The index is a small JSON file in the cache dir, replaced atomically.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { BuiltFile } from '../targets/types.ts';
+import type { BuiltFile } from './fsx.ts';
 import { hashFile, writeFileAtomic } from './fsx.ts';
 
 export class DigestCache {

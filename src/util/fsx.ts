@@ -1,12 +1,19 @@
-// File helpers: streamed hashing, temp-then-rename writes, LF-normalised text.
+// File helpers: streamed hashing, temp-then-rename writes, LF-normalised text, the directory walker.
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, type Dirent } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { BuiltFile } from '../targets/types.ts';
 import { UserError } from '../errors.ts';
 import { processSecrets } from './secrets.ts';
 
+/** A written file's size and sha256 (what every build step reports and plan.json records). */
+export interface BuiltFile {
+  size: number;
+  sha256: string;
+}
+
+/** The one file hasher: streamed sha256 and size. */
 export async function hashFile(file: string): Promise<BuiltFile> {
   // One buffer, reused for every read: hashing a payload leaves no garbage behind (a fresh buffer per read
   // sits in memory until V8's next collection, which waits for ~64 MiB of such buffers process-wide).
@@ -74,4 +81,33 @@ export function normaliseText(text: string): string {
 
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Every regular file below `dir`, as sorted paths relative to it ("/"-separated, sorted); [] when `dir` is
+ * missing. `skip` leaves out a subtree by its relative path. The one directory walker: symlinks are not followed.
+ */
+export async function filesBelow(dir: string, opts: { skip?: (rel: string) => boolean } = {}): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return sortedFiles(dir, entries, opts.skip);
+}
+
+/** filesBelow for synchronous callers (the inputs digest runs before anything async starts). */
+export function filesBelowSync(dir: string, opts: { skip?: (rel: string) => boolean } = {}): string[] {
+  if (!existsSync(dir)) return [];
+  return sortedFiles(dir, readdirSync(dir, { recursive: true, withFileTypes: true }), opts.skip);
+}
+
+function sortedFiles(dir: string, entries: Dirent[], skip?: (rel: string) => boolean): string[] {
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((rel) => !skip?.(rel))
+    .sort();
 }

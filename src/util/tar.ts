@@ -113,8 +113,3 @@ export function tarStream(entries: TarEntry[], onContent?: ContentObserver): Rea
   }
   return Readable.from(all(), { objectMode: false });
 }
-
-/** Bytes of file content a tar of these entries holds (for Installed-Size and the like). */
-export function tarContentSize(entries: TarEntry[]): number {
-  return entries.reduce((n, e) => n + (e.type !== 'file' ? 0 : Buffer.isBuffer(e.source) ? e.source.length : (e.source?.size ?? 0)), 0);
-}

@@ -1,12 +1,12 @@
 // The individual checks `stigmer-dist verify` runs on a built dist/<version>/, each with the platform's own
 // tool. Every check returns rows; a missing tool is a failed row that names the install command.
 import { execa } from 'execa';
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as plist from 'plist';
-import { hasTool } from '../build/build.ts';
+import { hasTool } from '../util/exec.ts';
+import { hashFile, sha256Hex } from '../util/fsx.ts';
 
 export interface CheckRow {
   check: string;
@@ -216,7 +216,7 @@ export async function checkUnits(
 ): Promise<CheckRow> {
   const missing = missingTools('systemd-analyze', artifact, ['systemd-analyze']);
   if (missing) return missing;
-  const work = path.join(env.tmp, `units-${createHash('sha256').update(artifact + opts.scope).digest('hex').slice(0, 12)}`);
+  const work = path.join(env.tmp, `units-${sha256Hex(artifact + opts.scope).slice(0, 12)}`);
   const unitDir = path.join(work, 'units');
   const home = path.join(work, 'home');
   const runtime = path.join(work, 'runtime');
@@ -348,16 +348,6 @@ export async function checkRuby(env: CheckEnv, file: string): Promise<CheckRow> 
 
 // ---------------------------------------------------------------------------------------------- repositories
 
-async function sha256Of(file: string): Promise<{ sha256: string; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: h.digest('hex'), size };
-}
-
 /** An APT repository: gpgv on InRelease and Release.gpg with its exported keyring; every index and pool file matches. */
 export async function checkAptRepo(env: CheckEnv, repo: string, keyringName: string): Promise<CheckRow[]> {
   const artifact = rel(env, repo);
@@ -399,7 +389,7 @@ async function checkAptIndexes(repo: string, dists: string, where: string): Prom
       if (!file.endsWith('.gz') && !file.endsWith('.xz')) problems.push(`${file} listed in Release but missing`);
       continue;
     }
-    const real = await sha256Of(p);
+    const real = await hashFile(p);
     if (real.sha256 !== digest || String(real.size) !== size) problems.push(`${file} does not match Release`);
     if (/\/Packages$/.test(file)) {
       for (const stanza of (await readFile(p, 'utf8')).split(/\n\n+/).filter((s) => s.trim())) {
@@ -412,7 +402,7 @@ async function checkAptIndexes(repo: string, dists: string, where: string): Prom
         packages++;
         const pkg = path.join(repo, f);
         if (!existsSync(pkg)) problems.push(`${f} is listed but missing`);
-        else if ((await sha256Of(pkg)).sha256 !== d) problems.push(`${f} does not match ${file}`);
+        else if ((await hashFile(pkg)).sha256 !== d) problems.push(`${f} does not match ${file}`);
       }
     }
   }
@@ -451,7 +441,7 @@ export async function checkYumRepo(env: CheckEnv, repo: string, keyName: string)
   for (const m of xml.matchAll(/<data type="([^"]+)">[\s\S]*?<checksum type="sha256">([0-9a-f]+)<\/checksum>[\s\S]*?<location href="([^"]+)"\/>/g)) {
     const file = path.join(repo, m[3]!);
     if (!existsSync(file)) problems.push(`${m[3]} (${m[1]}) missing`);
-    else if ((await sha256Of(file)).sha256 !== m[2]) problems.push(`${m[3]} does not match repomd.xml`);
+    else if ((await hashFile(file)).sha256 !== m[2]) problems.push(`${m[3]} does not match repomd.xml`);
   }
   // Every package is signed by the repository key.
   const db = path.join(env.tmp, 'rpmdb-yum');

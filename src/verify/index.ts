@@ -2,14 +2,16 @@
 // (check, artifact, result, detail). Packages are checked as shipped: maintainer scripts and units are taken
 // out of the built .deb/.rpm, not from the templates.
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { makeTempDir } from '../util/cleanup.ts';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
+import { readManifestIfPresent, type BuildManifest } from '../manifest/manifest.ts';
 import type { Product } from '../product/model.ts';
 import { aptKeyringName, APT_REPO_DIR } from '../targets/apt-repo/index.ts';
 import { renderRpmlintConfig } from '../targets/rpm/spec.ts';
 import { rpmKeyName, YUM_REPO_DIR } from '../targets/yum-repo/index.ts';
+import { filesBelow } from '../util/fsx.ts';
 import type { Reporter } from '../util/progress.ts';
 import {
   checkAptRepo,
@@ -30,36 +32,13 @@ import {
 
 export type { CheckRow } from './checks.ts';
 
-interface BuildRecord {
-  product?: string;
-  version?: string;
-  versions?: { debian?: string; rpm?: { version: string; release: string } };
-  artifacts?: { path: string; kind: string }[];
-}
-
-/** Files below `dir` (relative, "/"-separated, sorted), leaving out the repository tree (copies of the packages). */
-async function tree(dir: string): Promise<string[]> {
-  const all = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
-  return all
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-    .filter((p) => !p.startsWith('repo/'))
-    .sort();
-}
-
 export async function runVerify(opts: { dir: string; product: Product; report: Reporter }): Promise<CheckRow[]> {
   const { dir, product, report } = opts;
   if (!existsSync(dir)) {
     throw new UserError(`nothing to verify: ${dir} does not exist`, { hint: 'run `stigmer-dist build` first, or pass --out/--version of an existing build', exitCode: EXIT.config });
   }
-  let record: BuildRecord = {};
-  const planFile = path.join(dir, 'plan.json');
-  if (existsSync(planFile)) {
-    try {
-      record = JSON.parse(readFileSync(planFile, 'utf8')) as BuildRecord;
-    } catch (err) {
-      throw new UserError(`${planFile}: not valid JSON (${(err as Error).message})`, { hint: 'rebuild: stigmer-dist build', exitCode: EXIT.config });
-    }
-  }
+  // A folder stigmer-dist did not build has no manifest: its files are still checked, by their names.
+  const record: Partial<BuildManifest> = (await readManifestIfPresent(dir)) ?? {};
   if (record.product && record.product !== product.meta.name) {
     throw new UserError(`${dir} was built for "${record.product}", but the definition is "${product.meta.name}"`, { hint: 'pass the definition it was built from with --config', exitCode: EXIT.usage });
   }
@@ -75,7 +54,8 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     }
   };
   try {
-    const files = await tree(dir);
+    // The repository tree holds copies of the packages: checked as repositories, not again one by one.
+    const files = await filesBelow(dir, { skip: (f) => f.startsWith('repo/') });
     const kinds = new Map((record.artifacts ?? []).map((a) => [a.path, a.kind]));
     const abs = (p: string) => path.join(dir, p);
     let packageRoot: string | undefined;

@@ -32,8 +32,6 @@ export function tapPrefix(product: Product): string {
   return `${owner}/${repo.replace(/^homebrew-/, '')}`;
 }
 
-export { releaseUrl } from '../release.ts';
-
 const launcherName = (product: Product) => `${product.meta.name}-env`;
 
 type HomebrewOs = 'darwin' | 'linux';
