@@ -197,14 +197,19 @@ describe('CycloneDX SBOM', () => {
     const byRef = new Map(doc.components.map((c) => [c['bom-ref'], c]));
     for (const b of inp.binaries) expect(byRef.get(`binary:${b.platform}:${b.component}`)?.hashes).toEqual([{ alg: 'SHA-256', content: b.sha256 }]);
     // The Go module the CLI was built from (one component, shared by both CLI binaries).
-    const goMods = doc.components.filter((c) => c.purl?.startsWith('pkg:golang/'));
+    const goMods = doc.components.filter((c) => c.purl?.startsWith('pkg:golang/') && c.name !== 'stdlib');
     expect(goMods.map((c) => c.purl)).toEqual([`pkg:golang/${MODULE_FIXTURE.dep.path}@${MODULE_FIXTURE.dep.version}`]);
+    // ...and the Go standard library of the toolchain that linked it (the version `go version -m` prints).
+    const goRelease = (await execa('go', ['env', 'GOVERSION'])).stdout.replace(/^go/, '');
+    const stdlib = doc.components.find((c) => c.purl === `pkg:golang/stdlib@${goRelease}`)!;
+    expect(stdlib).toBeDefined();
     const deps = new Map(doc.dependencies.map((d) => [d.ref, d.dependsOn ?? []]));
-    expect(deps.get('binary:windows-amd64:stigmer')).toEqual([goMods[0]!['bom-ref']]);
-    expect(deps.get('binary:linux-arm64:stigmer')).toEqual([goMods[0]!['bom-ref']]);
+    expect(deps.get('binary:windows-amd64:stigmer')!.sort()).toEqual([goMods[0]!['bom-ref'], stdlib['bom-ref']].sort());
+    expect(deps.get('binary:linux-arm64:stigmer')!.sort()).toEqual([goMods[0]!['bom-ref'], stdlib['bom-ref']].sort());
     // The frozen server's Python distributions.
     expect(doc.components.filter((c) => c.purl?.startsWith('pkg:pypi/')).map((c) => c.purl)).toEqual(['pkg:pypi/charset-normalizer@3.3.2', 'pkg:pypi/requests@2.31.0', 'pkg:pypi/temporalio@1.7.0']);
-    expect(deps.get('binary:linux-amd64:stigmer-server')).toHaveLength(3);
+    // Three Python distributions, and the Go stdlib of this fixture's Go bootloader.
+    expect(deps.get('binary:linux-amd64:stigmer-server')).toHaveLength(4);
     // Temporal CLI: purl, download URL, pinned hash.
     const temporal = byRef.get('upstream:linux-amd64:temporal')!;
     expect(temporal).toMatchObject({ name: 'temporal', version: '1.1.2', purl: 'pkg:github/temporalio/cli@v1.1.2', hashes: [{ alg: 'SHA-256', content: 'a'.repeat(64) }] });

@@ -107,6 +107,12 @@ export async function buildSbom(input: SbomInput): Promise<string> {
       }),
     });
     for (const m of b.contents.go?.deps ?? []) c.dependencies.add(goModule(m).bomRef);
+    // The Go standard library is linked in too, and is where most Go vulnerabilities are (govulncheck, syft: pkg:golang/stdlib).
+    const goRelease = /^go(\d+\.\d+(?:\.\d+)?)/.exec(b.contents.go?.goVersion ?? '')?.[1];
+    if (goRelease) {
+      const ref = `go:stdlib@${goRelease}`;
+      c.dependencies.add(library(ref, () => new Models.Component(Enums.ComponentType.Library, 'stdlib', { bomRef: ref, version: goRelease, purl: `pkg:golang/stdlib@${goRelease}` })).bomRef);
+    }
     for (const d of b.contents.python?.distributions ?? []) {
       const ref = `pypi:${d.name.toLowerCase()}@${d.version}`;
       c.dependencies.add(
