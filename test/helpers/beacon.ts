@@ -104,7 +104,7 @@ export function writeBeacon(dir: string, opts: BeaconOptions): { file: string; p
     identifiers: { launchdPrefix: 'org.example.beacon', msiUpgradeCode: '1B2C3D4E-5F60-4718-8293-A4B5C6D7E8F9', wingetId: 'Beacon.Beacon' },
     release: {
       github: { owner: 'beacon-org', repo: 'beacon' },
-      archiveName: '{name}_{version}_{os}_{arch}',
+      archiveName: '{name}_{os}_{arch}_{version}',
       homebrewTap: 'beacon-org/homebrew-tap',
       payloadAsset: opts.payloadAsset ?? '{binary}_{os}_{arch}*',
       winget: { fork: 'beacon-bot/winget-pkgs', upstream: 'microsoft/winget-pkgs' },

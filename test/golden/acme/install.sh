@@ -103,15 +103,15 @@ detect_platform() {
   PLATFORM=$os-$arch
   case $PLATFORM in
     linux-amd64)
-      ARCHIVES='acme-acmectl-2.4.0-linux-amd64.tar.gz acme-relayd-2.4.0-linux-amd64.tar.gz acme-metrics-2.4.0-linux-amd64.tar.gz'
+      ARCHIVES='acme-acmectl-linux-amd64-2.4.0.tar.gz acme-relayd-linux-amd64-2.4.0.tar.gz acme-metrics-linux-amd64-2.4.0.tar.gz'
       PLATFORM_SERVICES='acme-relayd.service acme-metrics.service'
       ;;
     linux-arm64)
-      ARCHIVES='acme-acmectl-2.4.0-linux-arm64.tar.gz acme-relayd-2.4.0-linux-arm64.tar.gz acme-metrics-2.4.0-linux-arm64.tar.gz'
+      ARCHIVES='acme-acmectl-linux-arm64-2.4.0.tar.gz acme-relayd-linux-arm64-2.4.0.tar.gz acme-metrics-linux-arm64-2.4.0.tar.gz'
       PLATFORM_SERVICES='acme-relayd.service acme-metrics.service'
       ;;
     darwin-arm64)
-      ARCHIVES='acme-acmectl-2.4.0-darwin-arm64.tar.gz acme-relayd-2.4.0-darwin-arm64.tar.gz acme-metrics-2.4.0-darwin-arm64.tar.gz'
+      ARCHIVES='acme-acmectl-darwin-arm64-2.4.0.tar.gz acme-relayd-darwin-arm64-2.4.0.tar.gz acme-metrics-darwin-arm64-2.4.0.tar.gz'
       PLATFORM_SERVICES='org.example.acme.acme-relayd org.example.acme.acme-metrics'
       ;;
     *) die "no $DISPLAY_NAME $VERSION build for $PLATFORM" "$DISPLAY_NAME $VERSION is built for $SUPPORTED" ;;
@@ -352,6 +352,8 @@ ExecStart=@BINDIR@/metrics
 Restart=always
 RestartSec=1s
 KillSignal=SIGTERM
+# The PyInstaller bootloader forwards the stop signal to its child: signal only the main process (the rest is killed after the timeout), so the program gets it once.
+KillMode=mixed
 TimeoutStopSec=20s
 StateDirectory=acme-relay/acme-metrics
 LogsDirectory=acme-relay
@@ -436,7 +438,12 @@ agent_text() {
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>__sdenv_f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+__sdenv_f=$1
 shift
 if [ -r "$__sdenv_f" ]; then
   __sdenv_s=$(cat -- "$__sdenv_f"; echo .)
@@ -569,7 +576,12 @@ END_OF_EMBEDDED_FILE
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>__sdenv_f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+__sdenv_f=$1
 shift
 if [ -r "$__sdenv_f" ]; then
   __sdenv_s=$(cat -- "$__sdenv_f"; echo .)
@@ -670,6 +682,8 @@ exec "$@"</string>
 		<dict>
 			<key>PATH</key>
 			<string>@BINDIR@:/usr/bin:/bin:/usr/sbin:/sbin</string>
+			<key>FROZEN_TMPDIR</key>
+			<string>@HOME@/Library/Caches/Acme Relay/acme-metrics/tmp</string>
 			<key>TMPDIR</key>
 			<string>@HOME@/Library/Caches/Acme Relay/acme-metrics/tmp</string>
 		</dict>

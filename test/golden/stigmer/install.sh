@@ -103,19 +103,19 @@ detect_platform() {
   PLATFORM=$os-$arch
   case $PLATFORM in
     linux-amd64)
-      ARCHIVES='stigmer_1.2.3-rc.1_linux_amd64.tar.gz temporal_1.2.3-rc.1_linux_amd64.tar.gz stigmer-server_1.2.3-rc.1_linux_amd64.tar.gz workflow-runner_1.2.3-rc.1_linux_amd64.tar.gz agent-runner_1.2.3-rc.1_linux_amd64.tar.gz'
+      ARCHIVES='stigmer_linux_amd64_1.2.3-rc.1.tar.gz temporal_linux_amd64_1.2.3-rc.1.tar.gz stigmer-server_linux_amd64_1.2.3-rc.1.tar.gz workflow-runner_linux_amd64_1.2.3-rc.1.tar.gz agent-runner_linux_amd64_1.2.3-rc.1.tar.gz'
       PLATFORM_SERVICES='stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service'
       ;;
     linux-arm64)
-      ARCHIVES='stigmer_1.2.3-rc.1_linux_arm64.tar.gz temporal_1.2.3-rc.1_linux_arm64.tar.gz stigmer-server_1.2.3-rc.1_linux_arm64.tar.gz workflow-runner_1.2.3-rc.1_linux_arm64.tar.gz agent-runner_1.2.3-rc.1_linux_arm64.tar.gz'
+      ARCHIVES='stigmer_linux_arm64_1.2.3-rc.1.tar.gz temporal_linux_arm64_1.2.3-rc.1.tar.gz stigmer-server_linux_arm64_1.2.3-rc.1.tar.gz workflow-runner_linux_arm64_1.2.3-rc.1.tar.gz agent-runner_linux_arm64_1.2.3-rc.1.tar.gz'
       PLATFORM_SERVICES='stigmer-temporal.service stigmer-server.service workflow-runner.service agent-runner.service'
       ;;
     darwin-amd64)
-      ARCHIVES='stigmer_1.2.3-rc.1_darwin_amd64.tar.gz temporal_1.2.3-rc.1_darwin_amd64.tar.gz stigmer-server_1.2.3-rc.1_darwin_amd64.tar.gz workflow-runner_1.2.3-rc.1_darwin_amd64.tar.gz agent-runner_1.2.3-rc.1_darwin_amd64.tar.gz'
+      ARCHIVES='stigmer_darwin_amd64_1.2.3-rc.1.tar.gz temporal_darwin_amd64_1.2.3-rc.1.tar.gz stigmer-server_darwin_amd64_1.2.3-rc.1.tar.gz workflow-runner_darwin_amd64_1.2.3-rc.1.tar.gz agent-runner_darwin_amd64_1.2.3-rc.1.tar.gz'
       PLATFORM_SERVICES='ai.stigmer.stigmer-temporal ai.stigmer.stigmer-server ai.stigmer.workflow-runner ai.stigmer.agent-runner'
       ;;
     darwin-arm64)
-      ARCHIVES='stigmer_1.2.3-rc.1_darwin_arm64.tar.gz temporal_1.2.3-rc.1_darwin_arm64.tar.gz stigmer-server_1.2.3-rc.1_darwin_arm64.tar.gz workflow-runner_1.2.3-rc.1_darwin_arm64.tar.gz agent-runner_1.2.3-rc.1_darwin_arm64.tar.gz'
+      ARCHIVES='stigmer_darwin_arm64_1.2.3-rc.1.tar.gz temporal_darwin_arm64_1.2.3-rc.1.tar.gz stigmer-server_darwin_arm64_1.2.3-rc.1.tar.gz workflow-runner_darwin_arm64_1.2.3-rc.1.tar.gz agent-runner_darwin_arm64_1.2.3-rc.1.tar.gz'
       PLATFORM_SERVICES='ai.stigmer.stigmer-temporal ai.stigmer.stigmer-server ai.stigmer.workflow-runner ai.stigmer.agent-runner'
       ;;
     *) die "no $DISPLAY_NAME $VERSION build for $PLATFORM" "$DISPLAY_NAME $VERSION is built for $SUPPORTED" ;;
@@ -328,7 +328,7 @@ StartLimitBurst=5
 [Service]
 Type=exec
 EnvironmentFile=-%E/stigmer/stigmer.env
-ExecStart=@BINDIR@/stigmer-temporal --root %S/stigmer/stigmer-temporal start
+ExecStart=@BINDIR@/stigmer-temporal server start-dev --db-filename %S/stigmer/stigmer-temporal/temporal.db --ip 127.0.0.1 --port 7233 --http-port 7243 --metrics-port 7244 --headless --log-format json --log-level warn
 Restart=always
 RestartSec=2s
 KillSignal=SIGTERM
@@ -416,6 +416,8 @@ ExecStart=@BINDIR@/agent-runner --data-dir %S/stigmer/agent-runner
 Restart=always
 RestartSec=2s
 KillSignal=SIGTERM
+# The PyInstaller bootloader forwards the stop signal to its child: signal only the main process (the rest is killed after the timeout), so the program gets it once.
+KillMode=mixed
 TimeoutStopSec=60s
 StateDirectory=stigmer/agent-runner
 LogsDirectory=stigmer
@@ -500,7 +502,12 @@ agent_text() {
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>__sdenv_f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+__sdenv_f=$1
 shift
 if [ -r "$__sdenv_f" ]; then
   __sdenv_s=$(cat -- "$__sdenv_f"; echo .)
@@ -584,9 +591,23 @@ exec "$@"</string>
 			<string>stigmer-env</string>
 			<string>@HOME@/.config/stigmer/stigmer.env</string>
 			<string>@BINDIR@/stigmer-temporal</string>
-			<string>--root</string>
-			<string>@HOME@/Library/Application Support/Stigmer/stigmer-temporal</string>
-			<string>start</string>
+			<string>server</string>
+			<string>start-dev</string>
+			<string>--db-filename</string>
+			<string>@HOME@/Library/Application Support/Stigmer/stigmer-temporal/temporal.db</string>
+			<string>--ip</string>
+			<string>127.0.0.1</string>
+			<string>--port</string>
+			<string>7233</string>
+			<string>--http-port</string>
+			<string>7243</string>
+			<string>--metrics-port</string>
+			<string>7244</string>
+			<string>--headless</string>
+			<string>--log-format</string>
+			<string>json</string>
+			<string>--log-level</string>
+			<string>warn</string>
 		</array>
 		<key>RunAtLoad</key>
 		<true/>
@@ -625,7 +646,12 @@ END_OF_EMBEDDED_FILE
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>__sdenv_f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+__sdenv_f=$1
 shift
 if [ -r "$__sdenv_f" ]; then
   __sdenv_s=$(cat -- "$__sdenv_f"; echo .)
@@ -758,7 +784,12 @@ END_OF_EMBEDDED_FILE
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>__sdenv_f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+__sdenv_f=$1
 shift
 if [ -r "$__sdenv_f" ]; then
   __sdenv_s=$(cat -- "$__sdenv_f"; echo .)
@@ -888,7 +919,12 @@ END_OF_EMBEDDED_FILE
 		<array>
 			<string>/bin/sh</string>
 			<string>-c</string>
-			<string>__sdenv_f=$1
+			<string>if [ -n "${FROZEN_TMPDIR:-}" ]; then
+  mkdir -p "$FROZEN_TMPDIR"
+  rm -rf "$FROZEN_TMPDIR"/_MEI*
+  unset FROZEN_TMPDIR
+fi
+__sdenv_f=$1
 shift
 if [ -r "$__sdenv_f" ]; then
   __sdenv_s=$(cat -- "$__sdenv_f"; echo .)
@@ -997,6 +1033,8 @@ exec "$@"</string>
 			<string>127.0.0.1:7234</string>
 			<key>STIGMER_TEMPORAL_ADDRESS</key>
 			<string>127.0.0.1:7233</string>
+			<key>FROZEN_TMPDIR</key>
+			<string>@HOME@/Library/Caches/Stigmer/agent-runner/tmp</string>
 			<key>TMPDIR</key>
 			<string>@HOME@/Library/Caches/Stigmer/agent-runner/tmp</string>
 		</dict>

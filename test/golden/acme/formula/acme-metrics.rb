@@ -39,6 +39,11 @@ class AcmeMetrics < Formula
       # Usage: <launcher> ENV_FILE COMMAND [ARG...]
       # Exports the variables ENV_FILE sets (if readable), read with systemd's EnvironmentFile= rules, then execs COMMAND.
       set -eu
+      if [ -n "${FROZEN_TMPDIR:-}" ]; then
+        mkdir -p "$FROZEN_TMPDIR"
+        rm -rf "$FROZEN_TMPDIR"/_MEI*
+        unset FROZEN_TMPDIR
+      fi
       __sdenv_f=$1
       shift
       if [ -r "$__sdenv_f" ]; then
@@ -170,6 +175,7 @@ class AcmeMetrics < Formula
     environment_variables(
       PATH: std_service_path_env,
       TMPDIR: var/"run/acme-relay/acme-metrics/tmp",
+      FROZEN_TMPDIR: var/"run/acme-relay/acme-metrics/tmp",
     )
   end
 

@@ -39,6 +39,11 @@ class AcmeRelayd < Formula
       # Usage: <launcher> ENV_FILE COMMAND [ARG...]
       # Exports the variables ENV_FILE sets (if readable), read with systemd's EnvironmentFile= rules, then execs COMMAND.
       set -eu
+      if [ -n "${FROZEN_TMPDIR:-}" ]; then
+        mkdir -p "$FROZEN_TMPDIR"
+        rm -rf "$FROZEN_TMPDIR"/_MEI*
+        unset FROZEN_TMPDIR
+      fi
       __sdenv_f=$1
       shift
       if [ -r "$__sdenv_f" ]; then

@@ -37,6 +37,11 @@ class AgentRunner < Formula
       # Usage: <launcher> ENV_FILE COMMAND [ARG...]
       # Exports the variables ENV_FILE sets (if readable), read with systemd's EnvironmentFile= rules, then execs COMMAND.
       set -eu
+      if [ -n "${FROZEN_TMPDIR:-}" ]; then
+        mkdir -p "$FROZEN_TMPDIR"
+        rm -rf "$FROZEN_TMPDIR"/_MEI*
+        unset FROZEN_TMPDIR
+      fi
       __sdenv_f=$1
       shift
       if [ -r "$__sdenv_f" ]; then
@@ -176,6 +181,7 @@ class AgentRunner < Formula
       STIGMER_SERVER_ADDRESS: "127.0.0.1:7234",
       STIGMER_TEMPORAL_ADDRESS: "127.0.0.1:7233",
       TMPDIR: var/"run/stigmer/agent-runner/tmp",
+      FROZEN_TMPDIR: var/"run/stigmer/agent-runner/tmp",
     )
   end
 

@@ -37,6 +37,11 @@ class StigmerTemporal < Formula
       # Usage: <launcher> ENV_FILE COMMAND [ARG...]
       # Exports the variables ENV_FILE sets (if readable), read with systemd's EnvironmentFile= rules, then execs COMMAND.
       set -eu
+      if [ -n "${FROZEN_TMPDIR:-}" ]; then
+        mkdir -p "$FROZEN_TMPDIR"
+        rm -rf "$FROZEN_TMPDIR"/_MEI*
+        unset FROZEN_TMPDIR
+      fi
       __sdenv_f=$1
       shift
       if [ -r "$__sdenv_f" ]; then
@@ -162,9 +167,23 @@ class StigmerTemporal < Formula
       opt_libexec/"stigmer-env",
       etc/"stigmer/stigmer.env",
       opt_bin/"stigmer-temporal",
-      "--root",
-      var/"lib/stigmer/stigmer-temporal",
-      "start",
+      "server",
+      "start-dev",
+      "--db-filename",
+      "#{var/"lib/stigmer/stigmer-temporal"}/temporal.db",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      "7233",
+      "--http-port",
+      "7243",
+      "--metrics-port",
+      "7244",
+      "--headless",
+      "--log-format",
+      "json",
+      "--log-level",
+      "warn",
     ]
     keep_alive true
     throttle_interval 2
