@@ -54,9 +54,12 @@ describe('tokens never reach the output', () => {
   });
 
   it('verify --reproduce --from github:... with a token the API rejects', async () => {
-    const dist = path.join(work, 'dist-verify', '1.4.0');
-    mkdirSync(dist, { recursive: true });
-    writeFileSync(path.join(dist, 'plan.json'), JSON.stringify({ version: '1.4.0', platforms: ['linux-amd64'], targets: ['archive'], skipped: [], sourceDateEpoch: 1700000000, artifacts: [] }));
+    // A real dist (its manifest is checked on read), built from local payloads; the rebuild then asks GitHub.
+    const payloads = beaconPayloadDir(path.join(work, 'payloads-verify'), product);
+    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-verify'), '-t', 'archive,checksums'], {
+      env: { STIGMER_DIST_CACHE: path.join(work, 'cache-verify-build') },
+    });
+    expect(built.exitCode, built.stderr).toBe(0);
     const env = { STIGMER_DIST_GITHUB_API: gh.apiBase, GH_TOKEN: UNKNOWN, GITHUB_TOKEN: '', STIGMER_DIST_CACHE: path.join(work, 'cache-verify') };
     const r = await runCli(['verify', '--config', defFile, '--version', '1.4.0', '--out', path.join(work, 'dist-verify'), '--reproduce', '--from', `github:${REPO}@v1.4.0`], { env });
     expectRedacted(r, UNKNOWN);

@@ -56,7 +56,9 @@ function stubs(dir: string, commands: string[]): string {
   return bin;
 }
 
-const LINUX_COMMANDS = ['systemd-sysusers', 'getent', 'groupadd', 'useradd', 'dpkg-statoverride', 'chgrp', 'chmod', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl', 'rm', 'rmdir', 'userdel', 'groupdel'];
+const LINUX_COMMANDS = ['systemd-sysusers', 'getent', 'groupadd', 'useradd', 'dpkg-statoverride', 'chgrp', 'chmod', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl', 'rm', 'rmdir', 'userdel', 'groupdel', 'chown', 'tee', 'tr', 'ls', 'cp', 'mv', 'mktemp'];
+// mkdir and grep run for real, inside DPKG_ROOT (a sandbox): the scripts keep their record of what they created there.
+const REAL_COMMANDS = ['mkdir', 'grep'];
 
 afterEach(() => rmSync(MARKER, { force: true }));
 
@@ -68,6 +70,9 @@ describe.each(UNUSUAL_CASES)('unusual definition: $label', ({ label, patch }) =>
   it('deb maintainer scripts and rpm scriptlets run against stubs and execute nothing from the definition', async () => {
     const dir = tempDir('sd-unusual-run-');
     const bin = stubs(dir, LINUX_COMMANDS);
+    for (const c of REAL_COMMANDS) symlinkSync(`/bin/${c}`, path.join(bin, c));
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
     const scripts = renderMaintainerScripts(product);
     const spec = renderSpec({ product, version: VERSION, release: '1', semver: VERSION, files: [], sourceDateEpoch: 0 });
     const specFile = path.join(dir, 'acme.spec');
@@ -86,7 +91,7 @@ describe.each(UNUSUAL_CASES)('unusual definition: $label', ({ label, patch }) =>
       for (const [text, args] of runs) {
         const script = path.join(dir, 'script');
         writeFileSync(script, text);
-        const r = await execa(`/bin/${shell}`, ['-e', script, ...args], { env: { PATH: bin }, extendEnv: false, reject: false });
+        const r = await execa(`/bin/${shell}`, ['-e', script, ...args], { env: { PATH: bin, DPKG_ROOT: root }, extendEnv: false, reject: false });
         expect(r.exitCode, r.stderr).toBe(0);
         expect(existsSync(MARKER)).toBe(false);
       }

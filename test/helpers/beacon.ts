@@ -116,7 +116,7 @@ export function writeBeacon(dir: string, opts: BeaconOptions): { file: string; p
       { name: 'beacon', description: 'Beacon command-line tool', language: 'go' },
       {
         name: 'beacon-server',
-        description: 'Beacon server',
+        description: 'Server of the Beacon test product',
         language: 'go',
         service: { description: 'Beacon server', ports: [{ name: 'http', port: 19090 }], health: { type: 'http', port: 'http' } },
       },
