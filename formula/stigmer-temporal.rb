@@ -30,7 +30,8 @@ class StigmerTemporal < Formula
   end
 
   def install
-    bin.install "bin/stigmer-temporal"
+    # Homebrew steps into an archive's only top-level folder: with nothing beside bin/, the binary is at the top.
+    bin.install File.exist?("bin/stigmer-temporal") ? "bin/stigmer-temporal" : "stigmer-temporal"
     # Services have no EnvironmentFile= here: this launcher exports the env file's KEY=value lines, then execs.
     (libexec/"stigmer-env").write <<~'SH'
       #!/bin/sh

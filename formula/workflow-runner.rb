@@ -30,7 +30,8 @@ class WorkflowRunner < Formula
   end
 
   def install
-    bin.install "bin/workflow-runner"
+    # Homebrew steps into an archive's only top-level folder: with nothing beside bin/, the binary is at the top.
+    bin.install File.exist?("bin/workflow-runner") ? "bin/workflow-runner" : "workflow-runner"
     # Services have no EnvironmentFile= here: this launcher exports the env file's KEY=value lines, then execs.
     (libexec/"stigmer-env").write <<~'SH'
       #!/bin/sh

@@ -34,7 +34,7 @@ describe("the README's two commands", () => {
 
   it('both npm scripts set the machine up before the work', async () => {
     const pkg = JSON.parse(await read('package.json')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.snapshot).toBe('bash scripts/setup.sh build && stigmer-dist build --snapshot');
+    expect(pkg.scripts.snapshot).toBe('bash scripts/setup.sh build && node bin/stigmer-dist.js build --snapshot');
     expect(pkg.scripts.test).toMatch(/^bash scripts\/setup\.sh test && /);
   });
 

@@ -142,8 +142,13 @@ describe.each(products)('$label text artifacts', ({ label, file, version }) => {
       const formula = path.join(dir, 'formula', `${formulaName(product, component)}.rb`);
       for (const platform of product.platforms.filter((p) => !p.startsWith('windows'))) {
         const { os, arch } = splitPlatform(platform);
-        const r = await execa('ruby', [path.join(REPO, 'test/homebrew/harness.rb'), formula, os === 'darwin' ? 'macos' : 'linux', arch === 'arm64' ? 'arm' : 'intel', prefix]);
+        // The archive's members as the archive target lays them out: the binary, then the definition's files.
+        const members = [`bin/${component.binary}`, ...product.def.files.map((f) => f.dest)];
+        const r = await execa('ruby', [path.join(REPO, 'test/homebrew/harness.rb'), formula, os === 'darwin' ? 'macos' : 'linux', arch === 'arm64' ? 'arm' : 'intel', prefix, ...members]);
         const loaded = JSON.parse(r.stdout);
+        // Homebrew steps into a lone bin/ folder: the formula then installs the binary from the top.
+        const lone = await execa('ruby', [path.join(REPO, 'test/homebrew/harness.rb'), formula, os === 'darwin' ? 'macos' : 'linux', arch === 'arm64' ? 'arm' : 'intel', prefix, `bin/${component.binary}`]);
+        expect(JSON.parse(lone.stdout).install[0]).toMatchObject({ op: 'install', file: component.binary });
         if (!component.platforms.includes(platform)) {
           expect(loaded.fields.url, `${component.name} has no ${platform} build`).toBeUndefined();
           continue;

@@ -4,13 +4,16 @@
 # the build machine, so this loads a formula as Homebrew would for one OS/arch and prints what it resolved to:
 # url, sha256, dependencies, the install steps and the service block.
 #
-# usage: ruby harness.rb FORMULA.rb macos|linux arm|intel PREFIX
+# usage: ruby harness.rb FORMULA.rb macos|linux arm|intel PREFIX [ARCHIVE_MEMBER...]
+# With archive members (e.g. bin/x share/doc/x/LICENSE), `install` runs where Homebrew would run it: in the unpacked
+# archive, stepping into its only top-level folder when there is just one (Homebrew's UnpackStrategy does so).
+require "fileutils"
 require "json"
 require "pathname"
 require "tmpdir"
 
-FORMULA_PATH, TARGET_OS, TARGET_ARCH, PREFIX = ARGV
-abort "usage: harness.rb FORMULA.rb macos|linux arm|intel PREFIX" unless FORMULA_PATH && TARGET_OS && TARGET_ARCH && PREFIX
+FORMULA_PATH, TARGET_OS, TARGET_ARCH, PREFIX, *ARCHIVE_MEMBERS = ARGV
+abort "usage: harness.rb FORMULA.rb macos|linux arm|intel PREFIX [ARCHIVE_MEMBER...]" unless FORMULA_PATH && TARGET_OS && TARGET_ARCH && PREFIX
 
 module Hardware
   module CPU
@@ -119,9 +122,21 @@ end
 
 load FORMULA_PATH
 klass = $formula_class
+def in_unpacked_archive(&block)
+  Dir.mktmpdir do |stage|
+    ARCHIVE_MEMBERS.each do |m|
+      FileUtils.mkdir_p(File.dirname(File.join(stage, m)))
+      FileUtils.touch(File.join(stage, m))
+    end
+    tops = Dir.children(stage)
+    dir = tops.length == 1 && File.directory?(File.join(stage, tops[0])) ? File.join(stage, tops[0]) : stage
+    Dir.chdir(dir, &block)
+  end
+end
+
 Dir.mktmpdir do |keg|
   formula = klass.new(keg)
-  formula.install
+  in_unpacked_archive { formula.install }
   launcher = Dir.glob("#{keg}/libexec/*").map { |f| { "name" => File.basename(f), "content" => File.read(f) } }
   service = nil
   if klass.service_block

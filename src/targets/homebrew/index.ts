@@ -282,6 +282,7 @@ export function renderFormula(product: Product, component: Component, versions: 
       .map((d) => d.line),
     blocks,
     binPath: rubyString(`bin/${component.binary}`),
+    binName: rubyString(component.binary),
     service: component.service ? serviceView(product, component.service) : null,
     caveats: caveats.length ? caveats : null,
     // shell_output runs a shell command line: every word shell-quoted, then the line made a Ruby string.

@@ -32,7 +32,8 @@ class AcmeMetrics < Formula
   end
 
   def install
-    bin.install "bin/metrics"
+    # Homebrew steps into an archive's only top-level folder: with nothing beside bin/, the binary is at the top.
+    bin.install File.exist?("bin/metrics") ? "bin/metrics" : "metrics"
     # Services have no EnvironmentFile= here: this launcher exports the env file's KEY=value lines, then execs.
     (libexec/"acme-env").write <<~'SH'
       #!/bin/sh

@@ -35,7 +35,8 @@ class Acme < Formula
   end
 
   def install
-    bin.install "bin/acmectl"
+    # Homebrew steps into an archive's only top-level folder: with nothing beside bin/, the binary is at the top.
+    bin.install File.exist?("bin/acmectl") ? "bin/acmectl" : "acmectl"
   end
 
   def caveats

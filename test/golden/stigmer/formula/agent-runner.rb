@@ -30,7 +30,8 @@ class AgentRunner < Formula
   end
 
   def install
-    bin.install "bin/agent-runner"
+    # Homebrew steps into an archive's only top-level folder: with nothing beside bin/, the binary is at the top.
+    bin.install File.exist?("bin/agent-runner") ? "bin/agent-runner" : "agent-runner"
     # Services have no EnvironmentFile= here: this launcher exports the env file's KEY=value lines, then execs.
     (libexec/"stigmer-env").write <<~'SH'
       #!/bin/sh

@@ -30,7 +30,8 @@ class StigmerServer < Formula
   end
 
   def install
-    bin.install "bin/stigmer-server"
+    # Homebrew steps into an archive's only top-level folder: with nothing beside bin/, the binary is at the top.
+    bin.install File.exist?("bin/stigmer-server") ? "bin/stigmer-server" : "stigmer-server"
     # Services have no EnvironmentFile= here: this launcher exports the env file's KEY=value lines, then execs.
     (libexec/"stigmer-env").write <<~'SH'
       #!/bin/sh

@@ -35,7 +35,8 @@ class Stigmer < Formula
   end
 
   def install
-    bin.install "bin/stigmer"
+    # Homebrew steps into an archive's only top-level folder: with nothing beside bin/, the binary is at the top.
+    bin.install File.exist?("bin/stigmer") ? "bin/stigmer" : "stigmer"
   end
 
   def caveats
