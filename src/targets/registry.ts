@@ -2,6 +2,7 @@
 import { aptRepoTarget } from './apt-repo/index.ts';
 import { archiveTarget } from './archive/index.ts';
 import { checksumsTarget } from './checksums/index.ts';
+import { checksumsSignatureTarget } from './checksums-signature/index.ts';
 import { debTarget } from './deb/index.ts';
 import { homebrewTarget } from './homebrew/index.ts';
 import { installerTarget } from './installer/index.ts';
@@ -25,6 +26,7 @@ export const TARGETS: Target[] = [
   installerTarget, // install.sh / install.ps1 are release assets: before checksums
   msiTarget, // release asset: before checksums
   checksumsTarget, // after every release artifact it lists
+  checksumsSignatureTarget, // signs SHA256SUMS
   homebrewTarget, // reads archive digests
   wingetTarget, // reads the MSI's digest
   scoopTarget, // reads the Windows CLI zip's digest
