@@ -9,6 +9,7 @@ export type ArtifactKind =
   | 'archive'
   | 'checksums'
   | 'checksums-signature'
+  | 'sbom'
   | 'homebrew-formula'
   | 'systemd-unit'
   | 'sysusers'
