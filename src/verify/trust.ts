@@ -10,13 +10,12 @@ import type { Product } from '../product/model.ts';
 import { validateSbom } from '../sbom/cyclonedx.ts';
 import { verifyChecksumsSignature } from '../signing/checksums-signature.ts';
 import { CHECKSUMS_FILE, parseChecksums } from '../targets/checksums/index.ts';
-import { CHECKSUMS_SIGNATURE_FILE, releaseKeyFile } from '../targets/checksums-signature/index.ts';
+import { CHECKSUMS_SIGNATURE_FILE, SIGSTORE_BUNDLE_FILE, releaseKeyFile } from '../targets/checksums-signature/index.ts';
 import { INSTALL_SH } from '../targets/installer/index.ts';
 import { hashFile } from '../util/fsx.ts';
 import type { CheckRow } from './checks.ts';
 import { verifySigstoreBundle, type SigstoreTrust } from './sigstore.ts';
 
-export const SIGSTORE_BUNDLE_FILE = `${CHECKSUMS_FILE}.sigstore.json`;
 
 export interface TrustOptions {
   /** Trust for SHA256SUMS.sigstore.json (absent: a present bundle is a failed row asking for one). */

@@ -9,6 +9,8 @@ import { CHECKSUMS_FILE } from '../checksums/index.ts';
 import type { BuiltFile, Target } from '../types.ts';
 
 export const CHECKSUMS_SIGNATURE_FILE = `${CHECKSUMS_FILE}.asc`;
+/** The release workflow's keyless cosign bundle over SHA256SUMS (.github/workflows/release.yml), a release asset. */
+export const SIGSTORE_BUNDLE_FILE = `${CHECKSUMS_FILE}.sigstore.json`;
 /** The exported public release key: armored (.asc) or binary (.gpg). */
 export const releaseKeyFile = (product: Product, armor: boolean) => `${product.meta.name}-release-key.${armor ? 'asc' : 'gpg'}`;
 
