@@ -208,6 +208,7 @@ type healthResponse struct {
 	Binary     string            `json:"binary"`
 	Version    string            `json:"version"`
 	Pid        int               `json:"pid"`
+	Ppid       int               `json:"ppid"`
 	Uid        int               `json:"uid"`
 	User       string            `json:"user"`
 	Args       []string          `json:"args"`
@@ -262,6 +263,7 @@ func health(cfg *config, args []string) healthResponse {
 		Binary:     cfg.Binary,
 		Version:    cfg.Version,
 		Pid:        os.Getpid(),
+		Ppid:       os.Getppid(),
 		Uid:        os.Getuid(),
 		User:       currentUser(),
 		Args:       args,
