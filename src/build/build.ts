@@ -14,7 +14,6 @@ import { DigestCache } from '../util/digest-cache.ts';
 import { ownerGone, registerCleanup } from '../util/cleanup.ts';
 import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
-import { repoSigningSession } from '../targets/repo-common.ts';
 import type { Reporter } from '../util/progress.ts';
 
 export interface SkippedTarget {
@@ -143,10 +142,6 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
 
   const payloadByKey = new Map(opts.payloads.map((p) => [`${p.component}/${p.platform}`, p]));
   const built = new Map<string, BuiltFile>();
-  // One signer for the whole build (install.sh pins the key SHA256SUMS.asc is made with): when the caller
-  // passed none, signing follows the environment and is decided and opened on first use, closed after the build.
-  let ownSession: ReturnType<typeof repoSigningSession> | undefined;
-  const ownSigner = () => (ownSession ??= repoSigningSession(product, { snapshot: plan.snapshot, sourceDateEpoch: opts.sourceDateEpoch, warn: (l) => report.warn(l) })).signer();
   const ctx: BuildContext = {
     product,
     versions: plan.versions,
@@ -156,7 +151,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     sourceDateEpoch: opts.sourceDateEpoch,
     report,
     plan: artifacts,
-    repo: opts.repo ?? { signer: ownSigner },
+    repo: opts.repo,
     payload(component: string, platform: Platform) {
       const p = payloadByKey.get(`${component}/${platform}`);
       if (!p) throw new UserError(`no payload for ${component} on ${platform}`, { hint: 'provide it with --from DIR or build with --snapshot' });
@@ -212,7 +207,5 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     report.done();
     await stagingCleanup.dispose();
     throw err;
-  } finally {
-    await ownSession?.close();
   }
 }

@@ -23,9 +23,7 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
     throw new UserError('choose exactly one payload source: --snapshot (stand-ins) or --from DIR (real binaries)', { exitCode: EXIT.usage });
   }
   const report = overrides.report ?? createReporter();
-  const { product, plan: planned } = planFor(opts);
-  // An unsigned release has no SHA256SUMS.asc; its install.sh pins no key (and says so).
-  const plan = opts.unsigned ? { ...planned, targets: planned.targets.filter((t) => t !== 'checksums-signature'), artifacts: planned.artifacts.filter((a) => a.target !== 'checksums-signature') } : planned;
+  const { product, plan } = planFor(opts);
   report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
   const payloads = await resolvePayloads({ product, platforms: plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
   await smokeCheck(product, payloads, { report }); // never package a binary that cannot start

@@ -15,8 +15,7 @@ export interface RepoFlags {
   repoUrl?: string;
 }
 
-// Every target that signs, or pins the signing key (install.sh).
-const REPO_TARGETS = ['apt-repo', 'yum-repo', 'checksums-signature', 'installer'];
+const REPO_TARGETS = ['apt-repo', 'yum-repo'];
 
 /**
  * Repository options for one build and the cleanup that removes the temporary GNUPGHOME (call it always).

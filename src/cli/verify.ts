@@ -5,7 +5,6 @@ import { EXIT, UserError } from '../errors.ts';
 import { createReporter } from '../util/progress.ts';
 import { formatVerifyTable, runVerify } from '../verify/index.ts';
 import { reproduce } from '../verify/reproduce.ts';
-import type { SigstoreTrust } from '../verify/sigstore.ts';
 import { executeBuild } from './build.ts';
 import { DEFAULT_CONFIG, loadConfig, resolveVersion } from './context.ts';
 
@@ -23,12 +22,8 @@ export function addVerifyCommand(program: Command, helpText: string): void {
     .option('--from <source>', 'with --reproduce: the payload source the build used')
     .option('--unsigned', 'with --reproduce: the build\'s repositories were unsigned')
     .option('--signing-key <file>', 'with --reproduce: the key the build signed with')
-    .option('--sigstore-key <pem>', 'verify SHA256SUMS.sigstore.json offline against this public key (a bundle made with cosign sign-blob --key)')
-    .option('--sigstore-trusted-root <file>', 'verify SHA256SUMS.sigstore.json offline against this Sigstore trusted_root.json (keyless; with --sigstore-identity and --sigstore-issuer)')
-    .option('--sigstore-identity <san>', 'with --sigstore-trusted-root: the certificate identity that must have signed (e.g. the release workflow URL)')
-    .option('--sigstore-issuer <url>', 'with --sigstore-trusted-root: the OIDC issuer', 'https://token.actions.githubusercontent.com')
     .addHelpText('after', helpText)
-    .action(async (opts: { config?: string; version?: string; out: string; reproduce?: boolean; snapshot?: boolean; from?: string; unsigned?: boolean; signingKey?: string; sigstoreKey?: string; sigstoreTrustedRoot?: string; sigstoreIdentity?: string; sigstoreIssuer: string }) => {
+    .action(async (opts: { config?: string; version?: string; out: string; reproduce?: boolean; snapshot?: boolean; from?: string; unsigned?: boolean; signingKey?: string }) => {
       const product = loadConfig(opts.config);
       const version = resolveVersion(product, opts.version);
       const dir = path.resolve(opts.out, version);
@@ -45,14 +40,7 @@ export function addVerifyCommand(program: Command, helpText: string): void {
         process.stdout.write(`all ${rows.length} files reproduced byte for byte\n`);
         return;
       }
-      if (opts.sigstoreKey && opts.sigstoreTrustedRoot) throw new UserError('--sigstore-key and --sigstore-trusted-root contradict each other', { hint: 'pass one of them', exitCode: EXIT.usage });
-      if (opts.sigstoreTrustedRoot && !opts.sigstoreIdentity) throw new UserError('--sigstore-trusted-root needs --sigstore-identity (the signer the certificate must name)', { exitCode: EXIT.usage });
-      const sigstore: SigstoreTrust | undefined = opts.sigstoreKey
-        ? { kind: 'public-key', keyFile: opts.sigstoreKey }
-        : opts.sigstoreTrustedRoot
-          ? { kind: 'trusted-root', rootFile: opts.sigstoreTrustedRoot, identity: opts.sigstoreIdentity!, issuer: opts.sigstoreIssuer }
-          : undefined;
-      const rows = await runVerify({ dir, product, report: createReporter(), trust: { sigstore } });
+      const rows = await runVerify({ dir, product, report: createReporter() });
       process.stdout.write(formatVerifyTable(rows) + '\n');
       const failed = rows.filter((r) => !r.ok);
       if (failed.length) {

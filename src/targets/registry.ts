@@ -2,14 +2,12 @@
 import { aptRepoTarget } from './apt-repo/index.ts';
 import { archiveTarget } from './archive/index.ts';
 import { checksumsTarget } from './checksums/index.ts';
-import { checksumsSignatureTarget } from './checksums-signature/index.ts';
 import { debTarget } from './deb/index.ts';
 import { homebrewTarget } from './homebrew/index.ts';
 import { installerTarget } from './installer/index.ts';
 import { launchdTarget } from './launchd/index.ts';
 import { msiTarget } from './msi/index.ts';
 import { rpmTarget } from './rpm/index.ts';
-import { sbomTarget } from './sbom/index.ts';
 import { scoopTarget } from './scoop/index.ts';
 import { systemdTarget } from './systemd/index.ts';
 import { wingetTarget } from './winget/index.ts';
@@ -26,9 +24,7 @@ export const TARGETS: Target[] = [
   yumRepoTarget, // after rpm: signs copies of this build's RPMs and indexes them (plus --repo-base)
   installerTarget, // install.sh / install.ps1 are release assets: before checksums
   msiTarget, // release asset: before checksums
-  sbomTarget, // release asset describing the archives and packages: after them, before checksums
   checksumsTarget, // after every release artifact it lists
-  checksumsSignatureTarget, // signs SHA256SUMS
   homebrewTarget, // reads archive digests
   wingetTarget, // reads the MSI's digest
   scoopTarget, // reads the Windows CLI zip's digest

@@ -8,8 +8,6 @@ import type { BuiltFile } from '../util/fsx.ts';
 export type ArtifactKind =
   | 'archive'
   | 'checksums'
-  | 'checksums-signature'
-  | 'sbom'
   | 'homebrew-formula'
   | 'systemd-unit'
   | 'sysusers'
@@ -92,8 +90,6 @@ export type DigestOf = (asset: string) => string;
 
 export interface RenderContext extends PlanContext {
   digestOf: DigestOf;
-  /** Primary fingerprint of the key that signs SHA256SUMS, pinned by install.sh; absent: an unsigned release. */
-  releaseKeyFingerprint?: string;
 }
 
 export interface Target {

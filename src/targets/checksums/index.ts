@@ -24,8 +24,7 @@ export function parseChecksums(text: string, source: string): Map<string, string
 }
 
 export function releaseArtifacts(plan: PlannedArtifact[]): PlannedArtifact[] {
-  // The signature and its key vouch for SHA256SUMS, so they are not listed in it.
-  return plan.filter((a) => a.release && a.kind !== 'checksums' && a.kind !== 'checksums-signature');
+  return plan.filter((a) => a.release && a.kind !== 'checksums');
 }
 
 export const checksumsTarget: Target = {
