@@ -31,7 +31,7 @@ describe('stigmer-dist CLI', () => {
     expect(table.stdout).toMatch(/archive\s+linux-amd64\s+stigmer-server\s+stigmer-server_linux_amd64_1\.2\.3\.tar\.gz/);
     const json = await runCli(['plan', '--json', '--config', STIGMER_YAML, '--version', '1.2.3', '--platform', 'linux-arm64'], { cwd });
     const plan = JSON.parse(json.stdout);
-    expect(plan).toMatchObject({ schemaVersion: 1, product: 'stigmer', version: '1.2.3', platforms: ['linux-arm64'], versions: { debian: '1.2.3-1' } });
+    expect(plan).toMatchObject({ schemaVersion: 2, product: 'stigmer', version: '1.2.3', platforms: ['linux-arm64'], versions: { debian: '1.2.3-1' } });
     expect(plan.artifacts.every((a: { platform?: string }) => !a.platform || a.platform === 'linux-arm64')).toBe(true);
     expect(readdirSync(cwd)).toEqual([]);
   });
@@ -101,14 +101,14 @@ describe('stigmer-dist CLI', () => {
     expect(JSON.parse(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')).inputs).not.toBe(JSON.parse(first).inputs);
     // An archive overwritten in place with zeros of the same size, its mtime set back: same size, mtime and
     // inode, but its ctime moved, so it is re-hashed, found changed, and rebuilt.
-    const archive = path.join(out, '2.4.0', 'acme-relayd-2.4.0-linux-amd64.tar.gz');
+    const archive = path.join(out, '2.4.0', 'acme-relayd-linux-amd64-2.4.0.tar.gz');
     const good = readFileSync(archive);
     const { atime, mtime } = statSync(archive);
     writeFileSync(archive, Buffer.alloc(good.length));
     utimesSync(archive, atime, mtime);
     const damaged = await runCli(args);
     expect(damaged.exitCode, damaged.stderr).toBe(0);
-    expect(damaged.stderr).toMatch(/is rebuilt: acme-relayd-2\.4\.0-linux-amd64\.tar\.gz changed since it was built/);
+    expect(damaged.stderr).toMatch(/is rebuilt: acme-relayd-linux-amd64-2\.4\.0\.tar\.gz changed since it was built/);
     expect(readFileSync(archive).equals(good)).toBe(true);
     expect((await runCli(args)).stderr).toMatch(/is up to date/);
     // So is a deleted artifact.

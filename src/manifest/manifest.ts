@@ -11,7 +11,7 @@ import type { BuiltFile, PlannedArtifact } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 
 export const MANIFEST_FILE = 'plan.json';
-export const MANIFEST_SCHEMA_VERSION = 1;
+export const MANIFEST_SCHEMA_VERSION = 2;
 export const MANIFEST_SCHEMA_PATH = fileURLToPath(new URL('../../schemas/build-manifest.schema.json', import.meta.url));
 
 export type ManifestArtifact = PlannedArtifact & BuiltFile;

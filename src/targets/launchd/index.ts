@@ -94,6 +94,8 @@ export const launchdTarget = textTarget({
   id: 'launchd',
   description: 'launchd plists (LaunchDaemons for system installs, LaunchAgents per user)',
   kindOf: () => 'launchd-plist',
+  roleOf: () => 'plist',
+  produces: ['plist'],
   paths: ({ product, platforms }) => (platforms.some((p) => p.startsWith('darwin-')) ? launchdPlists(product).map((p) => p.path) : []),
   render: ({ product, platforms }) => (platforms.some((p) => p.startsWith('darwin-')) ? launchdFiles(product) : new Map()),
 });

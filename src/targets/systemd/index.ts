@@ -118,6 +118,8 @@ export const systemdTarget = textTarget({
   id: 'systemd',
   description: 'systemd units, grouping target, sysusers.d entry and the env file',
   kindOf: systemdKind,
+  roleOf: (p) => ({ 'env-file': 'env-file', sysusers: 'sysusers', 'systemd-unit': 'unit' } as const)[systemdKind(p) as 'env-file' | 'sysusers' | 'systemd-unit'],
+  produces: ['unit', 'sysusers', 'env-file'],
   paths: ({ product }) => [...systemdSources(product).keys()],
   render: ({ product }) => new Map([...systemdSources(product)].map(([p, render]) => [p, render()])),
 });
