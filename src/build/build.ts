@@ -17,6 +17,7 @@ import { DigestCache } from '../util/digest-cache.ts';
 import { ownerGone, registerCleanup } from '../util/cleanup.ts';
 import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
+import { checkJoin, payloadRecords, stageJoined, type JoinInput } from './split.ts';
 import type { Reporter } from '../util/progress.ts';
 
 export type { SkippedTarget };
@@ -87,6 +88,11 @@ export interface BuildOptions {
   digests?: DigestCache;
   /** The targets the plan was made with (default: the built-in ones). */
   registry?: BuildRegistry;
+  /**
+   * A split build (see src/build/split.ts): only one platform's local artifacts, written with a partial
+   * manifest; or the global artifacts over the local ones of such partial builds (`join`).
+   */
+  split?: { localOnly: Platform } | { join: JoinInput };
 }
 
 /**
@@ -151,11 +157,18 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const { artifacts, skipped } = dropSkipped(plan.artifacts, opts.skipped ?? checkTools(plan, { registry }));
   for (const s of skipped) report.warn(`skipping ${s.target}: ${s.reason}; install: ${s.install}`);
   const finalDir = path.resolve(opts.outRoot, plan.version);
+  const split = opts.split;
+  const join = split && 'join' in split ? split.join : undefined;
+  const localOnly = split && 'localOnly' in split ? split.localOnly : undefined;
+  // What this run builds: everything, one platform's local artifacts, or (a join) the global ones.
+  const selected = localOnly ? artifacts.filter((a) => a.scope === 'local' && a.platform === localOnly) : join ? artifacts.filter((a) => a.scope === 'global') : artifacts;
+  if (join) checkJoin(join, plan, artifacts);
   // Signatures depend on the key and a published base may change between runs: builds that use either are
   // always redone. (A snapshot's throwaway key is exported next to the repositories it signed, so reusing
-  // such a build stays consistent.)
-  const reusable = !opts.repo?.base && !opts.signingKeySupplied;
-  const inputs = buildInputsDigest({ product, plan, payloads: opts.payloads, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null } });
+  // such a build stays consistent.) Split builds are always redone.
+  const reusable = !opts.repo?.base && !opts.signingKeySupplied && !split;
+  const payloadDigests = join ? join.payloads : opts.payloads;
+  const inputs = buildInputsDigest({ product, plan, payloads: payloadDigests, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null } });
   const digests = opts.digests ?? new DigestCache();
   if (reusable && existsSync(manifestPath(finalDir))) {
     const previous = await upToDate(finalDir, inputs, digests);
@@ -198,7 +211,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   };
 
   try {
-    const { units, cost } = buildUnits(artifacts, opts.payloads);
+    // A join starts from the partial builds' local files: copied in, checked against their manifests.
+    if (join) for (const [p, file] of await stageJoined(join, artifacts, staging)) built.set(p, file);
+    const { units, cost } = buildUnits(selected, opts.payloads);
+    const given = new Map(artifacts.filter((a) => !selected.includes(a)).map((a) => [unitOf(a), undefined]));
     await executeGraph(units, async (unit) => {
       const target = registry.get(unit.target)!;
       const mine = artifacts.filter((a) => unitOf(a) === unit.id);
@@ -209,13 +225,15 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
         if (!r) throw new Error(`internal: target ${target.id} did not build ${a.path}`);
         built.set(a.path, r);
       }
-    }, { limit: Math.max(4, availableParallelism()), cost });
+    }, { limit: Math.max(4, availableParallelism()), cost, given });
     const record: BuildManifest = {
       ...plan,
       sourceDateEpoch: opts.sourceDateEpoch,
       inputs,
-      artifacts: artifacts.map((a) => ({ ...a, ...built.get(a.path)! })),
+      // Plan order, not completion order: a joined manifest equals a single build's.
+      artifacts: (localOnly ? selected : artifacts).map((a) => ({ ...a, size: built.get(a.path)!.size, sha256: built.get(a.path)!.sha256 })),
       skipped,
+      ...(localOnly ? { partial: { platform: localOnly, payloads: payloadRecords(opts.payloads) } } : {}),
     };
     await writeManifest(staging, record);
     // Swap into place: the previous build of this version is removed only after the new one is complete.
