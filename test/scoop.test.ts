@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProduct } from '../src/product/load.ts';
 import { mapVersion } from '../src/version.ts';
 import { makePlan } from '../src/plan/plan.ts';
-import { archiveFileName } from '../src/targets/archive/index.ts';
+import { archiveFileName } from '../src/targets/release.ts';
 import { renderScoop, scoopComponent, scoopPath, scoopTarget } from '../src/targets/scoop/index.ts';
 import { ACME_YAML, REPO, STIGMER_YAML, fakeDigest } from './helpers.ts';
 

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/fsx.ts';
 import { installSignalHandlers, interruption } from '../util/cleanup.ts';
 import { redact } from '../util/secrets.ts';
 import { generatedNotice } from '../render/templates.ts';
-import { definitionName } from '../targets/envfile.ts';
+import { definitionName } from '../render/envfile.ts';
 import type { Product } from '../product/model.ts';
 import { SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../signing/gpg.ts';
 import { DEFAULT_CONFIG, loadConfig, planFor, resolveVersion } from './context.ts';

@@ -6,7 +6,7 @@ import { splitPlatform, type Product } from '../../product/model.ts';
 import { artifactId } from '../../graph/index.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
-import { definitionName } from '../envfile.ts';
+import { definitionName } from '../../render/envfile.ts';
 import { repoUrl, withRepoOptions } from '../repo-common.ts';
 import type { BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { buildAptRepo, type AptRepoMeta } from './repo.ts';

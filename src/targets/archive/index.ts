@@ -8,11 +8,8 @@ import { gzipStream, writeStream, writeZip } from '../../util/compress.ts';
 import { statSync } from 'node:fs';
 import { buildEach } from '../build-each.ts';
 import type { BuildContext, PlannedArtifact, Target } from '../types.ts';
-import { assetBaseName } from '../release.ts';
+import { archiveFileName } from '../release.ts';
 
-export function archiveFileName(product: Product, component: Component, platform: Platform, version: string): string {
-  return `${assetBaseName(product, component.name, platform, version)}${splitPlatform(platform).os === 'windows' ? '.zip' : '.tar.gz'}`;
-}
 
 interface ArchiveMember {
   name: string;

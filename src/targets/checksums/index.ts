@@ -4,7 +4,9 @@ import { writeFileAtomic } from '../../util/fsx.ts';
 import { artifactId, releaseAssets, type ArtifactRole } from '../../graph/index.ts';
 import type { Target } from '../types.ts';
 
-export const CHECKSUMS_FILE = 'SHA256SUMS';
+import { CHECKSUMS_FILE } from '../release.ts';
+
+export { CHECKSUMS_FILE };
 
 export function formatChecksums(entries: { name: string; sha256: string }[]): string {
   return [...entries]

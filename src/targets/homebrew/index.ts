@@ -6,10 +6,9 @@ import { cliComponent, expandArgs, splitPlatform, type Component, type Platform,
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { homebrewClassName, rubyInterpolated, rubyString, shWord } from '../../render/quote.ts';
 import { ENV_LAUNCHER_SCRIPT, FROZEN_TMPDIR_VAR } from '../../render/launcher.ts';
-import { archiveFileName } from '../archive/index.ts';
 import { byComponent, byOs, or } from '../../graph/index.ts';
-import { releaseUrl } from '../release.ts';
-import { definitionName, renderEnvFile } from '../envfile.ts';
+import { archiveFileName, releaseUrl } from '../release.ts';
+import { definitionName, renderEnvFile } from '../../render/envfile.ts';
 import type { DigestOf } from '../types.ts';
 import { textTarget } from '../text.ts';
 import { EXIT, UserError } from '../../errors.ts';

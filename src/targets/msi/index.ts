@@ -13,7 +13,7 @@ import { uuidV5 } from '../../util/uuid.ts';
 import type { BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { envFileName, envFileVariable, MSI_PLATFORM, msiFileName, msiModel, type MsiModel } from './model.ts';
 import { renderWxs } from './wxs.ts';
-import { secretEntries } from '../envfile.ts';
+import { secretEntries } from '../../render/envfile.ts';
 import { buildServiceHost } from './servicehost.ts';
 import { msibuild, pinSummary, postProcessSql, wixl } from './wixl.ts';
 

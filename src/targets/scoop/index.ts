@@ -5,9 +5,8 @@ import { archiveRole, cliComponent, exeName, WINDOWS_PLATFORM, type Component, t
 import { artifactId, byComponent, byPlatform } from '../../graph/index.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import type { Versions } from '../../version.ts';
-import { archiveFileName } from '../archive/index.ts';
-import { definitionName } from '../envfile.ts';
-import { releaseUrl, repositoryUrl } from '../release.ts';
+import { definitionName } from '../../render/envfile.ts';
+import { archiveFileName, releaseUrl, repositoryUrl } from '../release.ts';
 import { knownDigest, textTarget } from '../text.ts';
 import type { DigestOf, Target } from '../types.ts';
 

@@ -8,7 +8,7 @@ import { cliComponent, exeName, WINDOWS_PLATFORM, type Product } from '../../pro
 import { artifactId, byPlatform } from '../../graph/index.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import type { Versions } from '../../version.ts';
-import { definitionName } from '../envfile.ts';
+import { definitionName } from '../../render/envfile.ts';
 import { msiFileName, productCode, productVersion } from '../msi/model.ts';
 import { releaseUrl, repositoryUrl } from '../release.ts';
 import { knownDigest, textTarget } from '../text.ts';
