@@ -1,6 +1,7 @@
 // Shared test helpers: temp dirs cleaned up after each test, the real CLI run as a child process,
 // fixture payload folders, and the deterministic fake digests golden files use.
 import { execa } from 'execa';
+import type { Planned } from '../src/graph/index.ts';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -52,3 +53,11 @@ export function fixturePayloads(product: Product, platforms: Platform[] = [...pr
 
 /** Fake but stable digests for golden renders: sha256 of the asset name. */
 export const fakeDigest = (asset: string) => createHash('sha256').update(asset).digest('hex');
+
+/** What a target sees when it plans alone: nothing planned before it (a query finds nothing). */
+export const nothingPlanned: Planned = {
+  query: () => [],
+  require(by, role) {
+    throw new Error(`test: ${by} requires ${String(role)}, and nothing is planned`);
+  },
+};

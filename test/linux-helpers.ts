@@ -124,7 +124,7 @@ export function linuxBuildContext(product: Product, payloads: Payload[], outDir:
     outDir,
     sourceDateEpoch: FIXTURE_EPOCH,
     report: silentReporter,
-    plan: [],
+    inputsOf: () => [],
     payload(component, platform) {
       const p = payloads.find((x) => x.component === component && x.platform === platform);
       if (!p) throw new Error(`no fixture payload ${component} ${platform}`);

@@ -17,7 +17,7 @@ import type { BuildContext, Payload } from '../src/targets/types.ts';
 import { hashFile } from '../src/util/fsx.ts';
 import { uuidV5 } from '../src/util/uuid.ts';
 import { parse } from 'yaml';
-import { ACME_YAML, STIGMER_YAML, fakeDigest, fixturePayloads, runCli, tempDir } from './helpers.ts';
+import { ACME_YAML, STIGMER_YAML, fakeDigest, fixturePayloads, runCli, tempDir, nothingPlanned } from './helpers.ts';
 
 const EPOCH = 1700000000;
 const MSI_PLATFORM = 'windows-amd64';
@@ -62,9 +62,9 @@ async function buildMsi(product: Product, version: string, outDir: string, paylo
       throw new Error('not used');
     },
     report: { info() {}, warn() {}, progress() {}, done() {} } as unknown as BuildContext['report'],
-    plan: [],
+    inputsOf: () => [],
   };
-  const planned = msiTarget.plan(ctx);
+  const planned = msiTarget.plan(ctx, nothingPlanned);
   const built = await msiTarget.build(ctx, planned);
   return { planned, built, msi: path.join(outDir, msiFileName(product, versions.semver)), versions };
 }
@@ -90,12 +90,12 @@ describe('msi: stigmer (every service through the service host)', () => {
   });
 
   it('plans the MSI, its WiX source and the env file template', () => {
-    expect(msiTarget.plan({ product, versions: mapVersion(version), platforms: [MSI_PLATFORM], snapshot: false }).map((a) => [a.path, a.kind, a.release])).toEqual([
+    expect(msiTarget.plan({ product, versions: mapVersion(version), platforms: [MSI_PLATFORM], snapshot: false }, nothingPlanned).map((a) => [a.path, a.kind, a.release])).toEqual([
       ['stigmer_windows_amd64_1.2.3-rc.1.msi', 'msi', true],
       ['msi/stigmer.wxs', 'wix-source', false],
       ['msi/config/stigmer.env', 'env-file', false],
     ]);
-    expect(msiTarget.plan({ product, versions: mapVersion(version), platforms: ['linux-amd64'], snapshot: false })).toEqual([]);
+    expect(msiTarget.plan({ product, versions: mapVersion(version), platforms: ['linux-amd64'], snapshot: false }, nothingPlanned)).toEqual([]);
   });
 
   it('WiX source and env file match their golden files', async () => {

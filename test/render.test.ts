@@ -8,7 +8,7 @@ import { loadProduct } from '../src/product/load.ts';
 import { splitPlatform, type Product } from '../src/product/model.ts';
 import { makePlan } from '../src/plan/plan.ts';
 import { TARGETS } from '../src/targets/registry.ts';
-import { archiveFileName } from '../src/targets/archive/index.ts';
+import { archiveFileName } from '../src/targets/release.ts';
 import { formulaComponents, formulaName } from '../src/targets/homebrew/index.ts';
 import { ENV_LAUNCHER_SCRIPT } from '../src/render/launcher.ts';
 import { ACME_YAML, REPO, STIGMER_YAML, fakeDigest, tempDir } from './helpers.ts';

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProduct } from '../src/product/load.ts';
 import { mapVersion } from '../src/version.ts';
-import { archiveFileName } from '../src/targets/archive/index.ts';
+import { makePlan } from '../src/plan/plan.ts';
+import { archiveFileName } from '../src/targets/release.ts';
 import { renderScoop, scoopComponent, scoopPath, scoopTarget } from '../src/targets/scoop/index.ts';
 import { ACME_YAML, REPO, STIGMER_YAML, fakeDigest } from './helpers.ts';
 
@@ -48,8 +49,11 @@ describe.each([
     expect(manifest.autoupdate.architecture['64bit'].url.replaceAll('$version', versions.semver)).toBe(manifest.architecture['64bit'].url);
     expect(manifest.notes.join('\n')).toMatch(/Scoop cannot register Windows services/);
     expect(text.endsWith('}\n')).toBe(true);
-    expect(scoopTarget.plan({ product, versions, platforms: ['windows-amd64'], snapshot: false }).map((a) => a.path)).toEqual([scoopPath(product)]);
-    expect(scoopTarget.plan({ product, versions, platforms: ['linux-amd64'], snapshot: false })).toEqual([]);
+    const scoopPlan = (platforms: string[], targets: string[]) => makePlan(product, { version: versions.semver, platforms, targets, snapshot: false }).artifacts.filter((a) => a.target === scoopTarget.id);
+    expect(scoopPlan(['windows-amd64'], ['archive', 'scoop']).map((a) => [a.path, a.inputs])).toEqual([[scoopPath(product), [`cli-archive:${scoopComponent(product)!.name}:windows-amd64`]]]);
+    expect(scoopPlan(['linux-amd64'], ['scoop'])).toEqual([]);
+    // Without the zip it describes, planning fails and names both artifacts.
+    expect(() => scoopPlan(['windows-amd64'], ['scoop'])).toThrow(/artifact "manifest:scoop\/.*\.json" \(scoop\) needs a cli-archive artifact/);
   });
 
   it('the schema rejects what Scoop rejects (the validator is not a no-op)', () => {

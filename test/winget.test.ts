@@ -12,7 +12,7 @@ import type { Product } from '../src/product/model.ts';
 import { mapVersion } from '../src/version.ts';
 import { msiFileName, productCode } from '../src/targets/msi/model.ts';
 import { WINGET_MANIFEST_VERSION, renderWinget, wingetFiles, wingetTarget } from '../src/targets/winget/index.ts';
-import { ACME_YAML, REPO, STIGMER_YAML, fakeDigest, fixturePayloads, runCli, tempDir } from './helpers.ts';
+import { ACME_YAML, REPO, STIGMER_YAML, fakeDigest, fixturePayloads, nothingPlanned, runCli, tempDir } from './helpers.ts';
 
 const SCHEMAS = path.join(REPO, 'test/fixtures/schemas/winget', WINGET_MANIFEST_VERSION);
 const TYPES = ['version', 'installer', 'defaultLocale'] as const;
@@ -137,11 +137,12 @@ describe('winget: YAML typing and rejected names', () => {
   });
 
   it('without windows-amd64 there is nothing to plan, and a build needs the MSI', async () => {
-    expect(wingetTarget.plan({ product, versions: mapVersion('0.1.0'), platforms: ['linux-amd64'], snapshot: false })).toEqual([]);
+    expect(wingetTarget.plan({ product, versions: mapVersion('0.1.0'), platforms: ['linux-amd64'], snapshot: false }, nothingPlanned)).toEqual([]);
     const out = tempDir();
     const r = await runCli(['build', '--config', ACME_YAML, '--from', fixturePayloads(loadProduct(ACME_YAML)), '--target', 'winget', '--platform', 'windows-amd64', '--out', out]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/the winget manifests need the MSI acme-acme-windows-amd64-2\.4\.0\.msi, which this build does not make/);
+    // A plan-time error naming the manifest and the role it needs.
+    expect(r.stderr).toMatch(/artifact "manifest:winget\/manifests\/.*\.yaml" \(winget\) needs a msi artifact, and no selected target plans one/);
     expect(readdirSync(out)).toEqual([]);
   });
 });

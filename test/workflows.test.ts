@@ -103,10 +103,11 @@ describe('release.yml', () => {
   const wf = parse(text) as { on: Record<string, unknown>; env: Record<string, string>; concurrency: { group: string }; jobs: Record<string, Job & { needs?: string[] | string }> };
   const product = loadProduct(STIGMER_YAML);
 
-  it('runs plan -> build (one native runner per platform) -> package -> publish', () => {
-    expect(Object.keys(wf.jobs)).toEqual(['plan', 'build', 'package', 'publish']);
+  it('runs plan -> build (one native runner per platform) -> package-local (per platform) -> package (the join) -> publish', () => {
+    expect(Object.keys(wf.jobs)).toEqual(['plan', 'build', 'package-local', 'package', 'publish']);
     expect(wf.jobs.build!.needs).toBe('plan');
-    expect(wf.jobs.package!.needs).toEqual(['plan', 'build']);
+    expect(wf.jobs['package-local']!.needs).toEqual(['plan', 'build']);
+    expect(wf.jobs.package!.needs).toEqual(['plan', 'package-local']);
     expect(wf.jobs.publish!.needs).toEqual(['plan', 'package']);
     expect(Object.keys(wf.on).sort()).toEqual(['repository_dispatch', 'workflow_dispatch']);
     expect(wf.concurrency.group).toContain('inputs.version || github.event.client_payload.version');
@@ -114,6 +115,7 @@ describe('release.yml', () => {
 
   it('has no platform list of its own: the build matrix is the plan job\'s output', () => {
     expect(wf.jobs.build!.strategy!.matrix).toBe('${{ fromJSON(needs.plan.outputs.matrix) }}');
+    expect(wf.jobs['package-local']!.strategy!.matrix).toBe('${{ fromJSON(needs.plan.outputs.matrix) }}');
     expect(wf.jobs.build!['runs-on']).toBe('${{ matrix.runner }}');
     for (const p of PLATFORMS) expect(text).not.toContain(p);
     for (const label of new Set([...Object.values(DEFAULT_RUNNERS), ...Object.values(product.def.release.runners ?? {})])) {
@@ -158,6 +160,17 @@ describe('release.yml', () => {
     }
   }, 60_000);
 
+  it('packages each platform with --local-only from its own payloads, and the package job joins them', () => {
+    const local = wf.jobs['package-local']!;
+    expect(local['runs-on']).toBe('ubuntu-24.04');
+    expect(JSON.stringify(local.steps)).toContain('payload-${{ matrix.platform }}');
+    expect(local.steps.map((s) => s.run ?? '').join('\n')).toMatch(/npx stigmer-dist build --from payload --platform "\$PLATFORM" --local-only --version "\$RELEASE_VERSION" --out local/);
+    expect(JSON.stringify(local.steps)).toContain('local-${{ matrix.platform }}');
+    const join = wf.jobs.package!.steps.map((s) => s.run ?? '').join('\n');
+    expect(join).toMatch(/npx stigmer-dist build --join local\/local-\*\/"\$RELEASE_VERSION" --version "\$RELEASE_VERSION"/);
+    expect(JSON.stringify(wf.jobs.package!.steps)).not.toContain('payload-');
+  });
+
   it('keeps the untrusted version out of scripts and secrets in the jobs that need them', () => {
     // ${{ }} in run: would splice user input into the shell: only the env carries it.
     for (const job of Object.values(wf.jobs)) for (const s of job.steps) if (s.run) expect(s.run).not.toMatch(/\$\{\{/);
@@ -165,6 +178,7 @@ describe('release.yml', () => {
     expect(secretsOf(wf.env)).toEqual([]);
     expect(secretsOf(wf.jobs.plan)).toEqual([]);
     expect(secretsOf(wf.jobs.build)).toEqual([]);
+    expect(secretsOf(wf.jobs['package-local'])).toEqual([]);
     expect(secretsOf(wf.jobs.package)).toEqual(['STIGMER_DIST_SIGNING_KEY', 'STIGMER_DIST_SIGNING_PASSPHRASE']);
     expect(secretsOf(wf.jobs.publish)).toEqual(['STIGMER_RELEASE_TOKEN']);
     // Write access only where something is pushed (publish) or attested and signed (package, which has the final assets).
@@ -180,7 +194,7 @@ describe('release.yml', () => {
       expect(i, what).toBeGreaterThanOrEqual(0);
       return i;
     };
-    const build = at((s) => /stigmer-dist build --from payload/.test(s.run ?? ''), 'build');
+    const build = at((s) => /stigmer-dist build --join/.test(s.run ?? ''), 'build');
     const attest = at((s) => s.uses?.startsWith('actions/attest-build-provenance@') ?? false, 'attest');
     const installer = at((s) => s.uses?.startsWith('sigstore/cosign-installer@') ?? false, 'cosign-installer');
     const sign = at((s) => /cosign sign-blob/.test(s.run ?? ''), 'cosign sign-blob');

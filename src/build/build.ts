@@ -6,39 +6,70 @@ import path from 'node:path';
 import { MissingToolError, UserError } from '../errors.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { Platform, Product } from '../product/model.ts';
-import { TARGETS } from '../targets/registry.ts';
-import type { BuildContext, BuiltFile, Payload, PlannedArtifact, RepoOptions, Target, ToolRequirement } from '../targets/types.ts';
+import { defaultRegistry, type BuildRegistry } from '../targets/registry.ts';
+import type { BuildContext, BuiltFile, Payload, PlannedArtifact, RepoOptions, ToolRequirement } from '../targets/types.ts';
+import { executeGraph, type Artifact } from '../graph/index.ts';
+import { manifestPath, readManifestIfPresent, writeManifest, type BuildManifest, type ManifestArtifact, type SkippedTarget } from '../manifest/manifest.ts';
+import { availableParallelism } from 'node:os';
 import { hasTool } from '../util/exec.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { DigestCache } from '../util/digest-cache.ts';
 import { ownerGone, registerCleanup } from '../util/cleanup.ts';
 import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
+import { checkJoin, payloadRecords, stageJoined, type JoinInput } from './split.ts';
 import type { Reporter } from '../util/progress.ts';
 
-export interface SkippedTarget {
-  target: string;
-  reason: string;
-  install: string;
-}
+export type { SkippedTarget };
 
 export interface BuildResult {
   outDir: string;
-  artifacts: (PlannedArtifact & BuiltFile)[];
+  artifacts: ManifestArtifact[];
   skipped: SkippedTarget[];
 }
 
 /** Targets whose tools are missing: skipped (with the reason) in a snapshot build, an error in a release build. */
-export function checkTools(plan: Plan, opts: { probe?: (cmd: string) => boolean } = {}): SkippedTarget[] {
+export function checkTools(plan: Plan, opts: { probe?: (cmd: string) => boolean; registry?: BuildRegistry } = {}): SkippedTarget[] {
   const probe = opts.probe ?? hasTool;
+  const registry = opts.registry ?? defaultRegistry();
   const skipped: SkippedTarget[] = [];
-  for (const t of TARGETS.filter((x) => plan.targets.includes(x.id))) {
+  for (const id of plan.targets) {
+    const t = registry.get(id)!;
     const missing = (t.tools ?? []).filter((tool: ToolRequirement) => !probe(tool.command));
     if (!missing.length) continue;
     if (!plan.snapshot) throw new MissingToolError(missing[0]!.command, missing[0]!.install, `target "${t.id}" (${t.description})`);
     skipped.push({ target: t.id, reason: `\`${missing.map((m) => m.command).join('`, `')}\` not installed`, install: missing.map((m) => m.install).join(' && ') });
   }
   return skipped;
+}
+
+/**
+ * The artifacts left once skipped targets are dropped: an artifact that reads only dropped artifacts is dropped
+ * too (its target reported as skipped, naming the input), one that aggregates (checksums, repositories) keeps
+ * the inputs that remain.
+ */
+export function dropSkipped(artifacts: readonly PlannedArtifact[], skipped: SkippedTarget[]): { artifacts: PlannedArtifact[]; skipped: SkippedTarget[] } {
+  const why = new Map(skipped.map((s) => [s.target, s]));
+  const dropped = new Map<string, SkippedTarget>();
+  const kept: PlannedArtifact[] = [];
+  const all = [...skipped];
+  // Plan order lists every artifact after its inputs (producers plan first).
+  for (const a of artifacts) {
+    const own = why.get(a.target);
+    const lost = a.inputs.filter((i) => dropped.has(i));
+    if (own || (a.inputs.length && lost.length === a.inputs.length)) {
+      const cause = own ?? dropped.get(lost[0]!)!;
+      dropped.set(a.id, cause);
+      if (!own && !why.has(a.target)) {
+        const entry = { target: a.target, reason: `needs ${lost[0]}, skipped: ${cause.reason}`, install: cause.install };
+        why.set(a.target, entry);
+        all.push(entry);
+      }
+      continue;
+    }
+    kept.push(lost.length ? { ...a, inputs: a.inputs.filter((i) => !dropped.has(i)) } : a);
+  }
+  return { artifacts: kept, skipped: all };
 }
 
 export interface BuildOptions {
@@ -55,6 +86,13 @@ export interface BuildOptions {
   signingKeySupplied?: boolean;
   /** Digests of files by identity (size, mtime, ctime, inode): the reuse check re-hashes only what changed. */
   digests?: DigestCache;
+  /** The targets the plan was made with (default: the built-in ones). */
+  registry?: BuildRegistry;
+  /**
+   * A split build (see src/build/split.ts): only one platform's local artifacts, written with a partial
+   * manifest; or the global artifacts over the local ones of such partial builds (`join`).
+   */
+  split?: { localOnly: Platform } | { join: JoinInput };
 }
 
 /**
@@ -62,13 +100,14 @@ export interface BuildOptions {
  * built: each file's digest (re-hashed whenever its size, mtime, ctime or inode differ from when it was last
  * hashed, see DigestCache) equals plan.json's, and the dist passes its own SHA256SUMS. Otherwise the reason.
  */
-async function upToDate(dir: string, inputs: string, digests: DigestCache): Promise<{ artifacts: (PlannedArtifact & BuiltFile)[] } | { reason: string }> {
-  let record: { inputs?: string; artifacts: (PlannedArtifact & BuiltFile)[] };
+async function upToDate(dir: string, inputs: string, digests: DigestCache): Promise<{ artifacts: ManifestArtifact[] } | { reason: string }> {
+  let record: BuildManifest | undefined;
   try {
-    record = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8')) as typeof record;
+    record = await readManifestIfPresent(dir);
   } catch {
     return { reason: 'no readable plan.json' };
   }
+  if (!record) return { reason: 'no plan.json' };
   if (record.inputs !== inputs) return { reason: 'inputs changed' };
   const actual = new Map<string, string>();
   for (const a of record.artifacts) {
@@ -114,18 +153,24 @@ async function removeLeftovers(outRoot: string, report: Reporter): Promise<void>
 
 export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const { plan, product, report } = opts;
-  const skipped = opts.skipped ?? checkTools(plan);
+  const registry = opts.registry ?? defaultRegistry();
+  const { artifacts, skipped } = dropSkipped(plan.artifacts, opts.skipped ?? checkTools(plan, { registry }));
   for (const s of skipped) report.warn(`skipping ${s.target}: ${s.reason}; install: ${s.install}`);
-  const skippedIds = new Set(skipped.map((s) => s.target));
-  const artifacts = plan.artifacts.filter((a) => !skippedIds.has(a.target));
   const finalDir = path.resolve(opts.outRoot, plan.version);
+  const split = opts.split;
+  const join = split && 'join' in split ? split.join : undefined;
+  const localOnly = split && 'localOnly' in split ? split.localOnly : undefined;
+  // What this run builds: everything, one platform's local artifacts, or (a join) the global ones.
+  const selected = localOnly ? artifacts.filter((a) => a.scope === 'local' && a.platform === localOnly) : join ? artifacts.filter((a) => a.scope === 'global') : artifacts;
+  if (join) checkJoin(join, plan, artifacts);
   // Signatures depend on the key and a published base may change between runs: builds that use either are
   // always redone. (A snapshot's throwaway key is exported next to the repositories it signed, so reusing
-  // such a build stays consistent.)
-  const reusable = !opts.repo?.base && !opts.signingKeySupplied;
-  const inputs = buildInputsDigest({ product, plan, payloads: opts.payloads, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null } });
+  // such a build stays consistent.) Split builds are always redone.
+  const reusable = !opts.repo?.base && !opts.signingKeySupplied && !split;
+  const payloadDigests = join ? join.payloads : opts.payloads;
+  const inputs = buildInputsDigest({ product, plan, payloads: payloadDigests, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null } });
   const digests = opts.digests ?? new DigestCache();
-  if (reusable && existsSync(path.join(finalDir, 'plan.json'))) {
+  if (reusable && existsSync(manifestPath(finalDir))) {
     const previous = await upToDate(finalDir, inputs, digests);
     await digests.save();
     if ('artifacts' in previous) {
@@ -142,6 +187,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
 
   const payloadByKey = new Map(opts.payloads.map((p) => [`${p.component}/${p.platform}`, p]));
   const built = new Map<string, BuiltFile>();
+  const byId = new Map(artifacts.map((a) => [a.id, a]));
   const ctx: BuildContext = {
     product,
     versions: plan.versions,
@@ -150,7 +196,6 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     outDir: staging,
     sourceDateEpoch: opts.sourceDateEpoch,
     report,
-    plan: artifacts,
     repo: opts.repo,
     payload(component: string, platform: Platform) {
       const p = payloadByKey.get(`${component}/${platform}`);
@@ -159,38 +204,38 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     },
     built(p: string) {
       const b = built.get(p);
-      if (!b) throw new Error(`internal: ${p} was read before it was built (target order in src/targets/registry.ts)`);
+      if (!b) throw new Error(`internal: ${p} was read before it was built (is it listed in the reader's inputs?)`);
       return b;
     },
-  };
-
-  const buildTarget = async (target: Target) => {
-    const mine = artifacts.filter((a) => a.target === target.id);
-    if (!mine.length) return;
-    report.info(`${target.id}: building ${mine.length} artifact${mine.length > 1 ? 's' : ''}`);
-    const results = await target.build(ctx, mine);
-    for (const a of mine) {
-      const r = results.get(a.path);
-      if (!r) throw new Error(`internal: target ${target.id} did not build ${a.path}`);
-      built.set(a.path, r);
-    }
+    inputsOf: (a) => a.inputs.map((i) => byId.get(i)!),
   };
 
   try {
-    const selected = TARGETS.filter((t: Target) => plan.targets.includes(t.id) && !skippedIds.has(t.id));
-    // Local targets only read payloads: run them together. Global ones read earlier outputs: run them in order.
-    const settled = await Promise.allSettled(selected.filter((t) => t.phase === 'local').map(buildTarget));
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const target of selected.filter((t) => t.phase !== 'local')) await buildTarget(target);
-    const record = {
+    // A join starts from the partial builds' local files: copied in, checked against their manifests.
+    if (join) for (const [p, file] of await stageJoined(join, artifacts, staging)) built.set(p, file);
+    const { units, cost } = buildUnits(selected, opts.payloads);
+    const given = new Map(artifacts.filter((a) => !selected.includes(a)).map((a) => [unitOf(a), undefined]));
+    await executeGraph(units, async (unit) => {
+      const target = registry.get(unit.target)!;
+      const mine = artifacts.filter((a) => unitOf(a) === unit.id);
+      report.info(`${unit.id}: building ${mine.length} artifact${mine.length > 1 ? 's' : ''}`);
+      const results = await target.build(ctx, mine);
+      for (const a of mine) {
+        const r = results.get(a.path);
+        if (!r) throw new Error(`internal: target ${target.id} did not build ${a.path}`);
+        built.set(a.path, r);
+      }
+    }, { limit: Math.max(4, availableParallelism()), cost, given });
+    const record: BuildManifest = {
       ...plan,
       sourceDateEpoch: opts.sourceDateEpoch,
       inputs,
-      artifacts: artifacts.map((a) => ({ ...a, ...built.get(a.path)! })),
+      // Plan order, not completion order: a joined manifest equals a single build's.
+      artifacts: (localOnly ? selected : artifacts).map((a) => ({ ...a, size: built.get(a.path)!.size, sha256: built.get(a.path)!.sha256 })),
       skipped,
+      ...(localOnly ? { partial: { platform: localOnly, payloads: payloadRecords(opts.payloads) } } : {}),
     };
-    await writeFileAtomic(path.join(staging, 'plan.json'), JSON.stringify(record, null, 2) + '\n');
+    await writeManifest(staging, record);
     // Swap into place: the previous build of this version is removed only after the new one is complete.
     const old = `${finalDir}.old-${process.pid}`;
     if (existsSync(finalDir)) await rename(finalDir, old);
@@ -208,4 +253,26 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     await stagingCleanup.dispose();
     throw err;
   }
+}
+
+/** What one call of a target's build covers: all its artifacts of one platform (local) or all of them (global). */
+const unitOf = (a: PlannedArtifact): string => (a.scope === 'local' ? `${a.target}@${a.platform}` : a.target);
+
+/** The graph of build units: a unit waits for every unit holding one of its artifacts' inputs. */
+function buildUnits(artifacts: readonly PlannedArtifact[], payloads: readonly Payload[]): { units: Artifact[]; cost: (unit: Artifact) => number } {
+  const unitCost = new Map<string, number>();
+  const unitById = new Map(artifacts.map((a) => [a.id, unitOf(a)]));
+  const units = new Map<string, Artifact>();
+  for (const a of artifacts) {
+    const id = unitOf(a);
+    const unit = units.get(id) ?? { id, role: a.role, target: a.target, scope: a.scope, ...(a.scope === 'local' ? { platform: a.platform } : {}), release: false, inputs: [] };
+    for (const i of a.inputs) {
+      const from = unitById.get(i);
+      if (from && from !== id && !unit.inputs.includes(from)) unit.inputs.push(from);
+    }
+    units.set(id, unit);
+    // Packages cost their payloads' bytes (MiB), text costs 1: the longest chain starts first.
+    if (a.scope === 'local') unitCost.set(id, 1 + payloads.filter((p) => p.platform === a.platform).reduce((n, p) => n + p.size, 0) / 2 ** 20);
+  }
+  return { units: [...units.values()], cost: (u) => unitCost.get(u.id) ?? 1 };
 }

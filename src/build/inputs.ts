@@ -27,7 +27,7 @@ function digestOfTool(): string {
 export function buildInputsDigest(input: {
   product: Product;
   plan: Plan;
-  payloads: Payload[];
+  payloads: readonly Pick<Payload, 'component' | 'platform' | 'sha256'>[];
   sourceDateEpoch: number;
   skipped: unknown;
   /** Anything else that shapes the output (signing identity, repository options); undefined disables reuse. */

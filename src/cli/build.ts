@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import { runBuild, type BuildResult } from '../build/build.ts';
+import { readPartials } from '../build/split.ts';
+import type { Platform } from '../product/model.ts';
 import { SIGNING_KEY_ENV } from '../signing/gpg.ts';
 import { resolvePayloads } from '../sources/index.ts';
 import { DigestCache } from '../util/digest-cache.ts';
@@ -16,16 +18,27 @@ export interface BuildFlags extends CommonOptions, RepoFlags {
   from?: string;
   offline?: boolean;
   out: string;
+  /** Build only the local artifacts of the one --platform (a partial build for --join). */
+  localOnly?: boolean;
+  /** Folders of --local-only builds: build the global artifacts over their local ones. */
+  join?: string[];
 }
 
 export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoch?: number; report?: Reporter } = {}): Promise<BuildResult> {
+  if (opts.join) return executeJoin(opts, overrides.report ?? createReporter());
+  if (opts.localOnly) {
+    if (opts.platform?.length !== 1) throw new UserError('--local-only builds one platform: pass exactly one --platform', { exitCode: EXIT.usage });
+  }
   if (Boolean(opts.snapshot) === Boolean(opts.from)) {
     throw new UserError('choose exactly one payload source: --snapshot (stand-ins) or --from DIR (real binaries)', { exitCode: EXIT.usage });
   }
   const report = overrides.report ?? createReporter();
-  const { product, plan } = planFor(opts);
+  // A --local-only run plans every platform (the same plan and ids as the join) and builds one.
+  const localOnly = opts.localOnly ? (opts.platform![0] as Platform) : undefined;
+  const { product, plan } = planFor(localOnly ? { ...opts, platform: undefined } : opts);
+  if (localOnly && !plan.platforms.includes(localOnly)) throw new UserError(`platform not in the product definition: ${localOnly}`, { hint: `choose from: ${plan.platforms.join(', ')}`, exitCode: EXIT.usage });
   report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
-  const payloads = await resolvePayloads({ product, platforms: plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
+  const payloads = await resolvePayloads({ product, platforms: localOnly ? [localOnly] : plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
   await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
   const sourceDateEpoch = overrides.sourceDateEpoch ?? resolveSourceDateEpoch(product);
   const repo = await repoSession(product, plan, opts, report, sourceDateEpoch);
@@ -39,7 +52,31 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
     repo: repo.options,
     digests: new DigestCache(cacheDir()),
     signingKeySupplied: Boolean(opts.signingKey || process.env[SIGNING_KEY_ENV]) && !opts.unsigned,
+    ...(localOnly ? { split: { localOnly } } : {}),
   }).finally(() => repo.close());
   report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
+  return result;
+}
+
+/** `build --join DIR...`: the global artifacts over the local ones of --local-only builds (no payloads needed). */
+async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildResult> {
+  if (opts.from || opts.localOnly) throw new UserError('--join builds from the folders it joins: drop --from and --local-only', { exitCode: EXIT.usage });
+  const join = await readPartials(opts.join!);
+  const first = join.parts[0]!.manifest;
+  // The plan of the partial builds: every platform, their targets and snapshot mode.
+  const { product, plan } = planFor({ ...opts, platform: first.platforms, target: first.targets, version: first.version, snapshot: first.snapshot });
+  report.info(`${product.meta.name} ${plan.version}: joining ${join.parts.map((p) => p.manifest.partial.platform).join(', ')}`);
+  const repo = await repoSession(product, plan, opts, report, join.sourceDateEpoch);
+  const result = await runBuild({
+    product,
+    plan,
+    outRoot: opts.out,
+    payloads: [],
+    sourceDateEpoch: join.sourceDateEpoch,
+    report,
+    repo: repo.options,
+    split: { join },
+  }).finally(() => repo.close());
+  report.info(`joined ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}`);
   return result;
 }

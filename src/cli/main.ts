@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/fsx.ts';
 import { installSignalHandlers, interruption } from '../util/cleanup.ts';
 import { redact } from '../util/secrets.ts';
 import { generatedNotice } from '../render/templates.ts';
-import { definitionName } from '../targets/envfile.ts';
+import { definitionName } from '../render/envfile.ts';
 import type { Product } from '../product/model.ts';
 import { SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../signing/gpg.ts';
 import { DEFAULT_CONFIG, loadConfig, planFor, resolveVersion } from './context.ts';
@@ -79,6 +79,8 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--unsigned', 'build unsigned APT/YUM repositories (a release build without a key refuses otherwise; a snapshot signs with a throwaway key)')
     .option('--repo-base <dir>', 'the published repository tree (apt/, yum/) whose packages stay installable next to this build\'s')
     .option('--repo-url <url>', 'URL the repository tree is served at, for the client .list/.repo files (default: release.repository.url)')
+    .option('--local-only', 'split build: only the local artifacts (archives, packages, MSI) of the one --platform, with a partial plan.json for --join')
+    .option('--join <dirs...>', 'split build: the global artifacts (checksums, formulae, manifests, repositories, installers) over the <out>/<version>/ folders of --local-only builds')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: BuildFlags) => {
       const { executeBuild } = await import('./build.ts');

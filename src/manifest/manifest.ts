@@ -7,11 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, UserError } from '../errors.ts';
 import type { Plan } from '../plan/plan.ts';
+import type { Platform } from '../product/model.ts';
 import type { BuiltFile, PlannedArtifact } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 
 export const MANIFEST_FILE = 'plan.json';
-export const MANIFEST_SCHEMA_VERSION = 1;
+export const MANIFEST_SCHEMA_VERSION = 2;
 export const MANIFEST_SCHEMA_PATH = fileURLToPath(new URL('../../schemas/build-manifest.schema.json', import.meta.url));
 
 export type ManifestArtifact = PlannedArtifact & BuiltFile;
@@ -29,6 +30,14 @@ export interface BuildManifest extends Omit<Plan, 'artifacts'> {
   /** Digest of everything the output depends on (src/build/inputs.ts): equal digests, reusable build. */
   inputs: string;
   skipped: SkippedTarget[];
+  /** Set by `build --local-only`: this folder holds one platform's local artifacts, for `build --join`. */
+  partial?: PartialBuild;
+}
+
+export interface PartialBuild {
+  platform: Platform;
+  /** The payloads it packaged (the join's inputs digest covers every platform's). */
+  payloads: { component: string; platform: Platform; sha256: string }[];
 }
 
 export function manifestPath(distDir: string): string {

@@ -3,11 +3,12 @@
 import { UserError, EXIT } from '../errors.ts';
 import type { Platform, Product } from '../product/model.ts';
 import { mapVersion, type Versions } from '../version.ts';
-import { TARGETS } from '../targets/registry.ts';
+import { defaultRegistry, type BuildRegistry } from '../targets/registry.ts';
+import { planGraph } from '../graph/index.ts';
 import type { PlannedArtifact } from '../targets/types.ts';
 import { buildMatrix, type BuildMatrix } from './matrix.ts';
 
-export const PLAN_SCHEMA_VERSION = 1;
+export const PLAN_SCHEMA_VERSION = 2;
 
 export interface Plan {
   schemaVersion: typeof PLAN_SCHEMA_VERSION;
@@ -27,24 +28,23 @@ export interface PlanOptions {
   platforms?: string[];
   targets?: string[];
   snapshot: boolean;
+  /** The targets to plan with (default: the built-in ones). */
+  registry?: BuildRegistry;
 }
 
 export function makePlan(product: Product, opts: PlanOptions): Plan {
   const versions = mapVersion(opts.version);
   const platforms = selectPlatforms(product, opts.platforms);
-  const known = TARGETS.map((t) => t.id);
+  const registry = opts.registry ?? defaultRegistry();
+  const known = registry.ids();
   const unknown = (opts.targets ?? []).filter((t) => !known.includes(t));
   if (unknown.length) {
     throw new UserError(`unknown target${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, { hint: `choose from: ${known.join(', ')}`, exitCode: EXIT.usage });
   }
-  const targets = TARGETS.filter((t) => !opts.targets?.length || opts.targets.includes(t.id));
+  const targets = registry.targets.filter((t) => !opts.targets?.length || opts.targets.includes(t.id));
   const ctx = { product, versions, platforms, snapshot: opts.snapshot };
-  const artifacts = targets.flatMap((t) => t.plan(ctx));
-  const seen = new Set<string>();
-  for (const a of artifacts) {
-    if (seen.has(a.path)) throw new UserError(`two artifacts would be written to ${a.path}`, { hint: 'make release.archiveName unique per component and platform (use {name} {os} {arch})', exitCode: EXIT.config });
-    seen.add(a.path);
-  }
+  // Planned by role queries; a missing input, a cycle or two artifacts at one path fail here, naming both ids.
+  const artifacts = planGraph(targets, ctx).artifacts as PlannedArtifact[];
   return {
     schemaVersion: PLAN_SCHEMA_VERSION,
     product: product.meta.name,

@@ -54,9 +54,26 @@ export interface Product {
   secrets: string[];
 }
 
+/** The one Windows platform (x64): the MSI, winget and Scoop describe its artifacts. */
+export const WINDOWS_PLATFORM: Platform = 'windows-amd64';
+
 export function splitPlatform(p: Platform): { os: Os; arch: Arch } {
   const [os, arch] = p.split('-') as [Os, Arch];
   return { os, arch };
+}
+
+/**
+ * The CLI: the component named like the product, else the first that is not a service (among those built for
+ * `platform`, when given). Homebrew's product formula, Scoop and winget's command all mean this one.
+ */
+export function cliComponent(product: Product, platform?: Platform): Component | undefined {
+  const clis = product.components.filter((c) => !c.service && (!platform || c.platforms.includes(platform)));
+  return clis.find((c) => c.name === product.meta.name) ?? clis[0];
+}
+
+/** A CLI's archive and a service's archive are different roles in the artifact graph. */
+export function archiveRole(component: Component): 'cli-archive' | 'service-archive' {
+  return component.service ? 'service-archive' : 'cli-archive';
 }
 
 export function exeName(binary: string, platform: Platform): string {

@@ -1,4 +1,6 @@
-// Every target, in build order. Order matters only where a target reads another's output.
+// Every target, one line each. The order of building comes from the artifact graph (each artifact after its
+// inputs), the order of planning from what each target consumes; this order only breaks ties.
+import { TargetRegistry } from '../graph/index.ts';
 import { aptRepoTarget } from './apt-repo/index.ts';
 import { archiveTarget } from './archive/index.ts';
 import { checksumsTarget } from './checksums/index.ts';
@@ -12,20 +14,36 @@ import { scoopTarget } from './scoop/index.ts';
 import { systemdTarget } from './systemd/index.ts';
 import { wingetTarget } from './winget/index.ts';
 import { yumRepoTarget } from './yum-repo/index.ts';
-import type { Target } from './types.ts';
+import type { PlanContext, Target } from './types.ts';
 
-export const TARGETS: Target[] = [
-  archiveTarget, // first: formulae, manifests and checksums need the archives' digests
+export const TARGETS: readonly Target[] = [
+  archiveTarget,
   systemdTarget,
   launchdTarget,
-  debTarget, // release assets: before checksums (SHA256SUMS lists them) and the APT repository
-  rpmTarget, // release assets: before checksums and the YUM repository
-  aptRepoTarget, // after deb: indexes this build's .deb packages (plus --repo-base), not a release asset
-  yumRepoTarget, // after rpm: signs copies of this build's RPMs and indexes them (plus --repo-base)
-  installerTarget, // install.sh / install.ps1 are release assets: before checksums
-  msiTarget, // release asset: before checksums
-  checksumsTarget, // after every release artifact it lists
-  homebrewTarget, // reads archive digests
-  wingetTarget, // reads the MSI's digest
-  scoopTarget, // reads the Windows CLI zip's digest
+  debTarget,
+  rpmTarget,
+  aptRepoTarget,
+  yumRepoTarget,
+  installerTarget,
+  msiTarget,
+  checksumsTarget,
+  homebrewTarget,
+  wingetTarget,
+  scoopTarget,
 ];
+
+/** A registry holds targets that plan (GraphTarget) and build (Target). */
+export class BuildRegistry extends TargetRegistry<PlanContext> {
+  constructor(targets: readonly Target[] = TARGETS) {
+    super(targets);
+  }
+  get(id: string): Target | undefined {
+    return this.targets.find((t) => t.id === id) as Target | undefined;
+  }
+  override register(target: Target): this {
+    return super.register(target);
+  }
+}
+
+/** The registry of the built-in targets; a test builds its own (new BuildRegistry().register(extra)). */
+export const defaultRegistry = (): BuildRegistry => new BuildRegistry();

@@ -1,5 +1,9 @@
-// Where release assets are downloaded from: the GitHub release of the version's tag.
-import { splitPlatform, type Platform, type Product } from '../product/model.ts';
+// Release assets: their names, and where they are downloaded from (the GitHub release of the version's tag).
+// Shared by the targets that make them and the ones that point at them (formulae, manifests, install scripts).
+import { splitPlatform, type Component, type Platform, type Product } from '../product/model.ts';
+
+/** The checksum list every release carries (`sha256sum -c` format). */
+export const CHECKSUMS_FILE = 'SHA256SUMS';
 
 export function releaseUrl(product: Product, tag: string, asset: string): string {
   const { owner, repo } = product.def.release.github;
@@ -19,4 +23,9 @@ export function assetBaseName(product: Product, name: string, platform: Platform
     .replace(/\{version\}/g, version)
     .replace(/\{os\}/g, os)
     .replace(/\{arch\}/g, arch);
+}
+
+/** A component's release archive for a platform: tar.gz for unix, zip for Windows. */
+export function archiveFileName(product: Product, component: Component, platform: Platform, version: string): string {
+  return `${assetBaseName(product, component.name, platform, version)}${splitPlatform(platform).os === 'windows' ? '.zip' : '.tar.gz'}`;
 }

@@ -4,6 +4,7 @@ import type { Versions } from '../version.ts';
 import type { Reporter } from '../util/progress.ts';
 import type { Signer } from '../signing/gpg.ts';
 import type { BuiltFile } from '../util/fsx.ts';
+import type { Artifact, ArtifactRole, Planned } from '../graph/index.ts';
 
 export type ArtifactKind =
   | 'archive'
@@ -23,15 +24,10 @@ export type ArtifactKind =
   | 'scoop-manifest'
   | 'installer-script';
 
-export interface PlannedArtifact {
-  /** Path relative to dist/<version>/, "/" separated; unique within a plan. */
+/** A node of the artifact graph (src/graph) that is one file: its path relative to dist/<version>/, "/" separated. */
+export interface PlannedArtifact extends Artifact {
   path: string;
   kind: ArtifactKind;
-  target: string;
-  platform?: Platform;
-  component?: string;
-  /** Uploaded to the GitHub release and listed in SHA256SUMS. */
-  release: boolean;
 }
 
 export interface ToolRequirement {
@@ -67,11 +63,11 @@ export interface BuildContext extends PlanContext {
   payload(component: string, platform: Platform): Payload;
   /** Seconds since the epoch used for every timestamp written into an artifact. */
   sourceDateEpoch: number;
-  /** Digest and size of an artifact already built in this run (targets run in order). */
+  /** Digest and size of an artifact already built in this run: only an input of the artifacts being built. */
   built(path: string): BuiltFile;
+  /** The artifacts an artifact reads (its `inputs`), in plan order. */
+  inputsOf(artifact: PlannedArtifact): PlannedArtifact[];
   report: Reporter;
-  /** The whole plan being built (global targets such as checksums read it). */
-  plan: PlannedArtifact[];
   /** Package repositories (apt-repo, yum-repo); absent: signing follows the environment (see src/targets/repo-common.ts). */
   repo?: RepoOptions;
 }
@@ -97,13 +93,15 @@ export interface Target {
   description: string;
   /** External tools needed to build; a snapshot build skips the target when one is missing. */
   tools?: ToolRequirement[];
+  /** Roles of the artifacts it plans. */
+  produces: readonly ArtifactRole[];
+  /** Roles it reads: it plans after their producers and finds them through `planned` (never by importing a sibling). */
+  consumes?: readonly ArtifactRole[];
+  plan(ctx: PlanContext, planned: Planned): PlannedArtifact[];
   /**
-   * "local": builds each platform's packages from payloads alone, so local targets run concurrently (both cores).
-   * "global" (default): reads other artifacts (digests, packages) and runs after every local target, in order.
+   * Writes the artifacts given (all of its artifacts of one platform for a local target, all of them for a global
+   * one) below ctx.outDir, after their inputs were built. Returns their digests by path.
    */
-  phase?: 'local' | 'global';
-  plan(ctx: PlanContext): PlannedArtifact[];
-  /** Writes exactly the artifacts it planned, below ctx.outDir. Returns their digests by path. */
   build(ctx: BuildContext, artifacts: PlannedArtifact[]): Promise<Map<string, BuiltFile>>;
   /** Text-only targets also render without a build (the `render` command): path -> content. */
   render?(ctx: RenderContext): Map<string, string>;

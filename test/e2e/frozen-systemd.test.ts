@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkArgs } from '../../src/product/contract.ts';
 import { expandArgs } from '../../src/product/model.ts';
 import { loadProduct } from '../../src/product/load.ts';
-import { unitLayout } from '../../src/targets/systemd/index.ts';
+import { unitLayout } from '../../src/render/systemd.ts';
 import { Container } from './lib/nspawn.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

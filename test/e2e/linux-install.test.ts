@@ -20,7 +20,7 @@ import { loadProduct } from '../../src/product/load.ts';
 import type { Product, Service } from '../../src/product/model.ts';
 import { APT_REPO_DIR } from '../../src/targets/apt-repo/index.ts';
 import { dedicatedConfigDir, runtimeDirs, unitNames } from '../../src/targets/linux/layout.ts';
-import { unitLayout } from '../../src/targets/systemd/index.ts';
+import { unitLayout } from '../../src/render/systemd.ts';
 import { YUM_REPO_DIR } from '../../src/targets/yum-repo/index.ts';
 import { serveDirectory, type StaticServer } from './lib/http.ts';
 import { Container, SUITES, type ExecResult, type Suite } from './lib/nspawn.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadProduct } from '../../src/product/load.ts';
 import { expandArgs } from '../../src/product/model.ts';
-import { renderServiceUnit } from '../../src/targets/systemd/index.ts';
+import { renderServiceUnit } from '../../src/render/systemd.ts';
 import { UNUSUAL_CASES } from '../fixtures/unusual.ts';
 import { ACME_YAML } from '../helpers.ts';
 import { Container } from './lib/nspawn.ts';

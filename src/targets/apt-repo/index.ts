@@ -3,9 +3,10 @@
 //   deb [signed-by=/usr/share/keyrings/<name>.gpg] <url>/apt stable main
 import path from 'node:path';
 import { splitPlatform, type Product } from '../../product/model.ts';
+import { artifactId } from '../../graph/index.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
-import { definitionName } from '../envfile.ts';
+import { definitionName } from '../../render/envfile.ts';
 import { repoUrl, withRepoOptions } from '../repo-common.ts';
 import type { BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { buildAptRepo, type AptRepoMeta } from './repo.ts';
@@ -55,16 +56,19 @@ export const aptRepoTarget: Target = {
   id: 'apt-repo',
   description: `signed APT repository (${APT_REPO_DIR}/: pool, dists/${APT_SUITE}, InRelease, Release.gpg, keyring) from this build's and the published .deb packages`,
   tools: [{ command: 'gpg', install: 'apt-get install gnupg' }],
-  plan({ product }) {
+  produces: ['repo-metadata'],
+  consumes: ['deb'],
+  plan({ product }, planned) {
+    const debs = planned.query('deb').map((a) => a.id);
     const archs = aptArchitectures(product);
     if (!archs.length) return [];
     const dists = `${APT_REPO_DIR}/dists/${APT_SUITE}`;
     const paths = [`${dists}/Release`, ...archs.flatMap((a) => [`${dists}/${APT_COMPONENT}/binary-${a}/Packages`, `${dists}/${APT_COMPONENT}/binary-${a}/Packages.gz`])];
-    return paths.map((p): PlannedArtifact => ({ path: p, kind: 'apt-repo', target: 'apt-repo', release: false }));
+    return paths.map((p): PlannedArtifact => ({ id: artifactId('repo-metadata', 'apt', p.slice(APT_REPO_DIR.length + 1)), role: 'repo-metadata', scope: 'global', inputs: debs, path: p, kind: 'apt-repo', target: 'apt-repo', release: false }));
   },
   async build(ctx, artifacts) {
     return withRepoOptions(ctx, async (repo) => {
-      const debs = ctx.plan.filter((a) => a.kind === 'deb').map((a) => path.join(ctx.outDir, a.path));
+      const debs = ctx.inputsOf(artifacts[0]!).map((a) => path.join(ctx.outDir, a.path));
       if (!debs.length) ctx.report.warn('apt-repo: this build made no .deb packages (deb target not selected or skipped): the repository holds only the packages from --repo-base');
       const signer = await repo.signer();
       const repoDir = path.join(ctx.outDir, APT_REPO_DIR);

@@ -1,17 +1,15 @@
 // Release archives: one per (component, platform), laid out as an install prefix (bin/, share/...) so the
 // same archive serves Homebrew, Scoop and the install script. tar.gz for unix, zip for Windows.
 import path from 'node:path';
-import { exeName, splitPlatform, type Component, type Platform, type Product } from '../../product/model.ts';
+import { artifactId } from '../../graph/index.ts';
+import { archiveRole, exeName, splitPlatform, type Component, type Platform, type Product } from '../../product/model.ts';
 import { tarStream, type TarEntry } from '../../util/tar.ts';
 import { gzipStream, writeStream, writeZip } from '../../util/compress.ts';
 import { statSync } from 'node:fs';
 import { buildEach } from '../build-each.ts';
 import type { BuildContext, PlannedArtifact, Target } from '../types.ts';
-import { assetBaseName } from '../release.ts';
+import { archiveFileName } from '../release.ts';
 
-export function archiveFileName(product: Product, component: Component, platform: Platform, version: string): string {
-  return `${assetBaseName(product, component.name, platform, version)}${splitPlatform(platform).os === 'windows' ? '.zip' : '.tar.gz'}`;
-}
 
 interface ArchiveMember {
   name: string;
@@ -33,12 +31,15 @@ function members(ctx: BuildContext, component: Component, platform: Platform): A
 export const archiveTarget: Target = {
   id: 'archive',
   description: 'release archives (tar.gz per unix platform, zip for Windows), one per component',
-  phase: 'local',
+  produces: ['cli-archive', 'service-archive'],
   plan({ product, platforms, versions }) {
     return product.components.flatMap((c) =>
       c.platforms
         .filter((p) => platforms.includes(p))
-        .map((p): PlannedArtifact => ({ path: archiveFileName(product, c, p, versions.semver), kind: 'archive', target: 'archive', platform: p, component: c.name, release: true })),
+        .map((p): PlannedArtifact => {
+          const role = archiveRole(c);
+          return { id: artifactId(role, c.name, p), role, scope: 'local', inputs: [], path: archiveFileName(product, c, p, versions.semver), kind: 'archive', target: 'archive', platform: p, component: c.name, release: true };
+        }),
     );
   },
   build: (ctx, artifacts) =>

@@ -1,9 +1,12 @@
 // SHA256SUMS over every release artifact, in the format `sha256sum -c` reads. Built after the artifacts it lists.
 import path from 'node:path';
 import { writeFileAtomic } from '../../util/fsx.ts';
-import type { PlannedArtifact, Target } from '../types.ts';
+import { artifactId, releaseAssets, type ArtifactRole } from '../../graph/index.ts';
+import type { Target } from '../types.ts';
 
-export const CHECKSUMS_FILE = 'SHA256SUMS';
+import { CHECKSUMS_FILE } from '../release.ts';
+
+export { CHECKSUMS_FILE };
 
 export function formatChecksums(entries: { name: string; sha256: string }[]): string {
   return [...entries]
@@ -23,18 +26,20 @@ export function parseChecksums(text: string, source: string): Map<string, string
   return out;
 }
 
-export function releaseArtifacts(plan: PlannedArtifact[]): PlannedArtifact[] {
-  return plan.filter((a) => a.release && a.kind !== 'checksums');
-}
+// Every role that has release assets: checksums plans after them and lists the top-level ones.
+const LISTED_ROLES = ['cli-archive', 'service-archive', 'deb', 'rpm', 'msi', 'installer', 'sbom', 'signature', 'attestation'] as const satisfies readonly ArtifactRole[];
 
 export const checksumsTarget: Target = {
   id: 'checksums',
   description: 'SHA256SUMS of every release artifact',
-  plan() {
-    return [{ path: CHECKSUMS_FILE, kind: 'checksums', target: 'checksums', release: true }];
+  produces: ['checksums'],
+  consumes: LISTED_ROLES,
+  plan(_ctx, planned) {
+    const listed = planned.query(LISTED_ROLES, releaseAssets).filter((a) => !a.path?.includes('/'));
+    return [{ id: artifactId('checksums'), role: 'checksums', scope: 'global', inputs: listed.map((a) => a.id), path: CHECKSUMS_FILE, kind: 'checksums', target: 'checksums', release: true }];
   },
   async build(ctx, artifacts) {
-    const listed = releaseArtifacts(ctx.plan).filter((a) => !a.path.includes('/'));
+    const listed = ctx.inputsOf(artifacts[0]!);
     const text = formatChecksums(listed.map((a) => ({ name: a.path, sha256: ctx.built(a.path).sha256 })));
     return new Map([[artifacts[0]!.path, await writeFileAtomic(path.join(ctx.outDir, artifacts[0]!.path), text)]]);
   },

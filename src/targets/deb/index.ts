@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { splitPlatform, type Platform } from '../../product/model.ts';
+import { artifactId } from '../../graph/index.ts';
 import { arStream } from '../../util/ar.ts';
 import { compressStream, explainCompressorError, inCompressorSlot, writeStream, type StreamCompression } from '../../util/compress.ts';
 import { tarStream, type ContentObserver, type TarEntry } from '../../util/tar.ts';
@@ -130,10 +131,14 @@ export async function buildDeb(ctx: BuildContext, platform: Platform, dest: stri
 export const debTarget: Target = {
   id: 'deb',
   description: 'Debian packages (.deb) per Linux architecture: binaries, systemd units and target, system user, env file',
-  phase: 'local', // reads payloads only
+  produces: ['deb'],
   plan(ctx) {
     return linuxPlatforms(ctx).map(
       (platform): PlannedArtifact => ({
+        id: artifactId('deb', platform),
+        role: 'deb',
+        scope: 'local',
+        inputs: [],
         path: debFileName(ctx.product.meta.name, ctx.versions.debian, splitPlatform(platform).arch),
         kind: 'deb',
         target: 'deb',

@@ -5,7 +5,8 @@ import { EXIT, UserError } from '../../errors.ts';
 import type { Product } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { deb822Value } from '../../render/quote.ts';
-import { definitionName } from '../envfile.ts';
+import { definitionName } from '../../render/envfile.ts';
+import { longDescription, wrap } from '../linux/description.ts';
 import type { PackageFile } from '../linux/layout.ts';
 import { scriptView } from '../linux/scripts.ts';
 import { COMMON_LICENSES, EMBEDDED_LICENSES } from './licenses.ts';
@@ -34,30 +35,6 @@ export function formatDeb822(fields: [string, string][]): string {
   );
 }
 
-/** Wraps one line of text at `width` columns on spaces (a longer word stays whole). */
-export function wrap(line: string, width: number): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (const word of line.split(/\s+/).filter(Boolean)) {
-    if (cur && cur.length + 1 + word.length > width) {
-      out.push(cur);
-      cur = word;
-    } else cur = cur ? `${cur} ${word}` : word;
-  }
-  if (cur) out.push(cur);
-  return out;
-}
-
-/** The extended description: the definition's text (long lines wrapped under lintian's 80 columns), then the services. */
-export function longDescription(product: Product): string {
-  const lines = product.meta.description.split('\n').flatMap((l) => (l.trim() === '' ? [''] : l.length <= 79 ? [l.trimEnd()] : wrap(l, 79)));
-  const services = product.services.map((s) => s.name);
-  if (services.length) {
-    const list = services.length === 1 ? services[0]! : `${services.slice(0, -1).join(', ')} and ${services[services.length - 1]}`;
-    lines.push('', ...wrap(`The systemd units ${list} are started together by ${product.meta.name}.target, which the package enables.`, 79));
-  }
-  return lines.join('\n');
-}
 
 export interface ControlInput {
   product: Product;

@@ -2,22 +2,22 @@
 // and the product-named formula installs the CLI and depends on all of them: `brew install <product>`
 // installs everything, `brew services start <service>` runs each one.
 import path from 'node:path';
-import { expandArgs, splitPlatform, type Component, type Platform, type Product, type Service } from '../../product/model.ts';
+import { cliComponent, expandArgs, splitPlatform, type Component, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { homebrewClassName, rubyInterpolated, rubyString, shWord } from '../../render/quote.ts';
 import { ENV_LAUNCHER_SCRIPT, FROZEN_TMPDIR_VAR } from '../../render/launcher.ts';
-import { archiveFileName } from '../archive/index.ts';
-import { releaseUrl } from '../release.ts';
-import { definitionName, renderEnvFile } from '../envfile.ts';
+import { byComponent, byOs, or } from '../../graph/index.ts';
+import { archiveFileName, releaseUrl } from '../release.ts';
+import { definitionName, renderEnvFile } from '../../render/envfile.ts';
 import type { DigestOf } from '../types.ts';
 import { textTarget } from '../text.ts';
 import { EXIT, UserError } from '../../errors.ts';
 import { scanUrlVersion } from './url-version.ts';
 import type { Versions } from '../../version.ts';
 
-/** The product formula: the first non-service component (the CLI), named after the product. */
+/** The product formula: the CLI, named after the product. */
 function productFormulaComponent(product: Product): Component | undefined {
-  return product.components.find((c) => !c.service);
+  return cliComponent(product);
 }
 
 /** Formula name: the service name for services (never shadowing homebrew-core's names), the product name for the CLI. */
@@ -304,6 +304,14 @@ export const homebrewTarget = textTarget({
   id: 'homebrew',
   description: 'Homebrew tap formulae (one per service, plus the product formula that depends on them)',
   kindOf: () => 'homebrew-formula',
+  roleOf: () => 'formula',
+  produces: ['formula'],
+  consumes: ['cli-archive', 'service-archive'],
+  // The formula states the sha256 of its component's macOS and Linux archives.
+  inputs: ({ product, platforms }, planned, p) => {
+    const c = formulaComponents(product, platforms).find((x) => `formula/${formulaName(product, x)}.rb` === p)!;
+    return planned.query(['cli-archive', 'service-archive'], byComponent(c.name), or(byOs('darwin'), byOs('linux'))).map((a) => a.id);
+  },
   paths: ({ product, versions, platforms }) => {
     checkFormulae(product, versions, platforms);
     return formulaComponents(product, platforms).map((c) => `formula/${formulaName(product, c)}.rb`);

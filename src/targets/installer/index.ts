@@ -7,11 +7,11 @@ import path from 'node:path';
 import { expandArgs, splitPlatform, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { commentText, powershellString, shHeredocBody, shWord } from '../../render/quote.ts';
-import { archiveFileName } from '../archive/index.ts';
-import { CHECKSUMS_FILE } from '../checksums/index.ts';
-import { definitionName, renderEnvFile } from '../envfile.ts';
-import { HOME_PLACEHOLDER, launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../launchd/index.ts';
-import { renderServiceUnit, targetUnitName, renderTargetUnit, unitLayout } from '../systemd/index.ts';
+import { artifactId } from '../../graph/index.ts';
+import { archiveFileName, CHECKSUMS_FILE } from '../release.ts';
+import { definitionName, renderEnvFile } from '../../render/envfile.ts';
+import { HOME_PLACEHOLDER, launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../../render/launchd.ts';
+import { renderServiceUnit, targetUnitName, renderTargetUnit, unitLayout } from '../../render/systemd.ts';
 import type { PlannedArtifact, PlanContext, RenderContext, Target } from '../types.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
 import type { Versions } from '../../version.ts';
@@ -198,9 +198,9 @@ export const installerTarget: Target = {
   id: 'installer',
   description: 'install.sh (Linux, macOS) and install.ps1 (Windows): per-user installs from the release archives',
   // Text only; reads no other artifact (the scripts fetch SHA256SUMS at install time).
-  phase: 'local',
+  produces: ['installer'],
   plan(ctx) {
-    return installerPaths(ctx).map((p): PlannedArtifact => ({ path: p, kind: 'installer-script', target: 'installer', release: true }));
+    return installerPaths(ctx).map((p): PlannedArtifact => ({ id: artifactId('installer', p), role: 'installer', scope: 'global', inputs: [], path: p, kind: 'installer-script', target: 'installer', release: true }));
   },
   render: renderInstallers,
   async build(ctx, artifacts) {

@@ -1,99 +1,13 @@
-// launchd property lists for macOS, serialised with a plist library (never string templates):
-// LaunchDaemons for a system install and LaunchAgents for a per-user install.
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { expandArgs, type Product, type Service } from '../../product/model.ts';
-import { FROZEN_TMPDIR_VAR, launcherArgv } from '../../render/launcher.ts';
+// The launchd target: LaunchDaemons and LaunchAgents as text artifacts (rendered by src/render/launchd.ts).
+import { launchdFiles, launchdPlists } from '../../render/launchd.ts';
 import { textTarget } from '../text.ts';
-
-export type LaunchdScope = 'system' | 'user';
-
-/** Placeholder for the user's home in LaunchAgents: launchd expands neither "~" nor $HOME. The install script substitutes it. */
-export const HOME_PLACEHOLDER = '@HOME@';
-
-export function launchdLabel(product: Product, service: Service): string {
-  return `${product.def.identifiers.launchdPrefix}.${service.name}`;
-}
-
-function layout(product: Product, scope: LaunchdScope, service: Service) {
-  const { stateDir, logsDir } = product.def.install;
-  const envName = path.basename(product.def.install.envFile);
-  const app = product.meta.displayName;
-  if (scope === 'system') {
-    return {
-      binDir: '/usr/local/bin',
-      envFile: `/usr/local/etc/${product.meta.name}/${envName}`,
-      dirs: { stateDir: `/usr/local/var/lib/${stateDir}/${service.name}`, logsDir: `/usr/local/var/log/${logsDir}`, runtimeDir: `/usr/local/var/run/${stateDir}/${service.name}`, configDir: `/usr/local/etc/${product.meta.name}` },
-    };
-  }
-  const home = HOME_PLACEHOLDER;
-  return {
-    binDir: `${home}/.local/bin`,
-    envFile: `${home}/.config/${product.meta.name}/${envName}`,
-    dirs: {
-      stateDir: `${home}/Library/Application Support/${app}/${service.name}`,
-      logsDir: `${home}/Library/Logs/${app}`,
-      runtimeDir: `${home}/Library/Caches/${app}/${service.name}`,
-      configDir: `${home}/.config/${product.meta.name}`,
-    },
-  };
-}
-
-const KEEP_ALIVE = { always: true, 'on-failure': { SuccessfulExit: false, Crashed: true }, never: false } as const;
-
-export function launchdPlistObject(product: Product, service: Service, scope: LaunchdScope): Record<string, unknown> {
-  const { binDir, envFile, dirs } = layout(product, scope, service);
-  const env: Record<string, string> = { PATH: `${binDir}:/usr/bin:/bin:/usr/sbin:/sbin`, ...service.env };
-  if (service.frozen) env.TMPDIR = env[FROZEN_TMPDIR_VAR] = `${dirs.runtimeDir}/tmp`;
-  const log = `${dirs.logsDir}/${service.name}.log`;
-  const job: Record<string, unknown> = {
-    Label: launchdLabel(product, service),
-    ProgramArguments: launcherArgv(`${product.meta.name}-env`, envFile, [`${binDir}/${service.binary}`, ...expandArgs(service, dirs)]),
-    RunAtLoad: true,
-    KeepAlive: KEEP_ALIVE[service.restart.policy],
-    // launchd's only restart pacing knob; it refuses values below 1 second.
-    ThrottleInterval: Math.max(1, service.restart.delaySeconds),
-    ExitTimeOut: service.stop.timeoutSeconds,
-    ProcessType: 'Background',
-    WorkingDirectory: dirs.stateDir,
-    EnvironmentVariables: env,
-    StandardOutPath: log,
-    StandardErrorPath: log,
-  };
-  if (scope === 'system') {
-    job.UserName = product.def.install.user;
-    job.GroupName = product.def.install.group;
-  }
-  return job;
-}
-
-// plist and its XML libraries (~45 modules) load on the first render, not at start-up: `plan` renders no plist.
-// The package is ESM with an import-only export map, so it is resolved as an import and loaded by require(esm).
-let plistModule: typeof import('plist') | undefined;
-function plistLibrary(): typeof import('plist') {
-  plistModule ??= createRequire(import.meta.url)(fileURLToPath(import.meta.resolve('plist'))) as typeof import('plist');
-  return plistModule;
-}
-
-export function renderLaunchdPlist(product: Product, service: Service, scope: LaunchdScope): string {
-  return plistLibrary().build(launchdPlistObject(product, service, scope) as never, { indent: '\t', newline: '\n' } as never) + '\n';
-}
-
-function launchdPlists(product: Product): { path: string; service: Service; scope: LaunchdScope }[] {
-  return (['system', 'user'] as const).flatMap((scope) =>
-    product.services.map((service) => ({ path: `launchd/${scope === 'system' ? 'LaunchDaemons' : 'LaunchAgents'}/${launchdLabel(product, service)}.plist`, service, scope })),
-  );
-}
-
-export function launchdFiles(product: Product): Map<string, string> {
-  return new Map(launchdPlists(product).map((p) => [p.path, renderLaunchdPlist(product, p.service, p.scope)]));
-}
 
 export const launchdTarget = textTarget({
   id: 'launchd',
   description: 'launchd plists (LaunchDaemons for system installs, LaunchAgents per user)',
   kindOf: () => 'launchd-plist',
+  roleOf: () => 'plist',
+  produces: ['plist'],
   paths: ({ product, platforms }) => (platforms.some((p) => p.startsWith('darwin-')) ? launchdPlists(product).map((p) => p.path) : []),
   render: ({ product, platforms }) => (platforms.some((p) => p.startsWith('darwin-')) ? launchdFiles(product) : new Map()),
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EXIT, UserError } from '../../errors.ts';
 import { splitPlatform, type Arch, type Platform, type Product } from '../../product/model.ts';
 import { checkPayloadBinary, type BinaryInfo } from '../../util/binary-format.ts';
-import { systemdFiles, targetUnitName } from '../systemd/index.ts';
+import { systemdFiles, targetUnitName } from '../../render/systemd.ts';
 import type { BuildContext, PlanContext } from '../types.ts';
 
 export const UNIT_DIR = '/usr/lib/systemd/system';
@@ -123,7 +123,7 @@ export const userHome = (product: Product) => `/var/lib/${product.def.install.st
 /** The sysusers.d entry's path and its non-comment lines (the maintainer scripts feed them to systemd-sysusers). */
 export function sysusersEntry(product: Product): { path: string; lines: string[] } {
   const file = systemdFiles(product).get(`systemd/sysusers.d/${product.meta.name}.conf`)!;
-  return { path: `${SYSUSERS_DIR}/${product.meta.name}.conf`, lines: file.text.split('\n').filter((l) => l.trim() && !l.startsWith('#')) };
+  return { path: `${SYSUSERS_DIR}/${product.meta.name}.conf`, lines: file.split('\n').filter((l) => l.trim() && !l.startsWith('#')) };
 }
 
 export function unitNames(product: Product): { target: string; services: string[] } {
@@ -146,10 +146,10 @@ export async function linuxPayloadFiles(ctx: BuildContext, platform: Platform): 
     files.push({ path: `${BIN_DIR}/${c.binary}`, mode: 0o755, role: 'binary', source: { file: payload.path, size: statSync(payload.path).size }, binary, component: c.name });
   }
   for (const [rel, f] of systemdFiles(product)) {
-    if (rel.startsWith('systemd/system/')) files.push({ path: `${UNIT_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'unit', source: Buffer.from(f.text) });
-    else if (rel.startsWith('systemd/sysusers.d/')) files.push({ path: `${SYSUSERS_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'sysusers', source: Buffer.from(f.text) });
+    if (rel.startsWith('systemd/system/')) files.push({ path: `${UNIT_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'unit', source: Buffer.from(f) });
+    else if (rel.startsWith('systemd/sysusers.d/')) files.push({ path: `${SYSUSERS_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'sysusers', source: Buffer.from(f) });
     // 0640: it will hold secrets. The group (the services' group) is set by the package manager or postinst.
-    else if (rel.startsWith('env/')) files.push({ path: product.def.install.envFile, mode: 0o640, role: 'env-file', source: Buffer.from(f.text) });
+    else if (rel.startsWith('env/')) files.push({ path: product.def.install.envFile, mode: 0o640, role: 'env-file', source: Buffer.from(f) });
   }
   const licenses: { name: string; file: string; size: number }[] = [];
   for (const f of product.def.files) {

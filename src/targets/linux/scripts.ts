@@ -4,8 +4,8 @@
 import type { Product } from '../../product/model.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import { commentText, shPrintLines, shWord } from '../../render/quote.ts';
-import { definitionName } from '../envfile.ts';
-import { unitLayout } from '../systemd/index.ts';
+import { definitionName } from '../../render/envfile.ts';
+import { unitLayout } from '../../render/systemd.ts';
 import { NOLOGIN, recordDir, runtimeDirs, sysusersEntry, unitNames, userHome } from './layout.ts';
 
 export interface ScriptView {

@@ -6,13 +6,14 @@ import { makeTempDir } from '../../util/cleanup.ts';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Product } from '../../product/model.ts';
+import { artifactId } from '../../graph/index.ts';
 import { renderTemplate } from '../../render/templates.ts';
 import { hashFile, writeFileAtomic } from '../../util/fsx.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import type { BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { envFileName, envFileVariable, MSI_PLATFORM, msiFileName, msiModel, type MsiModel } from './model.ts';
 import { renderWxs } from './wxs.ts';
-import { secretEntries } from '../envfile.ts';
+import { secretEntries } from '../../render/envfile.ts';
 import { buildServiceHost } from './servicehost.ts';
 import { msibuild, pinSummary, postProcessSql, wixl } from './wixl.ts';
 
@@ -34,6 +35,7 @@ const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('he
 export const msiTarget: Target = {
   id: 'msi',
   description: 'Windows MSI (x64): per-machine install, CLI on PATH, services registered with the service manager',
+  produces: ['msi', 'wix-source', 'env-file'],
   tools: [
     { command: 'wixl', install: 'apt-get install wixl' },
     { command: 'msibuild', install: 'apt-get install msitools' },
@@ -44,9 +46,9 @@ export const msiTarget: Target = {
     if (!platforms.includes(MSI_PLATFORM)) return [];
     msiModel(product, versions); // validates: nothing is planned for an MSI that cannot be built
     return [
-      { path: msiFileName(product, versions.semver), kind: 'msi', target: 'msi', platform: MSI_PLATFORM, release: true },
-      { path: wxsPath(product), kind: 'wix-source', target: 'msi', platform: MSI_PLATFORM, release: false },
-      { path: msiEnvTemplatePath(product), kind: 'env-file', target: 'msi', platform: MSI_PLATFORM, release: false },
+      { id: artifactId('msi', MSI_PLATFORM), role: 'msi', scope: 'local', inputs: [], path: msiFileName(product, versions.semver), kind: 'msi', target: 'msi', platform: MSI_PLATFORM, release: true },
+      { id: artifactId('wix-source', MSI_PLATFORM), role: 'wix-source', scope: 'local', inputs: [], path: wxsPath(product), kind: 'wix-source', target: 'msi', platform: MSI_PLATFORM, release: false },
+      { id: artifactId('env-file', MSI_PLATFORM), role: 'env-file', scope: 'local', inputs: [], path: msiEnvTemplatePath(product), kind: 'env-file', target: 'msi', platform: MSI_PLATFORM, release: false },
     ] satisfies PlannedArtifact[];
   },
   async build(ctx, artifacts) {

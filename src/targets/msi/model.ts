@@ -3,13 +3,14 @@
 // so the two toolsets install the same thing.
 import path from 'node:path';
 import { UserError, EXIT } from '../../errors.ts';
-import { expandArgs, exeName, type Component, type Platform, type Product, type Service } from '../../product/model.ts';
+import { expandArgs, exeName, type Component, type Platform, type Product, type Service, WINDOWS_PLATFORM } from '../../product/model.ts';
 import { msiVersion, parseVersion, type Versions } from '../../version.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import { formatted, registryMultiString, registryString, windowsArg, type FormattedPart } from './escape.ts';
 import { assetBaseName } from '../release.ts';
 
-export const MSI_PLATFORM: Platform = 'windows-amd64';
+export const MSI_PLATFORM: Platform = WINDOWS_PLATFORM;
+
 export type WindowsServiceMode = 'wrapper' | 'native';
 
 /** How the SCM runs a component's service (components[].windows.service; the service host by default). */

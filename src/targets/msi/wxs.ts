@@ -3,7 +3,7 @@
 // <?if $(var.Toolset) = "wix" ?>; wixl (-D Toolset=wixl) gets the same tables by post-processing (wixl.ts).
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import type { Product } from '../../product/model.ts';
-import { definitionName } from '../envfile.ts';
+import { definitionName } from '../../render/envfile.ts';
 import { xmlAttr } from './escape.ts';
 import type { MsiComponent, MsiDirectory, MsiModel } from './model.ts';
 

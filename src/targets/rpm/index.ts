@@ -7,6 +7,7 @@ import path from 'node:path';
 import { execa } from '../../util/exec.ts';
 import { EXIT, UserError } from '../../errors.ts';
 import { splitPlatform, type Platform } from '../../product/model.ts';
+import { artifactId } from '../../graph/index.ts';
 import { XZ_THREADS, xzJobs } from '../../util/compress.ts';
 import { hashFile } from '../../util/fsx.ts';
 import { checkPackageName, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
@@ -115,12 +116,16 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
 export const rpmTarget: Target = {
   id: 'rpm',
   description: 'RPM packages (.rpm) per Linux architecture: binaries, systemd units and target, system user, env file',
-  phase: 'local', // reads payloads only
+  produces: ['rpm'],
   tools: [{ command: 'rpmbuild', install: 'apt-get install rpm (Fedora/RHEL: dnf install rpm-build; macOS: brew install rpm)' }],
   plan(ctx) {
     const { version, release } = ctx.versions.rpm;
     return linuxPlatforms(ctx).map(
       (platform): PlannedArtifact => ({
+        id: artifactId('rpm', platform),
+        role: 'rpm',
+        scope: 'local',
+        inputs: [],
         path: rpmFileName(ctx.product.meta.name, version, release, RPM_ARCH[splitPlatform(platform).arch]),
         kind: 'rpm',
         target: 'rpm',

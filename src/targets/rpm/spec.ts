@@ -6,10 +6,10 @@ import { EXIT, UserError } from '../../errors.ts';
 import type { Product } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { rpmDescriptionLine, rpmText } from '../../render/quote.ts';
-import { definitionName } from '../envfile.ts';
+import { definitionName } from '../../render/envfile.ts';
 import { BIN_DIR, dedicatedConfigDir, parentDirs, SYSTEM_DIRS, type PackageFile } from '../linux/layout.ts';
 import { scriptView, upstreamStates } from '../linux/scripts.ts';
-import { longDescription } from '../deb/metadata.ts';
+import { longDescription } from '../linux/description.ts';
 
 export const rpmEscape = (s: string) => rpmText(s);
 

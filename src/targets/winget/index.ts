@@ -4,14 +4,14 @@
 import path from 'node:path';
 import { Document, Scalar, visit } from 'yaml';
 import { UserError, EXIT } from '../../errors.ts';
-import { exeName, type Product } from '../../product/model.ts';
+import { cliComponent, exeName, WINDOWS_PLATFORM, type Product } from '../../product/model.ts';
+import { artifactId, byPlatform } from '../../graph/index.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import type { Versions } from '../../version.ts';
-import { definitionName } from '../envfile.ts';
-import { MSI_PLATFORM, msiComponents, msiFileName, productCode, productVersion } from '../msi/model.ts';
-import { msiTarget } from '../msi/index.ts';
+import { definitionName } from '../../render/envfile.ts';
+import { msiFileName, productCode, productVersion } from '../msi/model.ts';
 import { releaseUrl, repositoryUrl } from '../release.ts';
-import { textTarget } from '../text.ts';
+import { knownDigest, textTarget } from '../text.ts';
 import type { DigestOf, Target } from '../types.ts';
 
 export const WINGET_MANIFEST_VERSION = '1.28.0';
@@ -83,7 +83,7 @@ export function renderWinget(product: Product, versions: Versions, digestOf: Dig
   const asset = msiFileName(product, versions.semver);
   const code = `{${productCode(product, versions)}}`;
   const displayVersion = productVersion(versions);
-  const cli = msiComponents(product).find((c) => !c.service && c.name === product.meta.name) ?? msiComponents(product).find((c) => !c.service);
+  const cli = cliComponent(product, WINDOWS_PLATFORM);
   const arp = {
     DisplayName: product.meta.displayName,
     Publisher: product.meta.vendor,
@@ -107,7 +107,7 @@ export function renderWinget(product: Product, versions: Versions, digestOf: Dig
         Scope: 'machine',
         InstallModes: ['interactive', 'silent', 'silentWithProgress'],
         UpgradeBehavior: 'install',
-        ...(cli ? { Commands: [path.parse(exeName(cli.binary, MSI_PLATFORM)).name] } : {}),
+        ...(cli ? { Commands: [path.parse(exeName(cli.binary, WINDOWS_PLATFORM)).name] } : {}),
         Installers: [
           {
             Architecture: 'x64',
@@ -144,36 +144,22 @@ const base = textTarget({
   id: 'winget',
   description: 'winget manifests (version, installer, defaultLocale) for the MSI',
   kindOf: () => 'winget-manifest',
-  paths: ({ product, versions, platforms }) => (platforms.includes(MSI_PLATFORM) ? Object.values(wingetFiles(product, versions)) : []),
+  roleOf: () => 'manifest',
+  produces: ['manifest'],
+  consumes: ['msi'],
+  // The manifests state the MSI's digest: planning fails (naming both) when no MSI is planned, and a build that
+  // skips the MSI (its tools missing) skips these too.
+  inputs: (_ctx, planned, p) => planned.require(artifactId('manifest', p), 'msi', byPlatform(WINDOWS_PLATFORM)).map((a) => a.id),
+  paths: ({ product, versions, platforms }) => (platforms.includes(WINDOWS_PLATFORM) ? Object.values(wingetFiles(product, versions)) : []),
   render: ({ product, versions, platforms, digestOf }) =>
-    platforms.includes(MSI_PLATFORM) && knownDigest(digestOf, msiFileName(product, versions.semver)) ? renderWinget(product, versions, digestOf) : new Map(),
+    platforms.includes(WINDOWS_PLATFORM) && knownDigest(digestOf, msiFileName(product, versions.semver)) ? renderWinget(product, versions, digestOf) : new Map(),
 });
-
-/** `render` from a release's SHA256SUMS: a release without the MSI has no winget manifests to describe it. */
-export function knownDigest(digestOf: DigestOf, asset: string): boolean {
-  try {
-    digestOf(asset);
-    return true;
-  } catch (err) {
-    if (err instanceof UserError) return false;
-    throw err;
-  }
-}
 
 export const wingetTarget: Target = {
   ...base,
-  // The manifests state the MSI's digest: without the MSI's tools (snapshot skip) there is nothing to describe.
-  tools: msiTarget.tools,
-  plan(ctx) {
-    const planned = base.plan(ctx);
-    if (planned.length) check(ctx.product, ctx.versions);
-    return planned;
-  },
-  async build(ctx, artifacts) {
-    const asset = msiFileName(ctx.product, ctx.versions.semver);
-    if (!ctx.plan.some((a) => a.path === asset)) {
-      throw new UserError(`the winget manifests need the MSI ${asset}, which this build does not make`, { hint: 'build the msi target too (--target msi,winget)', exitCode: EXIT.usage });
-    }
-    return base.build(ctx, artifacts);
+  plan(ctx, planned) {
+    const artifacts = base.plan(ctx, planned);
+    if (artifacts.length) check(ctx.product, ctx.versions);
+    return artifacts;
   },
 };

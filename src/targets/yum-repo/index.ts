@@ -2,9 +2,10 @@
 // repository below dist/<version>/repo/yum/, servable as static files, with a client .repo file.
 import path from 'node:path';
 import { splitPlatform, type Product } from '../../product/model.ts';
+import { artifactId } from '../../graph/index.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
-import { definitionName } from '../envfile.ts';
+import { definitionName } from '../../render/envfile.ts';
 import { repoUrl, withRepoOptions } from '../repo-common.ts';
 import type { BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { buildYumRepo, CREATEREPO_INSTALL, rpmKeyName } from './repo.ts';
@@ -35,13 +36,16 @@ export const yumRepoTarget: Target = {
     { command: 'gpg', install: 'apt-get install gnupg' },
     { command: 'rpmsign', install: 'apt-get install rpm' },
   ],
-  plan({ product }) {
+  produces: ['repo-metadata'],
+  consumes: ['rpm'],
+  plan({ product }, planned) {
     if (!product.platforms.some((p) => splitPlatform(p).os === 'linux')) return [];
-    return [{ path: `${YUM_REPO_DIR}/repodata/repomd.xml`, kind: 'yum-repo', target: 'yum-repo', release: false } satisfies PlannedArtifact];
+    const rpms = planned.query('rpm').map((a) => a.id);
+    return [{ id: artifactId('repo-metadata', 'yum'), role: 'repo-metadata', scope: 'global', inputs: rpms, path: `${YUM_REPO_DIR}/repodata/repomd.xml`, kind: 'yum-repo', target: 'yum-repo', release: false } satisfies PlannedArtifact];
   },
   async build(ctx, artifacts) {
     return withRepoOptions(ctx, async (repo) => {
-      const rpms = ctx.plan.filter((a) => a.kind === 'rpm').map((a) => path.join(ctx.outDir, a.path));
+      const rpms = ctx.inputsOf(artifacts[0]!).map((a) => path.join(ctx.outDir, a.path));
       if (!rpms.length) ctx.report.warn('yum-repo: this build made no RPMs (rpm target not selected or skipped): the repository holds only the packages from --repo-base');
       const signer = await repo.signer();
       const repoDir = path.join(ctx.outDir, YUM_REPO_DIR);

@@ -1,6 +1,6 @@
 // The shared environment file that carries the user's secrets (never baked into units, plists or formulae).
 import type { Product } from '../product/model.ts';
-import { renderTemplate } from '../render/templates.ts';
+import { renderTemplate } from './templates.ts';
 
 /** Every secret variable with the services that read it: the commented lines of each platform's env file. */
 export function secretEntries(product: Product): { name: string; description: string }[] {

@@ -1,0 +1,83 @@
+// The split build (cargo-dist's model): `build --platform P --local-only` builds one platform's local artifacts
+// (archives, packages, the MSI) with a partial manifest; `build --join DIR...` copies every platform's local
+// files in, checks them against their manifests, and builds the global artifacts over them. Same tool, same
+// definition, same payloads and SOURCE_DATE_EPOCH: the joined dist equals a single-machine build byte for byte.
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { EXIT, UserError } from '../errors.ts';
+import { readManifest, type BuildManifest, type PartialBuild } from '../manifest/manifest.ts';
+import type { Plan } from '../plan/plan.ts';
+import type { BuiltFile, Payload, PlannedArtifact } from '../targets/types.ts';
+import { hashFile } from '../util/fsx.ts';
+
+export interface JoinInput {
+  /** Each partial build's folder (<out>/<version>/ of a --local-only run) with its manifest. */
+  parts: { dir: string; manifest: BuildManifest & { partial: PartialBuild } }[];
+  sourceDateEpoch: number;
+  /** Every platform's payloads, for the inputs digest. */
+  payloads: PartialBuild['payloads'];
+}
+
+export const payloadRecords = (payloads: readonly Payload[]): PartialBuild['payloads'] =>
+  payloads.map((p) => ({ component: p.component, platform: p.platform, sha256: p.sha256 }));
+
+/** Reads the partial builds to join; refuses a folder that is not one, or two that disagree on version or epoch. */
+export async function readPartials(dirs: string[]): Promise<JoinInput> {
+  if (!dirs.length) throw new UserError('--join needs at least one folder of a `build --local-only` run', { exitCode: EXIT.usage });
+  const parts: JoinInput['parts'] = [];
+  for (const dir of dirs) {
+    const manifest = await readManifest(dir, { hint: 'pass the <out>/<version>/ folders that `build --platform P --local-only` wrote' });
+    if (!manifest.partial) throw new UserError(`${dir} is a complete build, not a --local-only one`, { hint: 'join only the folders of `build --platform P --local-only` runs', exitCode: EXIT.usage });
+    const same = parts.find((p) => p.manifest.partial.platform === manifest.partial!.platform);
+    if (same) throw new UserError(`${same.dir} and ${dir} both hold ${manifest.partial.platform}`, { hint: 'join one folder per platform', exitCode: EXIT.usage });
+    const first = parts[0];
+    if (first && (first.manifest.version !== manifest.version || first.manifest.sourceDateEpoch !== manifest.sourceDateEpoch)) {
+      throw new UserError(`${first.dir} (version ${first.manifest.version}, epoch ${first.manifest.sourceDateEpoch}) and ${dir} (version ${manifest.version}, epoch ${manifest.sourceDateEpoch}) are not parts of one build`, {
+        hint: 'build every platform with the same --version and SOURCE_DATE_EPOCH',
+        exitCode: EXIT.usage,
+      });
+    }
+    parts.push({ dir, manifest: manifest as JoinInput['parts'][number]['manifest'] });
+  }
+  return { parts, sourceDateEpoch: parts[0]!.manifest.sourceDateEpoch, payloads: parts.flatMap((p) => p.manifest.partial.payloads) };
+}
+
+/** The partial builds match this plan, and together hold every local artifact it builds. */
+export function checkJoin(join: JoinInput, plan: Plan, artifacts: readonly PlannedArtifact[]): void {
+  for (const { dir, manifest } of join.parts) {
+    if (manifest.version !== plan.version) throw new UserError(`${dir} holds version ${manifest.version}, this join builds ${plan.version}`, { hint: 'pass the same --version to every step', exitCode: EXIT.usage });
+    if (JSON.stringify(manifest.platforms) !== JSON.stringify(plan.platforms) || JSON.stringify(manifest.targets) !== JSON.stringify(plan.targets)) {
+      throw new UserError(`${dir} was planned for platforms ${manifest.platforms.join(',')} and targets ${manifest.targets.join(',')}; this join plans ${plan.platforms.join(',')} and ${plan.targets.join(',')}`, {
+        hint: 'plan every step with the same definition, --target and --version (--platform selects what a --local-only run builds)',
+        exitCode: EXIT.usage,
+      });
+    }
+  }
+  const held = new Set(join.parts.flatMap((p) => p.manifest.artifacts.map((a) => a.id)));
+  const missing = artifacts.filter((a) => a.scope === 'local' && !held.has(a.id));
+  if (missing.length) {
+    throw new UserError(`no folder given to --join holds ${missing.map((a) => a.id).join(', ')}`, {
+      hint: `build ${[...new Set(missing.map((a) => a.platform))].join(', ')} with --local-only and join that folder too`,
+      exitCode: EXIT.usage,
+    });
+  }
+}
+
+/** Copies every local artifact into staging, re-hashed: a file that changed since its partial build is refused. */
+export async function stageJoined(join: JoinInput, artifacts: readonly PlannedArtifact[], staging: string): Promise<Map<string, BuiltFile>> {
+  const wanted = new Set(artifacts.filter((a) => a.scope === 'local').map((a) => a.id));
+  const out = new Map<string, BuiltFile>();
+  for (const { dir, manifest } of join.parts) {
+    for (const a of manifest.artifacts.filter((x) => wanted.has(x.id))) {
+      const dest = path.join(staging, a.path);
+      await mkdir(path.dirname(dest), { recursive: true });
+      await copyFile(path.join(dir, a.path), dest);
+      const got = await hashFile(dest);
+      if (got.sha256 !== a.sha256 || got.size !== a.size) {
+        throw new UserError(`${path.join(dir, a.path)} (${a.id}) changed since its --local-only build`, { hint: 'rebuild that platform with --local-only', exitCode: EXIT.config });
+      }
+      out.set(a.path, got);
+    }
+  }
+  return out;
+}

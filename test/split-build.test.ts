@@ -1,0 +1,55 @@
+// The split build: each platform's local artifacts built alone (--local-only) into its own folder, then joined
+// (--join): every file, plan.json included, byte-identical to one single-machine build of the same inputs.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadProduct } from '../src/product/load.ts';
+import { filesBelow, hashFile } from '../src/util/fsx.ts';
+import { ACME_YAML, fixturePayloads, runCli, tempDir } from './helpers.ts';
+
+// Local (archives: the fixture payloads are scripts, which packages refuse) and global targets, no external tools.
+const TARGETS = 'archive,systemd,installer,checksums,homebrew,scoop';
+
+async function digests(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of await filesBelow(dir)) out[f] = (await hashFile(path.join(dir, f))).sha256;
+  return out;
+}
+
+describe('split build', () => {
+  it('builds each platform with --local-only and joins them into the single build, byte for byte', async () => {
+    const product = loadProduct(ACME_YAML);
+    const payloads = fixturePayloads(product);
+    const common = ['--config', ACME_YAML, '--version', '2.4.0', '--target', TARGETS];
+    const single = tempDir();
+    const one = await runCli(['build', ...common, '--from', payloads, '--out', single]);
+    expect(one.exitCode, one.stderr).toBe(0);
+
+    const parts: string[] = [];
+    for (const platform of product.platforms) {
+      const out = tempDir();
+      const r = await runCli(['build', ...common, '--from', payloads, '--platform', platform, '--local-only', '--out', out]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const manifest = JSON.parse(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')) as { partial: { platform: string }; artifacts: { scope: string; platform: string }[] };
+      // Only that platform's local artifacts, with the full plan's platforms.
+      expect(manifest.partial.platform).toBe(platform);
+      expect(manifest.artifacts.length).toBeGreaterThan(0);
+      expect(manifest.artifacts.every((a) => a.scope === 'local' && a.platform === platform)).toBe(true);
+      parts.push(path.join(out, '2.4.0'));
+    }
+
+    // A join that lacks a platform names what is missing and writes nothing.
+    const partialJoin = tempDir();
+    const short = await runCli(['build', '--config', ACME_YAML, '--join', ...parts.slice(1), '--out', partialJoin]);
+    expect(short.exitCode).toBe(2);
+    expect(short.stderr).toMatch(/no folder given to --join holds .*:linux-amd64/);
+
+    const joined = tempDir();
+    const j = await runCli(['build', '--config', ACME_YAML, '--join', ...parts, '--out', joined]);
+    expect(j.exitCode, j.stderr).toBe(0);
+    const a = await digests(path.join(single, '2.4.0'));
+    expect(Object.keys(a)).toContain('SHA256SUMS');
+    expect(Object.keys(a)).toContain('plan.json');
+    expect(await digests(path.join(joined, '2.4.0'))).toEqual(a);
+  });
+});
