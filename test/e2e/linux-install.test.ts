@@ -1,5 +1,5 @@
 // Issue 3, "Proof": the Linux packages of a snapshot build, installed by the platform's own tools in a booted
-// Debian 12 and a booted Debian 13 (systemd-nspawn, test/e2e/lib/nspawn.ts; Debian 13's apt 3 verifies the
+// Debian 12 and a booted Debian 13 (systemd-nspawn, src/verify/install/nspawn.ts; Debian 13's apt 3 verifies the
 // repository signature with sqv, and runs systemd 257), run their services under systemd, upgrade, remove and
 // purge cleanly; the same root proves the .rpm with Debian's rpm, and the YUM repository with Debian's dnf.
 // Every name (package, user, units, ports, paths) comes from the loaded product model, and the whole flow runs
@@ -22,8 +22,8 @@ import { APT_REPO_DIR } from '../../src/targets/apt-repo/index.ts';
 import { dedicatedConfigDir, runtimeDirs, unitNames } from '../../src/targets/linux/layout.ts';
 import { unitLayout } from '../../src/targets/systemd/index.ts';
 import { YUM_REPO_DIR } from '../../src/targets/yum-repo/index.ts';
-import { serveDirectory, type StaticServer } from './lib/http.ts';
-import { Container, SUITES, type ExecResult, type Suite } from './lib/nspawn.ts';
+import { serveDirectory, type StaticServer } from '../../src/verify/install/http.ts';
+import { Container, SUITES, type ExecResult, type Suite } from '../../src/verify/install/nspawn.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'stigmer-dist.js');
