@@ -1,0 +1,85 @@
+// `stigmer-dist verify --install`: boots real systems, installs the built packages the way users install
+// them, and proves every service runs and answers its health check, before anything is published.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT, UserError } from '../../errors.ts';
+import { readManifest } from '../../manifest/manifest.ts';
+import type { Product } from '../../product/model.ts';
+import type { Reporter } from '../../util/progress.ts';
+import { DISTROS, verifyAptInstall, type Distro } from './apt.ts';
+import { hostToolProblem } from './nspawn.ts';
+import type { InstallRow } from './steps.ts';
+
+export { DISTROS, type Distro } from './apt.ts';
+export { formatInstallTable, type InstallRow } from './steps.ts';
+
+export const DEFAULT_DISTROS: Distro[] = ['debian-12', 'debian-13'];
+export const DEFAULT_SETTLE_SECONDS = 10;
+
+export interface InstallVerifyOptions {
+  dir: string;
+  product: Product;
+  distros: Distro[];
+  from?: { version: string; repoBase: string };
+  settleSeconds?: number;
+  /** Day in the root cache key (the CLI passes today, UTC); undefined: the suite's undated cached root. */
+  rootDate?: string;
+  report: Reporter;
+}
+
+export interface InstallVerifyResult {
+  rows: InstallRow[];
+  /** Where the logs of failing steps are (removed when nothing failed). */
+  logDir: string;
+}
+
+export function parseDistros(list: string): Distro[] {
+  const names = list.split(',').map((d) => d.trim()).filter(Boolean);
+  const bad = names.filter((d) => !(d in DISTROS));
+  if (bad.length || !names.length) {
+    throw new UserError(`--distro: unknown distribution ${bad.map((b) => `"${b}"`).join(', ') || '(none given)'}`, { hint: `use a comma-separated list of ${Object.keys(DISTROS).join(', ')}`, exitCode: EXIT.usage });
+  }
+  return [...new Set(names)] as Distro[];
+}
+
+export async function runInstallVerify(opts: InstallVerifyOptions): Promise<InstallVerifyResult> {
+  const problem = hostToolProblem();
+  if (problem) throw new UserError(`verify --install: ${problem}`, { hint: 'verify --install boots Debian roots with mmdebstrap and systemd-nspawn on a Linux host, as root', exitCode: EXIT.failure });
+  const manifest = await readManifest(opts.dir);
+  if (manifest.product !== opts.product.meta.name) {
+    throw new UserError(`${opts.dir} was built for "${manifest.product}", but the definition is "${opts.product.meta.name}"`, { hint: 'pass the definition it was built from with --config', exitCode: EXIT.usage });
+  }
+  // The booted roots run this machine's architecture.
+  const platform = process.arch === 'arm64' ? 'linux-arm64' : 'linux-amd64';
+  const debs = manifest.artifacts.filter((a) => a.kind === 'deb' && a.platform === platform);
+  if (debs.length !== 1) {
+    throw new UserError(`${opts.dir} has ${debs.length} .deb for ${platform} (this host's architecture); verify --install needs exactly one`, {
+      hint: `build with --target deb,apt-repo --platform ${platform}`,
+      exitCode: EXIT.config,
+    });
+  }
+  if (!manifest.artifacts.some((a) => a.kind === 'apt-repo')) {
+    throw new UserError(`${opts.dir} has no APT repository: verify --install installs from it the way users do`, { hint: 'build with the apt-repo target', exitCode: EXIT.config });
+  }
+  const logDir = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-verify-install-'));
+  const rows: InstallRow[] = [];
+  for (const distro of opts.distros) {
+    rows.push(
+      ...(await verifyAptInstall({
+        product: opts.product,
+        dir: opts.dir,
+        deb: debs[0]!.path,
+        debianVersion: manifest.versions.debian,
+        distro,
+        from: opts.from,
+        settleSeconds: opts.settleSeconds ?? DEFAULT_SETTLE_SECONDS,
+        rootDate: opts.rootDate,
+        logDir,
+        report: opts.report,
+      })),
+    );
+  }
+  if (!rows.some((r) => r.result === 'FAIL')) await rm(logDir, { recursive: true, force: true });
+  return { rows, logDir };
+}
