@@ -25,7 +25,7 @@ export function addVerifyCommand(program: Command, helpText: string): void {
     .option('--unsigned', 'with --reproduce: the build\'s repositories were unsigned')
     .option('--signing-key <file>', 'with --reproduce: the key the build signed with')
     .option('--install', 'instead: boot each --distro (mmdebstrap + systemd-nspawn; Linux host, root), add the dist\'s signed APT repository served on loopback, apt-get install the product, and prove every service is active, stays up, runs as the product\'s user and answers its health check; then remove and purge')
-    .option('--distro <list>', `with --install: comma-separated distributions (${DEFAULT_DISTROS.join(',')})`, DEFAULT_DISTROS.join(','))
+    .option('--distro <list>', `with --install: comma-separated ${DEFAULT_DISTROS.join(', ')}, windows (the MSI under wine64); default: the Debian releases, and windows when the build has an MSI`)
     .option('--from-version <semver>', 'with --install and --repo-base: install this published older version first, then upgrade to the build')
     .option('--repo-base <dir>', 'with --install: the published repository tree (holding apt/) that has --from-version')
     .option('--settle <seconds>', 'with --install: how long every service must stay up without a restart', String(DEFAULT_SETTLE_SECONDS))
@@ -73,7 +73,7 @@ interface VerifyOptions {
   unsigned?: boolean;
   signingKey?: string;
   install?: boolean;
-  distro: string;
+  distro?: string;
   fromVersion?: string;
   repoBase?: string;
   settle: string;
@@ -91,7 +91,7 @@ async function verifyInstall(opts: VerifyOptions, product: Product, dir: string)
   const { rows, logDir } = await runInstallVerify({
     dir,
     product,
-    distros: parseDistros(opts.distro),
+    distros: opts.distro === undefined ? undefined : parseDistros(opts.distro),
     from: opts.fromVersion ? { version: opts.fromVersion, repoBase: path.resolve(opts.repoBase!) } : undefined,
     settleSeconds,
     // A root no older than today's archive: a release gate tests against what users get today.

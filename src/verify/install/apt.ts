@@ -43,7 +43,6 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
   const { user, group, envFile } = product.def.install;
   const units = unitNames(product);
   const repoTree = path.dirname(path.join(dir, APT_REPO_DIR));
-  const keyringFile = path.join(dir, APT_REPO_DIR, aptKeyringName(product));
   const pkg = (await execa('dpkg-deb', ['--field', path.join(dir, opts.deb), 'Package'])).stdout.trim();
 
   let c: Container | undefined;
@@ -89,9 +88,8 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
 
   try {
     srv = await serveDirectory(repoTree);
-    if (!existsSync(keyringFile) && !opts.from) report.info(`${distro}: ${keyringFile} is missing`);
     const booted = await steps.step('boot', async () => {
-      c = await Container.boot({ suite: DISTROS[distro], rootDate: opts.rootDate, log: (l) => report.progress(l) });
+      c = await Container.boot({ suite: DISTROS[distro], rootDate: opts.rootDate, log: (l) => report.info(l) });
       return `Debian ${DISTROS[distro]} under systemd-nspawn, private network`;
     });
     if (booted && opts.from) {
