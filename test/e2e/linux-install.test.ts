@@ -18,10 +18,11 @@ import semver from 'semver';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadProduct } from '../../src/product/load.ts';
 import type { Product, Service } from '../../src/product/model.ts';
-import { APT_REPO_DIR } from '../../src/targets/apt-repo/index.ts';
+import { APT_REPO_DIR, renderAptSourceList } from '../../src/targets/apt-repo/index.ts';
 import { dedicatedConfigDir, runtimeDirs, unitNames } from '../../src/targets/linux/layout.ts';
 import { unitLayout } from '../../src/targets/systemd/index.ts';
 import { YUM_REPO_DIR } from '../../src/targets/yum-repo/index.ts';
+import { addAptRepository } from '../../src/verify/install/apt.ts';
 import { serveDirectory, type StaticServer } from '../../src/verify/install/http.ts';
 import { Container, SUITES, type ExecResult, type Suite } from '../../src/verify/install/nspawn.ts';
 
@@ -150,15 +151,11 @@ describe.each(DEFINITIONS)('%s: Linux packages under a real systemd', (definitio
     });
 
     it('apt-get install: every service active and healthy, as the configured user, reading the env file', async () => {
-      // Configure the client exactly as the repository's own .list file says (keyring first).
+      // Configure the client exactly as the repository's own .list file says (keyring first): the published
+      // .list is the entry `verify --install` configures, with the same code.
       const aptUrl = `${srv.url}/${path.basename(APT_REPO_DIR)}`;
-      const list = await fetchText(`${aptUrl}/${product.meta.name}.list`);
-      const keyring = /signed-by=([^\]\s]+)/.exec(list)?.[1];
-      expect(keyring, list).toBeDefined();
-      await c.run(['curl', '-fsS', '-o', keyring!, `${aptUrl}/${path.posix.basename(keyring!)}`]);
-      await c.writeFile(`/etc/apt/sources.list.d/${product.meta.name}.list`, list);
-      const update = await apt(['update']);
-      expect(output(update)).not.toMatch(/^(W|E|Err):/m);
+      expect(await fetchText(`${aptUrl}/${product.meta.name}.list`)).toBe(renderAptSourceList(product, aptUrl, true));
+      await addAptRepository(c, product, aptUrl, (cmd, env) => c.run(cmd, { env }));
       await apt(['install', '-y', pkg]);
 
       await expectRunning(v1);

@@ -62,13 +62,7 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
     const signed = existsSync(path.join(tree, path.basename(APT_REPO_DIR), aptKeyringName(product)));
     if (!signed) throw new StepFailure(`${tree}/${path.basename(APT_REPO_DIR)} has no ${aptKeyringName(product)}: the repository is unsigned (built with --unsigned), which a release must not be`);
     const aptUrl = `${srv!.url}/${path.basename(APT_REPO_DIR)}`;
-    const list = renderAptSourceList(product, aptUrl, true);
-    const keyring = /signed-by=([^\]\s]+)/.exec(list)![1]!;
-    await run(['curl', '-fsS', '-o', keyring, `${aptUrl}/${aptKeyringName(product)}`]);
-    await c!.writeFile(`/etc/apt/sources.list.d/${product.meta.name}.list`, list);
-    const update = await apt(['update']);
-    const problems = `${update.stdout}\n${update.stderr}`.split('\n').filter((l) => /^(W|E|Err):/.test(l));
-    if (problems.length) throw new StepFailure(`apt-get update: ${problems[0]}`);
+    const keyring = await addAptRepository(c!, product, aptUrl, run);
     return `${pkg} from ${aptUrl} (signed-by ${keyring})`;
   };
   const waitActive = (what: string, pidsBefore?: Map<string, string>) =>
@@ -192,15 +186,36 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
   return steps.rows;
 }
 
+/**
+ * Adds the signed APT repository at `aptUrl` (its apt/ folder) to the container the way its users are told to:
+ * the keyring fetched into /usr/share/keyrings, the sources.list entry with signed-by; then apt-get update,
+ * which must print no warning or error. Returns the keyring path.
+ */
+export async function addAptRepository(c: Container, product: Product, aptUrl: string, run: (cmd: string[], env?: Record<string, string>) => Promise<ExecResult>): Promise<string> {
+  const list = renderAptSourceList(product, aptUrl, true);
+  const keyring = /signed-by=([^\]\s]+)/.exec(list)![1]!;
+  await run(['curl', '-fsS', '-o', keyring, `${aptUrl}/${aptKeyringName(product)}`]);
+  await c.writeFile(`/etc/apt/sources.list.d/${product.meta.name}.list`, list);
+  const update = await run(['apt-get', 'update'], APT_ENV);
+  const problems = `${update.stdout}\n${update.stderr}`.split('\n').filter((l) => /^(W|E|Err):/.test(l));
+  if (problems.length) throw new StepFailure(`apt-get update: ${problems[0]}`);
+  return keyring;
+}
+
+/** The command that probes a service's health check inside a booted root (exit 0: it answers). */
+export function healthProbe(s: Service): { command: string[]; what: string } | undefined {
+  if (!s.health) return undefined;
+  const port = s.health.portNumber;
+  return s.health.type === 'tcp'
+    ? { command: ['bash', '-c', 'exec 3<>"/dev/tcp/127.0.0.1/$0"', String(port)], what: `tcp 127.0.0.1:${port}` }
+    : { command: ['curl', '-fsS', '-o', '/dev/null', '--max-time', String(s.health.timeoutSeconds), `http://127.0.0.1:${port}${s.health.path}`], what: `GET http://127.0.0.1:${port}${s.health.path}` };
+}
+
 /** Waits (up to 60 s) for the service's health check to answer inside the system; returns what answered. */
 async function waitHealthy(c: Container, s: Service, run: (cmd: string[]) => Promise<ExecResult>): Promise<string> {
-  if (!s.health) return `${s.name}: no health check declared`;
-  const port = s.health.portNumber;
-  const probe =
-    s.health.type === 'tcp'
-      ? ['bash', '-c', 'exec 3<>"/dev/tcp/127.0.0.1/$0"', String(port)]
-      : ['curl', '-fsS', '-o', '/dev/null', '--max-time', String(s.health.timeoutSeconds), `http://127.0.0.1:${port}${s.health.path}`];
-  const what = s.health.type === 'tcp' ? `tcp 127.0.0.1:${port}` : `GET http://127.0.0.1:${port}${s.health.path}`;
+  const check = healthProbe(s);
+  if (!check) return `${s.name}: no health check declared`;
+  const { command: probe, what } = check;
   try {
     await c.waitFor(`${s.name}: ${what}`, async () => (await c.exec(probe)).exitCode === 0, 60_000);
   } catch {
