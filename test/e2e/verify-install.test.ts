@@ -1,8 +1,8 @@
 // Issue 18, "Proof": `verify --install` passes on a snapshot build of the acme fixture on Debian 12, and fails,
 // naming the step and keeping its log, on a build whose APT repository is signed with another key.
 import { execa } from 'execa';
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,5 +67,64 @@ describe('verify --install (acme, Debian 12)', () => {
     expect(await readFile(log, 'utf8')).toContain('apt-get update');
     await rm(logDir, { recursive: true, force: true });
   });
+
+  it('fails at "health", naming the service, when a binary listens on another port than the definition declares', async () => {
+    // The broken build: relayd's payload comes from a build whose definition gave it another port, so the
+    // packaged unit and health check (from the real definition) probe a port nobody listens on.
+    const defDir = path.join(work, 'other-port-def');
+    await cp(path.dirname(DEFINITION), defDir, { recursive: true });
+    const otherDef = path.join(defDir, path.basename(DEFINITION));
+    const text = await readFile(otherDef, 'utf8');
+    const relayd = product.services.find((s) => s.health?.type === 'http')!;
+    const declared = `{ name: ${relayd.health!.port}, port: ${relayd.health!.portNumber} }`;
+    expect(text).toContain(declared);
+    await writeFile(otherDef, text.replace(declared, `{ name: ${relayd.health!.port}, port: ${relayd.health!.portNumber + 9} }`));
+    const otherOut = path.join(work, 'other-port');
+    await cli(['build', '--snapshot', '--config', otherDef, '--platform', PLATFORM, '--target', 'deb', '--out', otherOut]);
+
+    // Payloads: every binary of the good build, relayd's replaced by the other build's.
+    const payloads = path.join(work, 'payloads');
+    const unpack = async (deb: string, into: string) => execa('dpkg-deb', ['-x', deb, into]);
+    await unpack(path.join(dist, debName(dist)), path.join(work, 'good-deb'));
+    await unpack(path.join(otherOut, version, debName(path.join(otherOut, version))), path.join(work, 'other-deb'));
+    await mkdir(path.join(payloads, PLATFORM), { recursive: true });
+    const linuxComponents = product.components.filter((c) => c.platforms.includes(PLATFORM));
+    for (const c of linuxComponents) {
+      const from = c.name === relayd.component ? 'other-deb' : 'good-deb';
+      await cp(path.join(work, from, 'usr', 'bin', c.binary), path.join(payloads, PLATFORM, c.binary));
+    }
+    const key = await releaseKey();
+    const out = path.join(work, 'wrong-port');
+    await cli(['build', '--from', payloads, '--config', DEFINITION, '--platform', PLATFORM, '--target', 'deb,apt-repo', '--signing-key', key, '--out', out]);
+
+    const { rows, logDir } = await runInstallVerify({ dir: path.join(out, version), product, distros: ['debian-12'], settleSeconds: 5, report: silentReporter });
+    const table = formatInstallTable(rows);
+    const failed = rows.filter((r) => r.result === 'FAIL');
+    expect(failed.map((r) => r.step), table).toEqual(['health']);
+    expect(failed[0]!.detail, table).toContain(`${relayd.name}: GET http://127.0.0.1:${relayd.health!.portNumber}${relayd.health!.path} does not answer`);
+    expect(existsSync(failed[0]!.log!)).toBe(true);
+    await rm(logDir, { recursive: true, force: true });
+  });
+
+  async function cli(args: string[]): Promise<void> {
+    const r = await execa(process.execPath, [CLI, ...args], { cwd: ROOT, reject: false, all: true, stdin: 'ignore' });
+    if (r.exitCode !== 0) throw new Error(`stigmer-dist ${args.join(' ')} exited ${r.exitCode}:\n${r.all}`);
+  }
+
+  async function releaseKey(): Promise<string> {
+    const home = path.join(work, 'gpg-release');
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    const gpg = (a: string[]) => execa('gpg', ['--homedir', home, '--batch', '--no-tty', ...a], { stdin: 'ignore' });
+    await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'Release <release@e2e.invalid>', 'rsa3072', 'sign', 'never']);
+    const file = path.join(work, 'release-key.asc');
+    await gpg(['--armor', '--output', file, '--export-secret-keys']);
+    await execa('gpgconf', ['--homedir', home, '--kill', 'all'], { reject: false });
+    return file;
+  }
 });
 
+function debName(dir: string): string {
+  const debs = readdirSync(dir).filter((f) => f.endsWith('.deb'));
+  if (debs.length !== 1) throw new Error(`expected one .deb in ${dir}, found ${debs.join(', ') || 'none'}`);
+  return debs[0]!;
+}
