@@ -27,6 +27,8 @@ export interface AptVerifyOptions {
   dir: string;
   /** The .deb for this host's architecture (path inside dir) and the Debian version it carries. */
   deb: string;
+  /** The .rpm for this host's architecture (path inside dir), installed through its scriptlets after the .deb's purge. */
+  rpm?: string;
   debianVersion: string;
   distro: Distro;
   /** An older published version to install first and upgrade from, and the published repository tree holding it. */
@@ -47,7 +49,9 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
 
   let c: Container | undefined;
   let srv: StaticServer | undefined;
-  const steps = new StepRunner(path.basename(opts.deb), distro, opts.logDir, report, async () => (c?.isRunning() ? c.diagnostics() : ''));
+  const diagnostics = async () => (c?.isRunning() ? c.diagnostics() : '');
+  let steps = new StepRunner(path.basename(opts.deb), distro, opts.logDir, report, diagnostics);
+  const rows: InstallRow[] = [];
   const run = async (cmd: string[], env?: Record<string, string>): Promise<ExecResult> => {
     const r = await c!.exec(cmd, { env });
     steps.note(`$ ${r.command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`);
@@ -79,6 +83,54 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
       },
       60_000,
     );
+
+  /** The installed product: units active and enabled, health checks answering, settled, as the user, env file. */
+  const checkRunning = async () => {
+    await steps.step('active', async () => {
+      await waitActive(`${units.target} and ${units.services.join(', ')} active`);
+      const enabled = (await c!.exec(['systemctl', 'is-enabled', units.target])).stdout.trim();
+      if (enabled !== 'enabled') throw new StepFailure(`${units.target} is ${enabled || 'not enabled'}: it would not start at boot`);
+      return `${[units.target, ...units.services].join(', ')} active; ${units.target} enabled`;
+    });
+    await steps.step('health', async () => {
+      const answers: string[] = [];
+      for (const s of product.services) answers.push(await waitHealthy(c!, s, run));
+      return answers.join('; ');
+    });
+    await steps.step('settle', async () => {
+      const before = await mainPids();
+      await new Promise((r) => setTimeout(r, opts.settleSeconds * 1000));
+      for (const u of units.services) {
+        const show = (await run(['systemctl', 'show', '--property=ActiveState,NRestarts,MainPID', u])).stdout;
+        const prop = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(show)?.[1];
+        if (prop('ActiveState') !== 'active') throw new StepFailure(`${u} is ${prop('ActiveState')} after ${opts.settleSeconds} s`);
+        if (prop('NRestarts') !== '0') throw new StepFailure(`${u} restarted ${prop('NRestarts')} times (a restart loop)`);
+        if (prop('MainPID') !== before.get(u)) throw new StepFailure(`${u} changed its main process (${before.get(u)} -> ${prop('MainPID')}) within ${opts.settleSeconds} s`);
+      }
+      return `${units.services.length} service(s) up ${opts.settleSeconds} s, NRestarts=0`;
+    });
+    await steps.step('user', async () => {
+      for (const [u, pid] of await mainPids()) {
+        const owner = (await run(['ps', '-o', 'user=', '-p', pid])).stdout.trim();
+        if (owner !== user) throw new StepFailure(`${u} runs as ${owner || '?'} (pid ${pid}), not ${user}`);
+      }
+      return `every service runs as ${user}`;
+    });
+    await steps.step('env-file', async () => {
+      const st = (await run(['stat', '-c', '%a %U %G', envFile])).stdout.trim();
+      const want = `${ENV_FILE_MODE} root ${group}`;
+      if (st !== want) throw new StepFailure(`${envFile} is "${st}" (mode owner group), expected "${want}"`);
+      return `${envFile} ${want}`;
+    });
+  };
+  const stopped = async (how: string) => {
+    for (const u of [units.target, ...units.services]) {
+      const state = (await c!.exec(['systemctl', 'is-active', u])).stdout.trim();
+      if (state === 'active') throw new StepFailure(`${u} is still active after ${how}`);
+    }
+    const left = await c!.exec(['pgrep', '-u', user]);
+    if (left.exitCode === 0) throw new StepFailure(`processes of ${user} still run after ${how}: ${left.stdout.trim().split('\n').join(' ')}`);
+  };
 
   try {
     srv = await serveDirectory(repoTree);
@@ -122,50 +174,10 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
         return `apt-get install ${pkg} (${opts.debianVersion})`;
       });
     }
-    await steps.step('active', async () => {
-      await waitActive(`${units.target} and ${units.services.join(', ')} active`);
-      const enabled = (await c!.exec(['systemctl', 'is-enabled', units.target])).stdout.trim();
-      if (enabled !== 'enabled') throw new StepFailure(`${units.target} is ${enabled || 'not enabled'}: it would not start at boot`);
-      return `${[units.target, ...units.services].join(', ')} active; ${units.target} enabled`;
-    });
-    await steps.step('health', async () => {
-      const answers: string[] = [];
-      for (const s of product.services) answers.push(await waitHealthy(c!, s, run));
-      return answers.join('; ');
-    });
-    await steps.step('settle', async () => {
-      const before = await mainPids();
-      await new Promise((r) => setTimeout(r, opts.settleSeconds * 1000));
-      for (const u of units.services) {
-        const show = (await run(['systemctl', 'show', '--property=ActiveState,NRestarts,MainPID', u])).stdout;
-        const prop = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(show)?.[1];
-        if (prop('ActiveState') !== 'active') throw new StepFailure(`${u} is ${prop('ActiveState')} after ${opts.settleSeconds} s`);
-        if (prop('NRestarts') !== '0') throw new StepFailure(`${u} restarted ${prop('NRestarts')} times (a restart loop)`);
-        if (prop('MainPID') !== before.get(u)) throw new StepFailure(`${u} changed its main process (${before.get(u)} -> ${prop('MainPID')}) within ${opts.settleSeconds} s`);
-      }
-      return `${units.services.length} service(s) up ${opts.settleSeconds} s, NRestarts=0`;
-    });
-    await steps.step('user', async () => {
-      for (const [u, pid] of await mainPids()) {
-        const owner = (await run(['ps', '-o', 'user=', '-p', pid])).stdout.trim();
-        if (owner !== user) throw new StepFailure(`${u} runs as ${owner || '?'} (pid ${pid}), not ${user}`);
-      }
-      return `every service runs as ${user}`;
-    });
-    await steps.step('env-file', async () => {
-      const st = (await run(['stat', '-c', '%a %U %G', envFile])).stdout.trim();
-      const want = `${ENV_FILE_MODE} root ${group}`;
-      if (st !== want) throw new StepFailure(`${envFile} is "${st}" (mode owner group), expected "${want}"`);
-      return `${envFile} ${want}`;
-    });
+    await checkRunning();
     await steps.step('remove', async () => {
       await apt(['remove', '-y', pkg]);
-      for (const u of [units.target, ...units.services]) {
-        const state = (await c!.exec(['systemctl', 'is-active', u])).stdout.trim();
-        if (state === 'active') throw new StepFailure(`${u} is still active after apt-get remove`);
-      }
-      const left = await c!.exec(['pgrep', '-u', user]);
-      if (left.exitCode === 0) throw new StepFailure(`processes of ${user} still run after apt-get remove: ${left.stdout.trim().split('\n').join(' ')}`);
+      await stopped('apt-get remove');
       const status = (await run(['dpkg-query', '--show', '--showformat=${Status}', pkg])).stdout;
       if (status !== 'deinstall ok config-files') throw new StepFailure(`dpkg status after remove is "${status}"`);
       if (!c!.exists(envFile)) throw new StepFailure(`apt-get remove deleted ${envFile} (configuration must stay until purge)`);
@@ -179,11 +191,42 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
       if ((await c!.exec(['getent', 'group', group])).exitCode !== 2) throw new StepFailure(`the group ${group} still exists after purge`);
       return `configuration, state, logs, user ${user} and group ${group} gone`;
     });
+    rows.push(...steps.rows);
+    if (opts.rpm) {
+      const rpmFile = opts.rpm;
+      const debOk = steps.ok;
+      steps = new StepRunner(path.basename(rpmFile), distro, opts.logDir, report, diagnostics);
+      if (!debOk) {
+        rows.push({ artifact: path.basename(rpmFile), platform: distro, step: 'rpm -i', result: 'skip', detail: `after the failure of ${path.basename(opts.deb)}`, seconds: 0 });
+      } else {
+        // Debian's rpm, with its own database; --nodeps: Debian's packages (sh, systemd) are not in it.
+        const rpm = async (args: string[]) => {
+          const r = await run(['rpm', '--dbpath', '/var/lib/rpm', ...args]);
+          // rpm reports a failing scriptlet as a warning and still exits 0.
+          const bad = r.stderr.split('\n').find((l) => /scriptlet failed|error:/i.test(l));
+          if (bad) throw new StepFailure(`rpm ${args[0]}: ${bad}`);
+          return r;
+        };
+        await steps.step('rpm -i', async () => {
+          await c!.copyIn(path.join(dir, rpmFile), '/var/tmp/verify-install/package.rpm');
+          await rpm(['-i', '--nodeps', '/var/tmp/verify-install/package.rpm']);
+          return `${path.basename(rpmFile)}: scriptlets ran`;
+        });
+        await checkRunning();
+        await steps.step('rpm -e', async () => {
+          const name = (await run(['rpm', '-qp', '--queryformat', '%{NAME}', '/var/tmp/verify-install/package.rpm'])).stdout.trim();
+          await rpm(['-e', name]);
+          await stopped('rpm -e');
+          return `${name} erased; services stopped`;
+        });
+        rows.push(...steps.rows);
+      }
+    }
   } finally {
     await c?.dispose();
     await srv?.close();
   }
-  return steps.rows;
+  return rows;
 }
 
 /**

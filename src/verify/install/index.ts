@@ -72,6 +72,8 @@ export async function runInstallVerify(opts: InstallVerifyOptions): Promise<Inst
   if (distros.length && !manifest.artifacts.some((a) => a.kind === 'apt-repo')) {
     throw new UserError(`${opts.dir} has no APT repository: verify --install installs from it the way users do`, { hint: 'build with the apt-repo target', exitCode: EXIT.config });
   }
+  // The .rpm, when built, goes through its scriptlets in the same booted root (Debian's rpm).
+  const rpm = manifest.artifacts.find((a) => a.kind === 'rpm' && a.platform === platform);
   const logDir = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-verify-install-'));
   const rows: InstallRow[] = [];
   for (const distro of distros) {
@@ -80,6 +82,7 @@ export async function runInstallVerify(opts: InstallVerifyOptions): Promise<Inst
         product: opts.product,
         dir: opts.dir,
         deb: debs[0]!.path,
+        rpm: rpm?.path,
         debianVersion: manifest.versions.debian,
         distro,
         from: opts.from,
