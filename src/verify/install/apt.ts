@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Product, Service } from '../../product/model.ts';
 import { APT_REPO_DIR, aptKeyringName, renderAptSourceList } from '../../targets/apt-repo/index.ts';
 import { dedicatedConfigDir, runtimeDirs, unitNames } from '../../targets/linux/layout.ts';
+import { registerCleanup } from '../../util/cleanup.ts';
 import type { Reporter } from '../../util/progress.ts';
 import { serveDirectory, type StaticServer } from './http.ts';
 import { Container, type ExecResult, type Suite } from './nspawn.ts';
@@ -132,6 +133,11 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
     if (left.exitCode === 0) throw new StepFailure(`processes of ${user} still run after ${how}: ${left.stdout.trim().split('\n').join(' ')}`);
   };
 
+  // Ctrl-C/SIGTERM: the CLI stops the children (nspawn) and runs this, which unmounts and removes the root.
+  const cleanup = registerCleanup(async () => {
+    await c?.dispose();
+    await srv?.close();
+  });
   try {
     srv = await serveDirectory(repoTree);
     const booted = await steps.step('boot', async () => {
@@ -223,8 +229,7 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
       }
     }
   } finally {
-    await c?.dispose();
-    await srv?.close();
+    await cleanup.dispose();
   }
   return rows;
 }

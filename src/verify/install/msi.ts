@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Product, Service } from '../../product/model.ts';
 import { msiComponents, windowsServiceName } from '../../targets/msi/model.ts';
+import { registerCleanup } from '../../util/cleanup.ts';
 import type { Reporter } from '../../util/progress.ts';
 import { StepFailure, StepRunner, type InstallRow } from './steps.ts';
 import { WinePrefix } from './wine.ts';
@@ -32,6 +33,8 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
     steps.note(`msiexec ${action} ${path.basename(opts.msi)} (exit ${r.exitCode})\n${await wine!.msiLog(`${label}.log`, true)}`);
     if (r.exitCode !== 0) throw new StepFailure(`msiexec ${action} exited ${r.exitCode}: ${(await wine!.msiLog(`${label}.log`)).split('\n').pop() || 'see the log'}`);
   };
+  // Ctrl-C/SIGTERM: the CLI runs this, which stops the wineserver and removes the prefix.
+  const cleanup = registerCleanup(() => wine?.dispose());
   try {
     await steps.step('prefix', async () => {
       if (execaSync('sh', ['-c', 'command -v wine64 || command -v wine'], { reject: false }).exitCode !== 0) {
@@ -75,7 +78,7 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
       return 'services unregistered, ports closed, programs removed';
     });
   } finally {
-    await wine?.dispose();
+    await cleanup.dispose();
   }
   return steps.rows;
 }
