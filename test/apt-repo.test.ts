@@ -9,7 +9,7 @@ import { UserError } from '../src/errors.ts';
 import { GpgSigner, resolveSigning, SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../src/signing/gpg.ts';
 import { buildAptRepo, type AptRepoMeta } from '../src/targets/apt-repo/index.ts';
 import { compareDebVersions, readDeb } from '../src/targets/apt-repo/deb.ts';
-import { serveDirectory } from './e2e/lib/http.ts';
+import { serveDirectory } from '../src/verify/install/http.ts';
 import { ACME_YAML, runCli } from './helpers.ts';
 import { aptClient, makeDeb, makeKey, type TestKey } from './repo-helpers.ts';
 

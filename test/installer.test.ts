@@ -11,7 +11,7 @@ import { loadProduct } from '../src/product/load.ts';
 import { makePlan } from '../src/plan/plan.ts';
 import { INSTALL_PS1, INSTALL_SH, renderInstallPs1, renderInstallSh } from '../src/targets/installer/index.ts';
 import { mapVersion } from '../src/version.ts';
-import { serveDirectory, type StaticServer } from './e2e/lib/http.ts';
+import { serveDirectory, type StaticServer } from '../src/verify/install/http.ts';
 import { ACME_YAML, STIGMER_YAML, runCli, tempDir } from './helpers.ts';
 
 const products = [

@@ -12,7 +12,7 @@ import { GpgSigner } from '../src/signing/gpg.ts';
 import { buildYumRepo } from '../src/targets/yum-repo/index.ts';
 import { loadProduct } from '../src/product/load.ts';
 import { renderYumRepoFile } from '../src/targets/yum-repo/index.ts';
-import { serveDirectory } from './e2e/lib/http.ts';
+import { serveDirectory } from '../src/verify/install/http.ts';
 import { dnfClient, makeKey, makeRpm, type TestKey } from './repo-helpers.ts';
 import { STIGMER_YAML } from './helpers.ts';
 

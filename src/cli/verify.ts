@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
+import type { Product } from '../product/model.ts';
 import { createReporter } from '../util/progress.ts';
 import { formatVerifyTable, runVerify } from '../verify/index.ts';
+import { DEFAULT_DISTROS, DEFAULT_SETTLE_SECONDS, formatInstallTable, parseDistros, runInstallVerify } from '../verify/install/index.ts';
 import { reproduce } from '../verify/reproduce.ts';
 import { executeBuild } from './build.ts';
 import { DEFAULT_CONFIG, loadConfig, resolveVersion } from './context.ts';
@@ -22,11 +24,19 @@ export function addVerifyCommand(program: Command, helpText: string): void {
     .option('--from <source>', 'with --reproduce: the payload source the build used')
     .option('--unsigned', 'with --reproduce: the build\'s repositories were unsigned')
     .option('--signing-key <file>', 'with --reproduce: the key the build signed with')
+    .option('--install', 'instead: boot each --distro (mmdebstrap + systemd-nspawn; Linux host, root), add the dist\'s signed APT repository served on loopback, apt-get install the product, and prove every service is active, stays up, runs as the product\'s user and answers its health check; then remove and purge')
+    .option('--distro <list>', `with --install: comma-separated ${DEFAULT_DISTROS.join(', ')}, windows (the MSI under wine64); default: the Debian releases, and windows when the build has an MSI`)
+    .option('--from-version <semver>', 'with --install and --repo-base: install this published older version first, then upgrade to the build')
+    .option('--repo-base <dir>', 'with --install: the published repository tree (holding apt/) that has --from-version')
+    .option('--settle <seconds>', 'with --install: how long every service must stay up without a restart', String(DEFAULT_SETTLE_SECONDS))
+    .option('--json', 'with --install: print the rows as JSON instead of a table')
     .addHelpText('after', helpText)
-    .action(async (opts: { config?: string; version?: string; out: string; reproduce?: boolean; snapshot?: boolean; from?: string; unsigned?: boolean; signingKey?: string }) => {
+    .action(async (opts: VerifyOptions) => {
       const product = loadConfig(opts.config);
       const version = resolveVersion(product, opts.version);
       const dir = path.resolve(opts.out, version);
+      if (opts.install) return verifyInstall(opts, product, dir);
+      if (opts.fromVersion || opts.repoBase || opts.json) throw new UserError('--from-version, --repo-base and --json go with --install', { hint: 'add --install', exitCode: EXIT.usage });
       if (opts.reproduce) {
         const report = createReporter();
         const flags = { config: opts.config, snapshot: opts.snapshot, from: opts.from, unsigned: opts.unsigned, signingKey: opts.signingKey };
@@ -51,4 +61,48 @@ export function addVerifyCommand(program: Command, helpText: string): void {
       }
       process.stdout.write(`all ${rows.length} checks passed\n`);
     });
+}
+
+interface VerifyOptions {
+  config?: string;
+  version?: string;
+  out: string;
+  reproduce?: boolean;
+  snapshot?: boolean;
+  from?: string;
+  unsigned?: boolean;
+  signingKey?: string;
+  install?: boolean;
+  distro?: string;
+  fromVersion?: string;
+  repoBase?: string;
+  settle: string;
+  json?: boolean;
+}
+
+async function verifyInstall(opts: VerifyOptions, product: Product, dir: string): Promise<void> {
+  if (opts.reproduce) throw new UserError('--install and --reproduce are separate runs', { hint: 'run verify --reproduce and verify --install one after the other', exitCode: EXIT.usage });
+  if (Boolean(opts.fromVersion) !== Boolean(opts.repoBase)) {
+    throw new UserError('--from-version and --repo-base go together', { hint: 'give the older version and the published repository tree that holds it (the folder with apt/)', exitCode: EXIT.usage });
+  }
+  const settleSeconds = Number(opts.settle);
+  if (!Number.isInteger(settleSeconds) || settleSeconds < 0) throw new UserError(`--settle: "${opts.settle}" is not a whole number of seconds`, { hint: 'e.g. --settle 10', exitCode: EXIT.usage });
+  const report = createReporter({ stream: process.stderr });
+  const { rows, logDir } = await runInstallVerify({
+    dir,
+    product,
+    distros: opts.distro === undefined ? undefined : parseDistros(opts.distro),
+    from: opts.fromVersion ? { version: opts.fromVersion, repoBase: path.resolve(opts.repoBase!) } : undefined,
+    settleSeconds,
+    // A root no older than today's archive: a release gate tests against what users get today.
+    rootDate: new Date().toISOString().slice(0, 10),
+    report,
+  });
+  report.done();
+  process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : formatInstallTable(rows)) + '\n');
+  const failed = rows.filter((r) => r.result === 'FAIL');
+  if (failed.length) {
+    throw new UserError(`verify --install failed: ${failed.map((r) => `${r.platform} ${r.step}`).join(', ')}`, { hint: `the failing steps' logs are in ${logDir}`, exitCode: EXIT.failure });
+  }
+  if (!opts.json) process.stdout.write(`all ${rows.length} install steps passed\n`);
 }

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV_CORPUS, setByFile } from '../env-corpus.ts';
-import { Container, SHARED_INSIDE } from './lib/nspawn.ts';
+import { Container, SHARED_INSIDE } from '../../src/verify/install/nspawn.ts';
 
 let box: Container;
 

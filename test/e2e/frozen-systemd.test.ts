@@ -1,4 +1,4 @@
-// Issue 15, "Proof", parts 1 and 2 under a real systemd (a booted Debian root, test/e2e/lib/nspawn.ts): the
+// Issue 15, "Proof", parts 1 and 2 under a real systemd (a booted Debian root, src/verify/install/nspawn.ts): the
 // Stigmer .deb of a snapshot build (stand-in payloads) installed with apt;
 // - the frozen (PyInstaller one-file) service's unit has KillMode=mixed, and on `systemctl stop` the program
 //   (the bootloader's child) logs exactly one SIGTERM and the bootloader removes its _MEI unpack folder;
@@ -14,7 +14,7 @@ import { checkArgs } from '../../src/product/contract.ts';
 import { expandArgs } from '../../src/product/model.ts';
 import { loadProduct } from '../../src/product/load.ts';
 import { unitLayout } from '../../src/render/systemd.ts';
-import { Container } from './lib/nspawn.ts';
+import { Container } from '../../src/verify/install/nspawn.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'stigmer-dist.js');

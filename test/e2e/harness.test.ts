@@ -1,4 +1,4 @@
-// Proves the e2e harness itself (test/e2e/lib): a booted Debian under systemd-nspawn, commands as root and
+// Proves the e2e harness itself (src/verify/install): a booted Debian under systemd-nspawn, commands as root and
 // as a lingering user, the host's test HTTP servers (and only those) reachable from inside, and containers
 // that never see each other's state. Uses a trivial package built by dpkg-deb, independent of stigmer-dist.
 import { execa } from 'execa';
@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveDirectory, type StaticServer } from './lib/http.ts';
-import { Container } from './lib/nspawn.ts';
+import { serveDirectory, type StaticServer } from '../../src/verify/install/http.ts';
+import { Container } from '../../src/verify/install/nspawn.ts';
 
 const PKG = 'e2e-harness-probe';
 

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProduct } from '../../src/product/load.ts';
 import type { Product } from '../../src/product/model.ts';
 import { CLI, REPO, STIGMER_YAML } from '../helpers.ts';
-import { serveDirectory, type StaticServer } from './lib/http.ts';
-import { Container } from './lib/nspawn.ts';
+import { serveDirectory, type StaticServer } from '../../src/verify/install/http.ts';
+import { Container } from '../../src/verify/install/nspawn.ts';
 
 const USER = 'alice';
 

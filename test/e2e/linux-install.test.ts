@@ -1,5 +1,5 @@
 // Issue 3, "Proof": the Linux packages of a snapshot build, installed by the platform's own tools in a booted
-// Debian 12 and a booted Debian 13 (systemd-nspawn, test/e2e/lib/nspawn.ts; Debian 13's apt 3 verifies the
+// Debian 12 and a booted Debian 13 (systemd-nspawn, src/verify/install/nspawn.ts; Debian 13's apt 3 verifies the
 // repository signature with sqv, and runs systemd 257), run their services under systemd, upgrade, remove and
 // purge cleanly; the same root proves the .rpm with Debian's rpm, and the YUM repository with Debian's dnf.
 // Every name (package, user, units, ports, paths) comes from the loaded product model, and the whole flow runs
@@ -18,12 +18,13 @@ import semver from 'semver';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadProduct } from '../../src/product/load.ts';
 import type { Product, Service } from '../../src/product/model.ts';
-import { APT_REPO_DIR } from '../../src/targets/apt-repo/index.ts';
+import { APT_REPO_DIR, renderAptSourceList } from '../../src/targets/apt-repo/index.ts';
 import { dedicatedConfigDir, runtimeDirs, unitNames } from '../../src/targets/linux/layout.ts';
 import { unitLayout } from '../../src/render/systemd.ts';
 import { YUM_REPO_DIR } from '../../src/targets/yum-repo/index.ts';
-import { serveDirectory, type StaticServer } from './lib/http.ts';
-import { Container, SUITES, type ExecResult, type Suite } from './lib/nspawn.ts';
+import { addAptRepository } from '../../src/verify/install/apt.ts';
+import { serveDirectory, type StaticServer } from '../../src/verify/install/http.ts';
+import { Container, SUITES, type ExecResult, type Suite } from '../../src/verify/install/nspawn.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'stigmer-dist.js');
@@ -151,15 +152,11 @@ describe.each(DEFINITIONS)('%s: Linux packages under a real systemd', (definitio
     });
 
     it('apt-get install: every service active and healthy, as the configured user, reading the env file', async () => {
-      // Configure the client exactly as the repository's own .list file says (keyring first).
+      // Configure the client exactly as the repository's own .list file says (keyring first): the published
+      // .list is the entry `verify --install` configures, with the same code.
       const aptUrl = `${srv.url}/${path.basename(APT_REPO_DIR)}`;
-      const list = await fetchText(`${aptUrl}/${product.meta.name}.list`);
-      const keyring = /signed-by=([^\]\s]+)/.exec(list)?.[1];
-      expect(keyring, list).toBeDefined();
-      await c.run(['curl', '-fsS', '-o', keyring!, `${aptUrl}/${path.posix.basename(keyring!)}`]);
-      await c.writeFile(`/etc/apt/sources.list.d/${product.meta.name}.list`, list);
-      const update = await apt(['update']);
-      expect(output(update)).not.toMatch(/^(W|E|Err):/m);
+      expect(await fetchText(`${aptUrl}/${product.meta.name}.list`)).toBe(renderAptSourceList(product, aptUrl, true));
+      await addAptRepository(c, product, aptUrl, (cmd, env) => c.run(cmd, { env }));
       await apt(['install', '-y', pkg]);
 
       await expectRunning(v1);

@@ -11,7 +11,7 @@ import { expandArgs } from '../../src/product/model.ts';
 import { renderServiceUnit } from '../../src/render/systemd.ts';
 import { UNUSUAL_CASES } from '../fixtures/unusual.ts';
 import { ACME_YAML } from '../helpers.ts';
-import { Container } from './lib/nspawn.ts';
+import { Container } from '../../src/verify/install/nspawn.ts';
 
 const defsDir = mkdtempSync(path.join(os.tmpdir(), 'sd-unit-quoting-'));
 let c: Container;

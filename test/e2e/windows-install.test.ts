@@ -14,7 +14,7 @@ import { expandArgs, type Product, type Service } from '../../src/product/model.
 import { envFileVariable, msiFileName, productCode, serviceHostExe, windowsServiceName } from '../../src/targets/msi/model.ts';
 import { mapVersion } from '../../src/version.ts';
 import { REPO, runCli } from '../helpers.ts';
-import { WinePrefix } from './lib/wine.ts';
+import { WinePrefix } from '../../src/verify/install/wine.ts';
 
 const OLD = '0.1.0';
 const NEW = '0.1.1';

@@ -36,7 +36,7 @@ export class WinePrefix {
 
   /** wineboot -i in a new network namespace (loopback up); waits until the service manager accepts starts. */
   static async create(log: (line: string) => void = () => {}): Promise<WinePrefix> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'stigmer-e2e-wine-'));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'stigmer-wine-'));
     const w = new WinePrefix(dir, log);
     live.add(w);
     try {
@@ -172,6 +172,13 @@ export class WinePrefix {
     const script = `fetch('http://127.0.0.1:${port}${urlPath}', { signal: AbortSignal.timeout(4000) }).then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() })), () => process.stdout.write('null'))`;
     const r = await this.exec(process.execPath, ['-e', script], { timeoutMs: 20_000 });
     return r.stdout ? (JSON.parse(r.stdout) as { status: number; body: string } | null) : null;
+  }
+
+  /** Whether 127.0.0.1:<port> accepts a TCP connection inside the namespace. */
+  async tcpConnects(port: number): Promise<boolean> {
+    const script = `const s = require('node:net').connect(${port}, '127.0.0.1', () => { process.stdout.write('yes'); s.destroy(); }); s.setTimeout(4000, () => s.destroy()); s.on('error', () => {});`;
+    const r = await this.exec(process.execPath, ['-e', script], { timeoutMs: 20_000 });
+    return r.stdout === 'yes';
   }
 
   async dispose(): Promise<void> {

@@ -97,6 +97,8 @@ export interface BootOptions {
   suite?: Suite;
   /** Extra Debian packages for the cached root (a different package list is a different cached root). */
   packages?: string[];
+  /** A day (YYYY-MM-DD) in the cache key: a release gate boots a root no older than that day's archive. */
+  rootDate?: string;
   /** Host directories made visible inside: --bind / --bind-ro. */
   binds?: { host: string; container: string; readOnly?: boolean }[];
   /** 'private' (default): own loopback, the host's test HTTP servers forwarded; 'host': share the host's network. */
@@ -147,9 +149,11 @@ function listDir(dir: string): string[] {
   }
 }
 
-function requireHostTools(): void {
+/** Why this host cannot boot a Debian root (not root, or a tool missing, with its apt-get install command), or undefined. */
+export function hostToolProblem(): string | undefined {
+  if (process.platform !== 'linux') return 'booting a Debian root needs a Linux host (systemd-nspawn)';
   if (process.getuid?.() !== 0) {
-    throw new Error('the nspawn e2e harness needs root (systemd-nspawn, mmdebstrap root mode, overlay mounts): run the e2e tests as root');
+    return 'booting a Debian root needs root (systemd-nspawn, mmdebstrap root mode, overlay mounts): run as root';
   }
   const missing = [
     ['mmdebstrap', 'mmdebstrap'],
@@ -158,21 +162,26 @@ function requireHostTools(): void {
     ['flock', 'util-linux'],
   ].filter(([cmd]) => execaSync('sh', ['-c', `command -v ${cmd}`], { reject: false }).exitCode !== 0);
   if (missing.length) {
-    throw new Error(
-      `e2e harness: missing ${missing.map(([c]) => c).join(', ')}; install: apt-get install -y ${[...new Set(missing.map(([, p]) => p))].join(' ')} (and list them in .ci/apt-packages.txt)`,
-    );
+    return `missing ${missing.map(([c]) => c).join(', ')}; install: apt-get install -y ${[...new Set(missing.map(([, p]) => p))].join(' ')}`;
   }
+  return undefined;
+}
+
+function requireHostTools(): void {
+  const problem = hostToolProblem();
+  if (problem) throw new Error(`e2e harness: ${problem}`);
 }
 
 /** Builds (once) and returns the cached Debian root for this package list. */
-export async function ensureBaseRoot(opts: { suite?: Suite; packages?: string[]; log?: (line: string) => void } = {}): Promise<string> {
+export async function ensureBaseRoot(opts: { suite?: Suite; packages?: string[]; rootDate?: string; log?: (line: string) => void } = {}): Promise<string> {
   requireHostTools();
   const log = opts.log ?? defaultLog;
   const suite = opts.suite ?? DEFAULT_SUITE;
   const packages = [...new Set([...PACKAGES, ...(opts.packages ?? [])])].sort();
   const key = createHash('sha256').update(JSON.stringify({ suite, variant: 'apt', packages, hooks: HOOKS_VERSION, masked: MASKED_UNITS })).digest('hex').slice(0, 12);
+  const dated = opts.rootDate ? `${opts.rootDate}-` : '';
   const rootsDir = path.join(e2eCacheDir(), 'roots');
-  const final = path.join(rootsDir, `debian-${suite}-${key}`);
+  const final = path.join(rootsDir, `debian-${suite}-${dated}${key}`);
   if (existsSync(path.join(final, 'etc', 'os-release'))) return final;
   await mkdir(rootsDir, { recursive: true });
   const mirror = debianMirror();
@@ -249,7 +258,7 @@ export class Container {
   /** A fresh container from the cached root, booted until systemd reports running/degraded. */
   static async boot(opts: BootOptions = {}): Promise<Container> {
     const log = opts.log ?? defaultLog;
-    const base = await ensureBaseRoot({ suite: opts.suite, packages: opts.packages, log });
+    const base = await ensureBaseRoot({ suite: opts.suite, packages: opts.packages, rootDate: opts.rootDate, log });
     const name = `e2e-${process.pid}-${++counter}-${randomBytes(2).toString('hex')}`;
     const workDir = await mkdtemp(path.join(os.tmpdir(), `stigmer-${name}-`));
     const c = new Container(workDir, name, opts.network ?? 'private', log);
