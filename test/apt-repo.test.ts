@@ -294,5 +294,5 @@ describe('build --repo-base (publishing vN+1 next to vN)', () => {
     expect(readFileSync(path.join(repo, 'yum/acme.repo'), 'utf8')).toContain('baseurl=http://127.0.0.1:8080/acme/yum\n');
     const primary = (await execa('sh', ['-c', 'zcat "$1"/repodata/*-primary.xml.gz', '_', path.join(repo, 'yum')])).stdout;
     expect(primary.match(/<version epoch="0" ver="[^"]+"/g)).toEqual(['<version epoch="0" ver="2.4.0"', '<version epoch="0" ver="2.5.0~rc.1"']);
-  });
+  }, 600_000); // two full CLI builds with signing: minutes on a loaded 2-core machine
 });
