@@ -2,14 +2,12 @@
 // maintainer scripts, the rpm scriptlets and description, install.sh, the Homebrew formulae, the WiX source and
 // the launchd plists. (The units' read-back through `systemctl show` in a booted root is the e2e suite's.)
 import { execa } from 'execa';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { parse as parsePlist } from 'plist';
-import { loadProduct } from '../src/product/load.ts';
 import { expandArgs, type Product } from '../src/product/model.ts';
 import { makePlan } from '../src/plan/plan.ts';
 import { TARGETS } from '../src/targets/registry.ts';
@@ -20,23 +18,14 @@ import { msiLiteral } from '../src/targets/msi/escape.ts';
 import { msiModel, windowsServiceName } from '../src/targets/msi/model.ts';
 import { renderWxs } from '../src/targets/msi/wxs.ts';
 import { RPM_LINE_GUARD, rpmLineNeedsGuard } from '../src/render/quote.ts';
-import { MARKER, UNUSUAL_CASES } from './fixtures/unusual.ts';
-import { ACME_YAML, REPO, fakeDigest, tempDir } from './helpers.ts';
+import { MARKER, UNUSUAL_CASES, loadUnusualProduct } from './fixtures/unusual.ts';
+import { REPO, fakeDigest, tempDir } from './helpers.ts';
 
 const VERSION = '2.4.0';
 
 const defsDir = mkdtempSync(path.join(os.tmpdir(), 'sd-unusual-defs-'));
 afterAll(() => rmSync(defsDir, { recursive: true, force: true }));
 
-function unusualProduct(label: string, patch: (def: Record<string, any>) => void): Product {
-  const dir = path.join(defsDir, label.replace(/\W+/g, '-'));
-  mkdirSync(dir);
-  const def = parse(readFileSync(ACME_YAML, 'utf8'));
-  patch(def);
-  copyFileSync(path.join(path.dirname(ACME_YAML), 'NOTICE'), path.join(dir, 'NOTICE'));
-  writeFileSync(path.join(dir, 'acme.yaml'), stringify(def));
-  return loadProduct(path.join(dir, 'acme.yaml'));
-}
 
 function renderAll(product: Product): Map<string, string> {
   const plan = makePlan(product, { version: VERSION, snapshot: false });
@@ -63,7 +52,7 @@ const REAL_COMMANDS = ['mkdir', 'grep'];
 afterEach(() => rmSync(MARKER, { force: true }));
 
 describe.each(UNUSUAL_CASES)('unusual definition: $label', ({ label, patch }) => {
-  const product = unusualProduct(label, patch);
+  const product = loadUnusualProduct(defsDir, { label, patch });
   const files = renderAll(product);
   const relayd = product.services.find((s) => s.name === 'acme-relayd')!;
 

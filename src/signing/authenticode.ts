@@ -3,7 +3,6 @@
 // 0600 file in a private 0700 temp directory (-readpass), never argv, a log line or an error message.
 // Signing time is pinned (-time SOURCE_DATE_EPOCH) and RSA PKCS#1 v1.5 is deterministic, so signing the same
 // bytes twice gives the same bytes (unless an RFC 3161 timestamp is requested: the TSA's answer varies).
-import { accessSync, constants, statSync } from 'node:fs';
 import { chmod, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT, MissingToolError, UserError } from '../errors.ts';
 import type { BuiltFile } from '../targets/types.ts';
 import { execa } from '../util/exec.ts';
-import { hashFile } from '../util/fsx.ts';
+import { hashFile, isReadableFile } from '../util/fsx.ts';
 
 export const AUTHENTICODE_PKCS12_ENV = 'STIGMER_DIST_AUTHENTICODE_PKCS12';
 export const AUTHENTICODE_PASSWORD_ENV = 'STIGMER_DIST_AUTHENTICODE_PASSWORD';
@@ -65,15 +64,6 @@ export function resolveAuthenticode(opts: { snapshot: boolean; unsignedWindows?:
     hint: `${KEY_HINT}; or pass --unsigned-windows to ship them unsigned`,
     exitCode: EXIT.usage,
   });
-}
-
-function isReadableFile(p: string): boolean {
-  try {
-    accessSync(p, constants.R_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 export interface AuthenticodeOptions {

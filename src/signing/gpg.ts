@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import type { BuiltFile } from '../util/fsx.ts';
-import { writeFileAtomic } from '../util/fsx.ts';
+import { isReadableFile, writeFileAtomic } from '../util/fsx.ts';
 import { pausePoint, registerCleanup, type Registration } from '../util/cleanup.ts';
 
 export const SIGNING_KEY_ENV = 'STIGMER_DIST_SIGNING_KEY';
@@ -54,15 +54,6 @@ export function resolveSigning(opts: { signingKey?: string; unsigned?: boolean; 
     hint: `${KEY_HINT}; or pass --unsigned to build unsigned repositories`,
     exitCode: EXIT.usage,
   });
-}
-
-function isReadableFile(p: string): boolean {
-  try {
-    accessSync(p, constants.R_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function keyFile(p: string, label: string): KeySource {

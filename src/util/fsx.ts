@@ -1,6 +1,6 @@
 // File helpers: streamed hashing, temp-then-rename writes, LF-normalised text, the directory walker.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, type Dirent } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -77,6 +77,16 @@ export function normaliseText(text: string): string {
       .replace(/\n{3,}/g, '\n\n')
       .replace(/\n*$/, '') + '\n'
   );
+}
+
+/** A regular file this process may read (a signing key given as a path rather than inline). */
+export function isReadableFile(p: string): boolean {
+  try {
+    accessSync(p, constants.R_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

@@ -1,16 +1,13 @@
 // The units of the accepted unusual definitions (test/fixtures/unusual.ts), loaded by systemd in a booted
 // Debian root: ExecStart's argv and Environment read back over D-Bus (what `systemctl show` prints, as JSON so
 // spaces and quotes stay unambiguous) equal the definition's argv and values byte for byte.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { loadProduct } from '../../src/product/load.ts';
 import { expandArgs } from '../../src/product/model.ts';
 import { renderServiceUnit } from '../../src/render/systemd.ts';
-import { UNUSUAL_CASES } from '../fixtures/unusual.ts';
-import { ACME_YAML } from '../helpers.ts';
+import { UNUSUAL_CASES, loadUnusualProduct } from '../fixtures/unusual.ts';
 import { Container } from '../../src/verify/install/nspawn.ts';
 
 const defsDir = mkdtempSync(path.join(os.tmpdir(), 'sd-unit-quoting-'));
@@ -27,13 +24,7 @@ afterAll(async () => {
 
 describe.each(UNUSUAL_CASES)('systemd reads the unit of "$label" as the definition says', ({ label, patch }) => {
   it('ExecStart argv and Environment over D-Bus', async () => {
-    const dir = path.join(defsDir, label.replace(/\W+/g, '-'));
-    mkdirSync(dir);
-    const def = parse(readFileSync(ACME_YAML, 'utf8'));
-    patch(def);
-    copyFileSync(path.join(path.dirname(ACME_YAML), 'NOTICE'), path.join(dir, 'NOTICE'));
-    writeFileSync(path.join(dir, 'acme.yaml'), stringify(def));
-    const product = loadProduct(path.join(dir, 'acme.yaml'));
+    const product = loadUnusualProduct(defsDir, { label, patch });
     const service = product.services.find((s) => s.name === 'acme-relayd')!;
     const unitName = `quoting-${label.replace(/\W+/g, '-')}.service`;
     await c.writeFile(`/etc/systemd/system/${unitName}`, renderServiceUnit(product, service, 'system'));
