@@ -69,14 +69,16 @@ describe('frozen service under systemd', () => {
     // The bootloader is the main process; the program answering is its child, running from _MEI* in TMPDIR.
     expect(h!.pid).not.toBe(mainPid);
     expect(path.posix.dirname(h!.meipass!)).toBe(tmpdir);
-    expect(c.exists(h!.meipass!)).toBe(true);
+    // /run is the container's own tmpfs: look from inside.
+    const existsInside = async (p: string) => (await c.exec(['test', '-e', p])).exitCode === 0;
+    expect(await existsInside(h!.meipass!)).toBe(true);
     const since = (await c.run(['date', '+%Y-%m-%d %H:%M:%S.%N'])).stdout.trim().slice(0, 26);
     await c.run(['systemctl', 'stop', unit]);
     const journal = (await c.run(['journalctl', '--no-pager', '-o', 'cat', '-u', unit, '--since', since])).stdout;
     expect(journal.match(new RegExp(`\\[${h!.pid}\\]: signal SIGTERM received`, 'g')), journal).toHaveLength(1);
     expect(journal).not.toMatch(new RegExp(`\\[${h!.pid}\\]: signal SIG(KILL|HUP|INT)`));
     expect(journal).toMatch(new RegExp(`\\[${h!.pid}\\]: stopped \\(exit 0\\)`));
-    expect(c.exists(h!.meipass!)).toBe(false);
+    expect(await existsInside(h!.meipass!)).toBe(false);
     expect((await c.run(['sh', '-c', `ls -A ${tmpdir}`])).stdout.trim()).toBe('');
     await c.run(['rm', '-rf', `/run/systemd/system/${unit}.d`]);
     await c.run(['systemctl', 'daemon-reload']);
