@@ -89,7 +89,8 @@ describe('install.sh: per-user install with systemd --user services', () => {
     expect(r.stdout).toContain(`Installed ${product.meta.displayName} 0.1.0 into ${home}/.local`);
     for (const comp of product.components) {
       const v = await asUser([`${home}/.local/bin/${comp.binary}`, '--version']);
-      expect(v.stdout).toContain('0.1.0');
+      // An upstream program (Temporal) prints its own version.
+      expect(v.stdout).toContain(comp.upstream ? comp.upstream.version : '0.1.0');
     }
     // The env file: the user's, mode 0600.
     const env = await c.run(['stat', '-c', '%U %a', `${home}/.config/stigmer/stigmer.env`]);

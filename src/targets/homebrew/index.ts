@@ -286,6 +286,7 @@ export function renderFormula(product: Product, component: Component, versions: 
     service: component.service ? serviceView(product, component.service) : null,
     caveats: caveats.length ? caveats : null,
     // shell_output runs a shell command line: every word shell-quoted, then the line made a Ruby string.
+    upstreamVersion: component.upstream ? rubyString(component.upstream.version) : null,
     testCommand: rubyInterpolated([{ ruby: 'bin' }, `/${[component.binary, ...component.smoke].map(shWord).join(' ')}`]),
   });
 }
