@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { exeName, type Product } from '../src/product/model.ts';
-import type { Payload } from '../src/targets/types.ts';
+import type { UncheckedPayload } from '../src/targets/types.ts';
 
 export const SIZES_MB: Record<string, number> = {
   'agent-runner': 60,
@@ -53,7 +53,7 @@ function* blocks(seed: number, total: number): Generator<Buffer> {
  * real stand-in executable for its platform and has generated data appended up to its size, the way PyInstaller
  * appends its archive to the bootloader: headers stay valid (ELF arch checks pass) and host binaries still run.
  */
-export async function generatePayloads(product: Product, dir: string, scale: number, standins: Payload[]): Promise<string> {
+export async function generatePayloads(product: Product, dir: string, scale: number, standins: UncheckedPayload[]): Promise<string> {
   let seed = 1;
   for (const platform of product.platforms) {
     for (const c of product.components.filter((x) => x.platforms.includes(platform))) {

@@ -45,7 +45,7 @@ describe('a target registered from a test', () => {
     expect(archives.map((a) => a.role)).toContain('cli-archive');
 
     const out = tempDir();
-    const payloads = payloadsFrom(fixturePayloads(product, [...platforms]), product, [...platforms]);
+    const payloads = await payloadsFrom(await fixturePayloads(product, [...platforms]), product, [...platforms]);
     const result = await runBuild({ product, plan, outRoot: out, payloads, sourceDateEpoch: 1700000000, report: silentReporter, skipped: [], registry });
     const listed = JSON.parse(readFileSync(path.join(result.outDir, 'toy-sbom.json'), 'utf8')) as { id: string; file: string; sha256: string }[];
     expect(listed.map((l) => l.id)).toEqual(archives.map((a) => a.id));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { exeName, type Platform, type Product } from '../src/product/model.ts';
+import { fixtureExecutable } from './go-programs.ts';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const STIGMER_YAML = path.join(REPO, 'packaging/stigmer.yaml');
@@ -37,14 +38,17 @@ export async function runCli(args: string[], opts: { cwd?: string; env?: Record<
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A --from folder with a small, distinct fake "binary" per component and platform (content names both). */
-export function fixturePayloads(product: Product, platforms: Platform[] = [...product.platforms]): string {
-  const dir = tempDir('sd-payloads-');
+/**
+ * A --from folder with a real, small, distinct executable per component and platform (test/go-programs.ts: the
+ * platform's format and CPU, with a line naming component and platform appended). `dir` defaults to a temp
+ * dir of the current test.
+ */
+export async function fixturePayloads(product: Product, platforms: Platform[] = [...product.platforms], dir = tempDir('sd-payloads-')): Promise<string> {
   for (const c of product.components) {
     for (const p of c.platforms.filter((x) => platforms.includes(x))) {
       const file = path.join(dir, p, exeName(c.binary, p));
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, `#!/bin/sh\n# fixture payload ${c.name} ${p}\necho "${c.binary} fixture"\n`);
+      writeFileSync(file, await fixtureExecutable(p, `fixture payload ${c.name} ${p}`));
       chmodSync(file, 0o755);
     }
   }

@@ -3,7 +3,7 @@
 // --from folder, the build both suites start from, and small readers for what dpkg-deb / rpm print.
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, chmodSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,26 +11,12 @@ import { exeName, type Platform, type Product } from '../src/product/model.ts';
 import { runBuild } from '../src/build/build.ts';
 import { makePlan } from '../src/plan/plan.ts';
 import { loadProduct } from '../src/product/load.ts';
-import type { BuildContext, Payload } from '../src/targets/types.ts';
+import { checkPayloads } from '../src/payloads/check.ts';
+import type { BuildContext, Payload, UncheckedPayload } from '../src/targets/types.ts';
 import { silentReporter } from '../src/util/progress.ts';
 import { mapVersion } from '../src/version.ts';
+import { fixtureProgram } from './go-programs.ts';
 import { REPO, STIGMER_YAML } from './helpers.ts';
-
-const GO_SOURCE = `package main
-
-import (
-	"fmt"
-	"os"
-)
-
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--version" {
-		fmt.Println("fixture 0.0.0")
-		return
-	}
-	fmt.Println("fixture payload")
-}
-`;
 
 export interface ElfFixtures {
   amd64: string;
@@ -39,29 +25,9 @@ export interface ElfFixtures {
   amd64Unstripped: string;
 }
 
-/** Builds the Go fixtures once per machine (cached under the OS temp dir, keyed by source and Go version). */
+/** The Linux fixture programs (test/go-programs.ts), built once per machine. */
 export async function elfFixtures(): Promise<ElfFixtures> {
-  const goVersion = (await execa('go', ['version'])).stdout;
-  const key = createHash('sha256').update(GO_SOURCE + goVersion).digest('hex').slice(0, 16);
-  const dir = path.join(os.tmpdir(), 'stigmer-dist-elf-fixtures', key);
-  const out: ElfFixtures = { amd64: path.join(dir, 'amd64'), arm64: path.join(dir, 'arm64'), amd64Unstripped: path.join(dir, 'amd64-unstripped') };
-  if (Object.values(out).every((f) => existsSync(f))) return out;
-  const src = path.join(dir, 'src');
-  mkdirSync(src, { recursive: true });
-  writeFileSync(path.join(src, 'main.go'), GO_SOURCE);
-  writeFileSync(path.join(src, 'go.mod'), 'module fixture\n\ngo 1.19\n');
-  const build = async (arch: string, ldflags: string, file: string) => {
-    const tmp = `${file}.tmp-${process.pid}`;
-    await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags, '-o', tmp, '.'], {
-      cwd: src,
-      env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: arch, GOFLAGS: '' },
-    });
-    renameSync(tmp, file); // atomic: test files building at the same time never see half a binary
-  };
-  await build('amd64', '-s -w -buildid=', out.amd64);
-  await build('arm64', '-s -w -buildid=', out.arm64);
-  await build('amd64', '-buildid=', out.amd64Unstripped);
-  return out;
+  return { amd64: await fixtureProgram('linux-amd64'), arm64: await fixtureProgram('linux-arm64'), amd64Unstripped: await fixtureProgram('linux-amd64', { unstripped: true }) };
 }
 
 /**
@@ -85,16 +51,18 @@ export function linuxPayloadDir(product: Product, fx: ElfFixtures, root: string,
   return dir;
 }
 
-/** Payload records for an in-process build from a linuxPayloadDir folder. */
-export function payloadsFrom(dir: string, product: Product, platforms: Platform[]): Payload[] {
-  return product.components.flatMap((c) =>
-    c.platforms
-      .filter((p) => platforms.includes(p))
-      .map((p): Payload => {
-        const file = path.join(dir, p, exeName(c.binary, p));
-        const data = readFileSync(file);
-        return { component: c.name, platform: p, path: file, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), origin: 'local' };
-      }),
+/** Payload records for an in-process build from a linuxPayloadDir folder, checked as a build checks them. */
+export function payloadsFrom(dir: string, product: Product, platforms: Platform[]): Promise<Payload[]> {
+  return checkPayloads(
+    product.components.flatMap((c) =>
+      c.platforms
+        .filter((p) => platforms.includes(p))
+        .map((p): UncheckedPayload => {
+          const file = path.join(dir, p, exeName(c.binary, p));
+          const data = readFileSync(file);
+          return { component: c.name, platform: p, path: file, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), origin: 'local' };
+        }),
+    ),
   );
 }
 
@@ -168,7 +136,7 @@ export async function buildFromTwoCheckouts(prefix: string, targets: string[], o
   const build = async (config: string, outRoot: string) => {
     const product = loadProduct(config);
     const plan = makePlan(product, { version: FIXTURE_VERSION, platforms: LINUX, targets, snapshot: false });
-    return (await runBuild({ product, plan, outRoot, payloads: payloadsFrom(payloadDir, product, LINUX), sourceDateEpoch: FIXTURE_EPOCH, report: silentReporter, skipped: [] })).outDir;
+    return (await runBuild({ product, plan, outRoot, payloads: await payloadsFrom(payloadDir, product, LINUX), sourceDateEpoch: FIXTURE_EPOCH, report: silentReporter, skipped: [] })).outDir;
   };
   const a = () => build(STIGMER_YAML, path.join(work, 'a', 'dist'));
   const b = () => build(path.join(copy, 'stigmer.yaml'), path.join(work, 'elsewhere', 'out'));

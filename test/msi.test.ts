@@ -1,7 +1,7 @@
 // The MSI as msitools reads it back: tables are what the product model says, rebuilds are byte-identical, the
 // WiX source matches its golden file, and bad input stops the build before anything is written.
 import { execa } from 'execa';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import { renderWinget, wingetFiles } from '../src/targets/winget/index.ts';
 import type { BuildContext, Payload } from '../src/targets/types.ts';
 import { hashFile } from '../src/util/fsx.ts';
 import { uuidV5 } from '../src/util/uuid.ts';
+import { checkPayloads } from '../src/payloads/check.ts';
+import { fixtureExecutable } from './go-programs.ts';
 import { parse } from 'yaml';
 import { ACME_YAML, STIGMER_YAML, fakeDigest, fixturePayloads, runCli, tempDir, nothingPlanned } from './helpers.ts';
 
@@ -31,25 +33,21 @@ function suiteDir(prefix: string): string {
   return dir;
 }
 
-/** Small distinct fake Windows payloads (like fixturePayloads, usable outside a test). */
-function windowsPayloads(product: Product): string {
-  const dir = suiteDir('sd-msi-payloads-');
-  for (const c of product.components.filter((x) => x.platforms.includes(MSI_PLATFORM))) {
-    const file = path.join(dir, MSI_PLATFORM, exeName(c.binary, MSI_PLATFORM));
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, `fixture payload ${c.name} ${MSI_PLATFORM}\n`);
-    chmodSync(file, 0o755);
-  }
-  return dir;
+/** Small distinct Windows payloads (fixturePayloads in a folder usable outside a test). */
+function windowsPayloads(product: Product): Promise<string> {
+  return fixturePayloads(product, [MSI_PLATFORM], suiteDir('sd-msi-payloads-'));
 }
 
-/** Runs the msi target alone on small fake payloads (Stigmer's temporal would otherwise be downloaded). */
-async function buildMsi(product: Product, version: string, outDir: string, payloadDir = windowsPayloads(product)) {
+/** Runs the msi target alone on small Windows payloads (Stigmer's temporal would otherwise be downloaded). */
+async function buildMsi(product: Product, version: string, outDir: string, payloadDir?: string) {
   const versions = mapVersion(version);
-  const payload = (component: string): Payload => {
-    const c = product.components.find((x) => x.name === component)!;
-    return { component, platform: MSI_PLATFORM, path: path.join(payloadDir, MSI_PLATFORM, exeName(c.binary, MSI_PLATFORM)), sha256: '', size: 0, origin: 'local' };
-  };
+  const dir = payloadDir ?? (await windowsPayloads(product));
+  const payloads = await checkPayloads(
+    product.components
+      .filter((c) => c.platforms.includes(MSI_PLATFORM))
+      .map((c) => ({ component: c.name, platform: MSI_PLATFORM, path: path.join(dir, MSI_PLATFORM, exeName(c.binary, MSI_PLATFORM)), sha256: '', size: 0, origin: 'local' as const })),
+  );
+  const payload = (component: string): Payload => payloads.find((p) => p.component === component)!;
   const ctx: BuildContext = {
     product,
     versions,
@@ -135,7 +133,7 @@ describe('msi: stigmer (every service through the service host)', () => {
     const files = by(await table(msi, 'File'), 'FileName');
     const binaries = product.components.filter((c) => c.platforms.includes(MSI_PLATFORM)).map((c) => `${c.binary}.exe`);
     expect(Object.keys(files).sort()).toEqual([...binaries, 'stigmer-service.exe', 'LICENSE', 'stigmer.env'].sort());
-    for (const b of binaries) expect(Number(files[b]!.FileSize)).toBe(`fixture payload ${product.components.find((c) => `${c.binary}.exe` === b)!.name} ${MSI_PLATFORM}\n`.length);
+    for (const b of binaries) expect(Number(files[b]!.FileSize)).toBe((await fixtureExecutable(MSI_PLATFORM, `fixture payload ${product.components.find((c) => `${c.binary}.exe` === b)!.name} ${MSI_PLATFORM}`)).length);
     const components = by(await table(msi, 'Component'), 'Component');
     const dirs = by(await table(msi, 'Directory'), 'Directory');
     for (const b of binaries) {
@@ -220,8 +218,8 @@ describe('msi: stigmer (every service through the service host)', () => {
     await new Promise((r) => setTimeout(r, 1100)); // another wall-clock second for wixl's timestamps
     const again = await buildMsi(product, version, tempDir('sd-msi-'));
     expect((await hashFile(again.msi)).sha256).toBe((await hashFile(msi)).sha256);
-    const payloads = windowsPayloads(product);
-    writeFileSync(path.join(payloads, MSI_PLATFORM, 'stigmer.exe'), 'another CLI build\n');
+    const payloads = await windowsPayloads(product);
+    appendFileSync(path.join(payloads, MSI_PLATFORM, 'stigmer.exe'), 'another CLI build\n');
     const other = await buildMsi(product, version, tempDir('sd-msi-'), payloads);
     const rev = async (f: string) => /Revision number \(UUID\): (.*)/.exec((await execa('msiinfo', ['suminfo', f])).stdout)![1];
     expect(await rev(other.msi)).not.toBe(await rev(msi));
@@ -277,7 +275,7 @@ describe('msi: acme (a second product, its daemon registered natively)', () => {
 describe('msi: bad input', () => {
   it('a version outside the MSI limits fails the plan, and nothing is written', async () => {
     const out = tempDir();
-    const r = await runCli(['build', '--config', ACME_YAML, '--from', fixturePayloads(loadProduct(ACME_YAML)), '--version', '256.0.0', '--target', 'msi', '--out', out]);
+    const r = await runCli(['build', '--config', ACME_YAML, '--from', await fixturePayloads(loadProduct(ACME_YAML)), '--version', '256.0.0', '--target', 'msi', '--out', out]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/256\.0\.0 cannot be an MSI ProductVersion/);
     expect(r.stderr).toMatch(/major and minor up to 255/);
@@ -318,7 +316,7 @@ describe('msi: bad input', () => {
 
   it('a missing Windows payload stops the build and leaves nothing behind', async () => {
     const product = loadProduct(ACME_YAML);
-    const payloads = fixturePayloads(product);
+    const payloads = await fixturePayloads(product);
     rmSync(path.join(payloads, MSI_PLATFORM, 'relayd.exe'));
     const out = tempDir();
     const r = await runCli(['build', '--config', ACME_YAML, '--from', payloads, '--target', 'archive,msi', '--out', out]);

@@ -37,7 +37,7 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'sd-publish-'));
   engine = await engineServer();
   ({ file: defFile, product } = writeBeacon(work, { engine }));
-  const payloads = beaconPayloadDir(path.join(work, 'payloads'), product);
+  const payloads = await beaconPayloadDir(path.join(work, 'payloads'), product);
   dist = path.join(work, 'dist');
   const r = await runCli(['build', '--config', defFile, '--version', VERSION, '--from', payloads, '--out', dist, '-t', 'archive,checksums,homebrew'], {
     env: { STIGMER_DIST_CACHE: path.join(work, 'cache') },

@@ -15,7 +15,7 @@ import { resolvePayloads } from '../src/sources/index.ts';
 import type { Payload } from '../src/targets/types.ts';
 import { silentReporter } from '../src/util/progress.ts';
 import { readdirSync } from 'node:fs';
-import { BEACON_PLATFORMS, beaconPayloadDir, engineServer, script, sha256, tarOf, writeBeacon, type EngineServer } from './helpers/beacon.ts';
+import { BEACON_PLATFORMS, beaconPayloadDir, engineServer, payloadBinary, sha256, tarOf, writeBeacon, type EngineServer } from './helpers/beacon.ts';
 import { runCli } from './helpers.ts';
 import { GithubStandin } from './helpers/github-standin.ts';
 
@@ -44,8 +44,8 @@ async function releaseAssets(): Promise<Record<string, Buffer>> {
   const assets: Record<string, Buffer> = { 'checksums.txt': Buffer.from('whatever\n') };
   for (const p of BEACON_PLATFORMS) {
     const [os_, arch] = p.split('-') as [string, string];
-    const cli = script(`beacon-${p}`, '1.4.0');
-    const server = script(`beacon-server-${p}`, '1.4.0');
+    const cli = await payloadBinary(p, `beacon-${p} 1.4.0`);
+    const server = await payloadBinary(p, `beacon-server-${p} 1.4.0`);
     want.set(`beacon/${p}`, cli);
     want.set(`beacon-server/${p}`, server);
     if (os_ === 'windows') {
@@ -178,9 +178,9 @@ describe('payloads from a GitHub release', () => {
 
   it('reports every payload whose pattern picks zero or two assets, and lists what the release has', async () => {
     gh.addRelease(REPO, 'v1.4.1', {
-      'beacon_linux_amd64': script('a', '1'),
+      'beacon_linux_amd64': await payloadBinary('linux-amd64', 'a 1'),
       'beacon_linux_amd64.sig': Buffer.from('sig'),
-      'beacon-server_linux_amd64.tar.gz': gzipSync(tarOf({ 'beacon-server': script('s', '1') })),
+      'beacon-server_linux_amd64.tar.gz': gzipSync(tarOf({ 'beacon-server': await payloadBinary('linux-amd64', 's 1') })),
     });
     const err = (await resolve({ cache: await cacheDir(), from: `github:${REPO}@v1.4.1`, platforms: ['linux-amd64', 'darwin-arm64'] }).catch((e: unknown) => e)) as UserError;
     expect(err).toBeInstanceOf(UserError);
@@ -193,8 +193,8 @@ describe('payloads from a GitHub release', () => {
 
   it('fails on an archive without the binary, naming what it holds', async () => {
     gh.addRelease(REPO, 'v1.4.2', {
-      'beacon_linux_amd64': script('a', '1'),
-      'beacon-server_linux_amd64.tar.gz': gzipSync(tarOf({ 'bin/server': script('s', '1') })),
+      'beacon_linux_amd64': await payloadBinary('linux-amd64', 'a 1'),
+      'beacon-server_linux_amd64.tar.gz': gzipSync(tarOf({ 'bin/server': await payloadBinary('linux-amd64', 's 1') })),
     });
     const err = (await resolve({ cache: await cacheDir(), from: `github:${REPO}@v1.4.2`, platforms: ['linux-amd64'] }).catch((e: unknown) => e)) as UserError;
     expect(err.message).toBe('beacon-server_linux_amd64.tar.gz (beacon-org/beacon@v1.4.2): the archive has no file named "beacon-server"');
@@ -219,7 +219,7 @@ describe('pinned upstream downloads', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sd-zero-cli-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const { file, product: zero } = writeBeacon(dir, { engine, zeroPins: true });
-    const payloads = beaconPayloadDir(path.join(dir, 'payloads'), zero);
+    const payloads = await beaconPayloadDir(path.join(dir, 'payloads'), zero);
     const out = path.join(dir, 'dist');
     const r = await runCli(['build', '--config', file, '--from', payloads, '--out', out, '--platform', 'linux-amd64', '-t', 'archive,checksums'], { env: { STIGMER_DIST_CACHE: path.join(dir, 'cache') } });
     expect(r.exitCode).toBe(1);

@@ -7,7 +7,7 @@ import { loadProduct } from '../src/product/load.ts';
 import { filesBelow, hashFile } from '../src/util/fsx.ts';
 import { ACME_YAML, fixturePayloads, runCli, tempDir } from './helpers.ts';
 
-// Local (archives: the fixture payloads are scripts, which packages refuse) and global targets, no external tools.
+// Local (archives) and global targets, no external tools.
 const TARGETS = 'archive,systemd,installer,checksums,homebrew,scoop';
 
 async function digests(dir: string): Promise<Record<string, string>> {
@@ -19,7 +19,7 @@ async function digests(dir: string): Promise<Record<string, string>> {
 describe('split build', () => {
   it('builds each platform with --local-only and joins them into the single build, byte for byte', async () => {
     const product = loadProduct(ACME_YAML);
-    const payloads = fixturePayloads(product);
+    const payloads = await fixturePayloads(product);
     const common = ['--config', ACME_YAML, '--version', '2.4.0', '--target', TARGETS];
     const single = tempDir();
     const one = await runCli(['build', ...common, '--from', payloads, '--out', single]);

@@ -1,13 +1,10 @@
 // Go binaries for the trust-chain tests (Authenticode, SBOM build info): the stand-in (standin/, built as
 // src/payloads/standin.ts builds it: GOPATH mode, no go.mod) and a module program with a dependency module
-// (a local `replace`, so it builds offline), for ELF, Mach-O and PE. Cached per machine under the OS temp dir,
-// keyed by the sources and the Go version; written temp-then-rename so parallel test files never see half a file.
-import { execa } from 'execa';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// (a local `replace`, so it builds offline), for ELF, Mach-O and PE. Built and cached by test/go-programs.ts.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STANDIN_SOURCE_DIR } from '../src/payloads/standin.ts';
+import { goBuild, goCacheDir as cacheDir, goVersion } from './go-programs.ts';
 
 export const GO_TARGETS = [
   { goos: 'linux', goarch: 'amd64', format: 'elf' },
@@ -26,25 +23,6 @@ const MODULE_SOURCES: Record<string, string> = {
   'greet/go.mod': `module ${MODULE_FIXTURE.dep.path}\n\ngo 1.19\n`,
   'greet/greet.go': 'package greet\n\nfunc Hello() string { return "hello" }\n',
 };
-
-async function goVersion(): Promise<string> {
-  return (await execa('go', ['version'])).stdout;
-}
-
-function cacheDir(kind: string, sources: string, go: string): string {
-  return path.join(os.tmpdir(), 'stigmer-dist-trust-fixtures', kind, createHash('sha256').update(sources + go).digest('hex').slice(0, 16));
-}
-
-async function goBuild(cwd: string, t: GoTarget, out: string, env: Record<string, string>, ldflags: string): Promise<string> {
-  if (existsSync(out)) return out;
-  const tmp = `${out}.tmp-${process.pid}`;
-  await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags, '-o', tmp, '.'], {
-    cwd,
-    env: { CGO_ENABLED: '0', GOOS: t.goos, GOARCH: t.goarch, GOFLAGS: '', GOPROXY: 'off', ...env },
-  });
-  renameSync(tmp, out);
-  return out;
-}
 
 const suffix = (t: GoTarget) => `${t.goos}-${t.goarch}${t.goos === 'windows' ? '.exe' : ''}`;
 

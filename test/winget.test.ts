@@ -139,7 +139,7 @@ describe('winget: YAML typing and rejected names', () => {
   it('without windows-amd64 there is nothing to plan, and a build needs the MSI', async () => {
     expect(wingetTarget.plan({ product, versions: mapVersion('0.1.0'), platforms: ['linux-amd64'], snapshot: false }, nothingPlanned)).toEqual([]);
     const out = tempDir();
-    const r = await runCli(['build', '--config', ACME_YAML, '--from', fixturePayloads(loadProduct(ACME_YAML)), '--target', 'winget', '--platform', 'windows-amd64', '--out', out]);
+    const r = await runCli(['build', '--config', ACME_YAML, '--from', await fixturePayloads(loadProduct(ACME_YAML)), '--target', 'winget', '--platform', 'windows-amd64', '--out', out]);
     expect(r.exitCode).toBe(2);
     // A plan-time error naming the manifest and the role it needs.
     expect(r.stderr).toMatch(/artifact "manifest:winget\/manifests\/.*\.yaml" \(winget\) needs a msi artifact, and no selected target plans one/);

@@ -7,7 +7,7 @@ import { exeName, type Platform, type Product } from '../product/model.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { hashFile } from '../util/fsx.ts';
 import type { DigestCache } from '../util/digest-cache.ts';
-import type { Payload } from '../targets/types.ts';
+import type { UncheckedPayload } from '../targets/types.ts';
 
 export interface PayloadNeed {
   component: string;
@@ -24,7 +24,7 @@ export function localPayloadPath(dir: string, product: Product, need: PayloadNee
   return path.join(dir, need.platform, exeName(c.binary, need.platform));
 }
 
-export async function localPayloads(dir: string, product: Product, needs: PayloadNeed[], digests?: DigestCache): Promise<Payload[]> {
+export async function localPayloads(dir: string, product: Product, needs: PayloadNeed[], digests?: DigestCache): Promise<UncheckedPayload[]> {
   const missing: string[] = [];
   const notRegular: string[] = [];
   const found: { need: PayloadNeed; file: string }[] = [];

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { MissingToolError, UserError } from '../errors.ts';
 import { exeName, splitPlatform, type Component, type Platform, type Product } from '../product/model.ts';
-import type { Payload } from '../targets/types.ts';
+import type { UncheckedPayload } from '../targets/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { hashFile, sha256Hex } from '../util/fsx.ts';
 
@@ -60,7 +60,7 @@ export async function buildStandins(opts: {
   version: string;
   cacheDir: string;
   report?: (line: string) => void;
-}): Promise<Payload[]> {
+}): Promise<UncheckedPayload[]> {
   const report = opts.report ?? (() => {});
   const cacheDir = path.resolve(opts.cacheDir);
   const goVersion = await goVersionOutput();
@@ -106,7 +106,7 @@ export async function buildStandins(opts: {
       report(`stand-in ${component.name} ${platform}: built ${file}`);
     }
     const { sha256, size } = await digestFile(file);
-    return { component: component.name, platform, path: file, sha256, size, origin: 'standin' } satisfies Payload;
+    return { component: component.name, platform, path: file, sha256, size, origin: 'standin' } satisfies UncheckedPayload;
   });
 }
 

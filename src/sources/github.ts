@@ -4,7 +4,7 @@
 // extracted from it. The listing is cached too, so `--offline` can rebuild from the cache alone.
 import { EXIT, UserError } from '../errors.ts';
 import { exeName, splitPlatform, type Component, type Platform, type Product } from '../product/model.ts';
-import type { Payload } from '../targets/types.ts';
+import type { UncheckedPayload } from '../targets/types.ts';
 import type { DownloadCache } from './cache.ts';
 import { extractMember, sniffArchive } from './extract.ts';
 import { githubError, isNotFound, type Github } from './github-api.ts';
@@ -157,7 +157,7 @@ export function matchAssets(product: Product, needs: PayloadNeed[], assets: Asse
   return matches;
 }
 
-export async function githubPayloads(opts: GithubPayloadOptions): Promise<Payload[]> {
+export async function githubPayloads(opts: GithubPayloadOptions): Promise<UncheckedPayload[]> {
   const { source: s, product, cache } = opts;
   const where = `${s.owner}/${s.repo}@${s.tag}`;
   const listing = await listRelease(opts);
@@ -166,7 +166,7 @@ export async function githubPayloads(opts: GithubPayloadOptions): Promise<Payloa
   const headers: Record<string, string> = { accept: 'application/octet-stream', 'user-agent': 'stigmer-dist' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   // The cache limits concurrent downloads; extraction runs as each download lands.
-  return mapLimited(new Limiter(Math.max(1, matches.length)), matches, async ({ need, component, asset }): Promise<Payload> => {
+  return mapLimited(new Limiter(Math.max(1, matches.length)), matches, async ({ need, component, asset }): Promise<UncheckedPayload> => {
     const digest = asset.digest?.startsWith('sha256:') ? asset.digest.slice(7) : undefined;
     const blob = await cache.fetch({
       key: `github-asset:${s.owner}/${s.repo}#${asset.id}@${asset.updated_at}/${asset.size}`,

@@ -7,6 +7,7 @@ import type { Platform, Product } from '../product/model.ts';
 import { localPayloads, payloadNeeds } from '../payloads/local.ts';
 import { DigestCache } from '../util/digest-cache.ts';
 import { buildStandins } from '../payloads/standin.ts';
+import { checkPayloads } from '../payloads/check.ts';
 import type { Payload } from '../targets/types.ts';
 import type { Reporter } from '../util/progress.ts';
 import { Secrets } from '../util/secrets.ts';
@@ -66,13 +67,14 @@ export function progressBoard(report: Reporter, now: () => number = Date.now): P
   };
 }
 
+/** Every payload the build needs, each checked (src/payloads/check.ts) before any target can run. */
 export async function resolvePayloads(opts: ResolveOptions): Promise<Payload[]> {
   const { product, report } = opts;
   const env = opts.env ?? process.env;
   const needs = payloadNeeds(product, opts.platforms);
   if (opts.snapshot) {
     if (opts.from) throw new UserError('choose one payload source: --snapshot (stand-ins) or --from (real binaries)', { exitCode: EXIT.usage });
-    return buildStandins({ product, platforms: opts.platforms, version: opts.version, cacheDir: opts.cacheDir, report: (l: string) => report.progress(l) });
+    return checkPayloads(await buildStandins({ product, platforms: opts.platforms, version: opts.version, cacheDir: opts.cacheDir, report: (l: string) => report.progress(l) }));
   }
   if (!opts.from) throw new UserError('a release build needs its binaries: pass --from DIR or --from github:OWNER/REPO@TAG (or --snapshot for stand-ins)', { exitCode: EXIT.usage });
   const http = opts.http ?? DEFAULT_HTTP;
@@ -94,5 +96,5 @@ export async function resolvePayloads(opts: ResolveOptions): Promise<Payload[]> 
   report.done();
   if (a.status === 'rejected') throw a.reason;
   if (b.status === 'rejected') throw b.reason;
-  return [...a.value, ...b.value];
+  return checkPayloads([...a.value, ...b.value]);
 }

@@ -2,7 +2,7 @@
 // into the cache, checked against the pinned sha256 before use, and the named member extracted.
 import { EXIT, UserError } from '../errors.ts';
 import { exeName, type Product } from '../product/model.ts';
-import type { Payload } from '../targets/types.ts';
+import type { UncheckedPayload } from '../targets/types.ts';
 import type { DownloadCache } from './cache.ts';
 import { extractMember, sniffArchive } from './extract.ts';
 import { Limiter, mapLimited } from '../util/concurrency.ts';
@@ -12,11 +12,11 @@ export function isUpstream(product: Product, component: string): boolean {
   return Boolean(product.components.find((c) => c.name === component)?.upstream);
 }
 
-export async function upstreamPayloads(opts: { product: Product; needs: PayloadNeed[]; cache: DownloadCache; report: (line: string) => void }): Promise<Payload[]> {
+export async function upstreamPayloads(opts: { product: Product; needs: PayloadNeed[]; cache: DownloadCache; report: (line: string) => void }): Promise<UncheckedPayload[]> {
   const { product, cache } = opts;
   const jobs = opts.needs.filter((n) => isUpstream(product, n.component));
   if (!jobs.length) return [];
-  return mapLimited(new Limiter(jobs.length), jobs, async (need): Promise<Payload> => {
+  return mapLimited(new Limiter(jobs.length), jobs, async (need): Promise<UncheckedPayload> => {
     const index = product.components.findIndex((c) => c.name === need.component);
     const component = product.components[index]!;
     const upstream = component.upstream!;

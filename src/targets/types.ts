@@ -4,6 +4,7 @@ import type { Versions } from '../version.ts';
 import type { Reporter } from '../util/progress.ts';
 import type { Signer } from '../signing/gpg.ts';
 import type { BuiltFile } from '../util/fsx.ts';
+import type { BinaryInfo } from '../util/binary-format.ts';
 import type { Artifact, ArtifactRole, Planned } from '../graph/index.ts';
 
 export type ArtifactKind =
@@ -50,9 +51,14 @@ export interface Payload {
   path: string;
   sha256: string;
   size: number;
-  /** "standin" payloads are the project's own stand-ins (snapshot builds); placeholders cannot run anywhere. */
-  origin: 'local' | 'standin' | 'placeholder' | 'github' | 'upstream';
+  /** "standin" payloads are the project's own stand-ins (snapshot builds). */
+  origin: 'local' | 'standin' | 'github' | 'upstream';
+  /** What the file is, read when it was checked (src/payloads/check.ts): format, CPU, ELF linkage. */
+  binary: BinaryInfo;
 }
+
+/** A payload as a source found it, before the check every payload passes (src/payloads/check.ts). */
+export type UncheckedPayload = Omit<Payload, 'binary'>;
 
 // Defined beside the hasher that produces it (util must not import upward).
 export type { BuiltFile };

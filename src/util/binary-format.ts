@@ -47,6 +47,15 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
   return buf.subarray(0, bytesRead);
 }
 
+async function readHead(file: string, length: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    return await readAt(fh, 0, length);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The format of an executable, or undefined when the file is none of ELF, PE or Mach-O. */
 export async function readBinaryInfo(file: string): Promise<BinaryInfo | undefined> {
   const fh = await open(file, 'r');
@@ -143,7 +152,8 @@ export async function checkPayloadBinary(file: string, platform: Platform, what:
     throw new UserError(`${what}: cannot read ${file}: ${(err as Error).message}`, { hint: 'check the payload path and its permissions', exitCode: EXIT.config });
   }
   if (!info) {
-    throw new UserError(`${what}: ${file} is not an executable (no ELF, PE or Mach-O header); a ${want.description} binary is needed`, {
+    const script = (await readHead(file, 2)).toString('latin1') === '#!';
+    throw new UserError(`${what}: ${file} is not an executable (${script ? 'a script: it starts with #!' : 'no ELF, PE or Mach-O header'}); a ${want.description} binary is needed`, {
       hint: `supply the ${platform} build of the binary (a script, archive or placeholder cannot be packaged)`,
       exitCode: EXIT.config,
     });

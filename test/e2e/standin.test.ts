@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { loadProduct } from '../../src/product/load.ts';
 import { exeName, type Platform, type Product } from '../../src/product/model.ts';
 import { buildStandins } from '../../src/payloads/standin.ts';
-import type { Payload } from '../../src/targets/types.ts';
+import type { UncheckedPayload as Payload } from '../../src/targets/types.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VERSION = '0.1.0-snapshot.1';

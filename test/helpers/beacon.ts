@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { loadProduct } from '../../src/product/load.ts';
 import { exeName, splitPlatform, type Platform, type Product } from '../../src/product/model.ts';
+import { fixtureExecutable } from '../go-programs.ts';
 import { sendFile, serve, type Loopback } from './loopback.ts';
 
 export const BEACON_PLATFORMS: Platform[] = ['linux-amd64', 'darwin-arm64', 'windows-amd64'];
@@ -39,9 +40,9 @@ export function tarOf(files: Record<string, Buffer | string>): Buffer {
   return Buffer.concat(blocks);
 }
 
-/** A payload that "runs": a shell script printing its name and version (the smoke check runs it on Linux). */
-export function script(name: string, version: string): Buffer {
-  return Buffer.from(`#!/bin/sh\necho "${name} ${version}"\n`);
+/** A payload: the platform's fixture executable (test/go-programs.ts), made distinct by `label`. */
+export function payloadBinary(platform: Platform, label: string): Promise<Buffer> {
+  return fixtureExecutable(platform, label);
 }
 
 export interface EngineServer {
@@ -54,7 +55,9 @@ export interface EngineServer {
 
 /** Serves the "engine" upstream archives: engine_<version>_<os>_<arch>.tar.gz holding `engine`. */
 export async function engineServer(): Promise<EngineServer> {
-  const binary = (p: Platform) => script(`engine-${p}`, ENGINE_VERSION);
+  const binaries = new Map<Platform, Buffer>();
+  for (const p of BEACON_PLATFORMS) binaries.set(p, await payloadBinary(p, `engine ${p} ${ENGINE_VERSION}`));
+  const binary = (p: Platform) => binaries.get(p)!;
   const archives = new Map<string, Buffer>();
   for (const p of BEACON_PLATFORMS) {
     const { os, arch } = splitPlatform(p);
@@ -135,13 +138,13 @@ export function writeBeacon(dir: string, opts: BeaconOptions): { file: string; p
   return { file, product: loadProduct(file) };
 }
 
-/** A --from folder for Beacon's own components (not the upstream engine), as runnable scripts. */
-export function beaconPayloadDir(dir: string, product: Product, version = '1.4.0', tweak: (component: string, platform: Platform) => Buffer | undefined = () => undefined): string {
+/** A --from folder for Beacon's own components (not the upstream engine), as fixture executables. */
+export async function beaconPayloadDir(dir: string, product: Product, version = '1.4.0', tweak: (component: string, platform: Platform) => Buffer | undefined = () => undefined): Promise<string> {
   for (const c of product.components.filter((x) => !x.upstream)) {
     for (const p of c.platforms) {
       const file = path.join(dir, p, exeName(c.binary, p));
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, tweak(c.name, p) ?? script(`${c.binary}-${p}`, version));
+      writeFileSync(file, tweak(c.name, p) ?? (await payloadBinary(p, `${c.binary}-${p} ${version}`)));
       chmodSync(file, 0o755);
     }
   }

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, UserError } from '../../errors.ts';
 import { splitPlatform, type Arch, type Platform, type Product } from '../../product/model.ts';
-import { checkPayloadBinary, type BinaryInfo } from '../../util/binary-format.ts';
+import type { BinaryInfo } from '../../util/binary-format.ts';
 import { systemdFiles, targetUnitName } from '../../render/systemd.ts';
 import type { BuildContext, PlanContext } from '../types.ts';
 
@@ -134,16 +134,16 @@ export function unitNames(product: Product): { target: string; services: string[
 export const isLicenseFile = (dest: string) => /^(LICEN[CS]E|COPYING)([.-][A-Za-z0-9.-]+)?$/i.test(path.posix.basename(dest));
 
 /**
- * The files every Linux package of the product installs on one platform, sorted by path. Checks each payload is
- * an executable for the platform. License texts from `files` are returned apart (`licenses`) for the target to place.
+ * The files every Linux package of the product installs on one platform, sorted by path. License texts from
+ * `files` are returned apart (`licenses`) for the target to place.
  */
 export async function linuxPayloadFiles(ctx: BuildContext, platform: Platform): Promise<{ files: PackageFile[]; licenses: { name: string; file: string; size: number }[] }> {
   const product = productForPlatform(ctx.product, platform);
   const files: PackageFile[] = [];
   for (const c of product.components) {
     const payload = ctx.payload(c.name, platform);
-    const binary = await checkPayloadBinary(payload.path, platform, `payload of ${c.name} for ${platform}`);
-    files.push({ path: `${BIN_DIR}/${c.binary}`, mode: 0o755, role: 'binary', source: { file: payload.path, size: statSync(payload.path).size }, binary, component: c.name });
+    // Checked with every payload before the build (src/payloads/check.ts): an executable for this platform.
+    files.push({ path: `${BIN_DIR}/${c.binary}`, mode: 0o755, role: 'binary', source: { file: payload.path, size: statSync(payload.path).size }, binary: payload.binary, component: c.name });
   }
   for (const [rel, f] of systemdFiles(product)) {
     if (rel.startsWith('systemd/system/')) files.push({ path: `${UNIT_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'unit', source: Buffer.from(f) });
