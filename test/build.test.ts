@@ -127,7 +127,7 @@ describe('stigmer-dist CLI', () => {
     const out = tempDir();
     const r = await runCli(['build', '--config', ACME_YAML, '--from', payloads, '--out', out, ...spine]);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/2 payloads are not a regular file:\n {2}\/.*\/darwin-arm64\/acmectl \(a symbolic link\)\n {2}\/.*\/windows-amd64\/relayd\.exe \(a directory\)/);
+    expect(r.stderr).toMatch(/2 payloads are not a regular file:\n {2}\/.*\/darwin-arm64\/acmectl \(acmectl for darwin-arm64: a symbolic link\)\n {2}\/.*\/windows-amd64\/relayd\.exe \(relayd for windows-amd64: a directory\)/);
     expect(readdirSync(out)).toEqual([]);
   });
 

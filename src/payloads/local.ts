@@ -32,7 +32,7 @@ export async function localPayloads(dir: string, product: Product, needs: Payloa
     const file = path.resolve(localPayloadPath(dir, product, need));
     const st = lstatSync(file, { throwIfNoEntry: false });
     if (st?.isFile()) found.push({ need, file });
-    else if (st) notRegular.push(`${file} (${st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'a device, socket or pipe'})`);
+    else if (st) notRegular.push(`${file} (${need.component} for ${need.platform}: ${st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'a device, socket or pipe'})`);
     else missing.push(file);
   }
   // The file itself is packaged, never what a link points to (a link to /etc/hostname is no binary).

@@ -47,6 +47,8 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
   return buf.subarray(0, bytesRead);
 }
 
+const withArticle = (description: string) => `${/^[AEIOU]/.test(description) ? 'an' : 'a'} ${description}`;
+
 async function readHead(file: string, length: number): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
@@ -153,13 +155,13 @@ export async function checkPayloadBinary(file: string, platform: Platform, what:
   }
   if (!info) {
     const script = (await readHead(file, 2)).toString('latin1') === '#!';
-    throw new UserError(`${what}: ${file} is not an executable (${script ? 'a script: it starts with #!' : 'no ELF, PE or Mach-O header'}); a ${want.description} binary is needed`, {
+    throw new UserError(`${what}: ${file} is not an executable (${script ? 'a script: it starts with #!' : 'no ELF, PE or Mach-O header'}); ${withArticle(want.description)} binary is needed`, {
       hint: `supply the ${platform} build of the binary (a script, archive or placeholder cannot be packaged)`,
       exitCode: EXIT.config,
     });
   }
   if (info.format !== want.format || !info.archs.includes(want.arch)) {
-    throw new UserError(`${what}: ${file} is ${/^[AEIOU]/.test(info.description) ? 'an' : 'a'} ${info.description} binary, but ${platform} needs ${want.description}`, {
+    throw new UserError(`${what}: ${file} is ${withArticle(info.description)} binary, but ${platform} needs ${want.description}`, {
       hint: `supply the ${platform} build (GOOS=${splitPlatform(platform).os} GOARCH=${want.arch} for Go) instead of this one`,
       exitCode: EXIT.config,
     });
