@@ -84,6 +84,17 @@ describe('payload check through `build`', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
+  it('refuses in a split build too: --local-only checks the one platform it builds', async () => {
+    const payloads = await fixturePayloads(acme, ['windows-amd64']);
+    const file = path.join(payloads, 'windows-amd64', 'relayd.exe');
+    await script(file);
+    const out = tempDir();
+    const r = await runCli(['build', '--config', ACME_YAML, '--from', payloads, '--out', out, '--platform', 'windows-amd64', '--local-only', '--target', 'archive']);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toContain(`payload of relayd for windows-amd64: ${file} is not an executable (a script: it starts with #!)`);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   it('accepts a universal Mach-O for darwin-amd64 and darwin-arm64 and packages it as it is', async () => {
     const dir = tempDir();
     cpSync(path.dirname(ACME_YAML), dir, { recursive: true });

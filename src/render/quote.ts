@@ -164,6 +164,9 @@ export const rpmLineNeedsGuard = (line: string) => RPM_SECTION_LINE.test(line.tr
  * One line of %description. rpm reads every line after macro expansion as a possible section header
  * ("%posttrans" would start a root scriptlet) or comment ("#..." is dropped), and no escape survives the
  * expansion, so such a line gets an invisible zero-width space in front: inert, and displayed unchanged.
+ * Checked with rpmbuild 4.18: "%%posttrans", "%{pct}posttrans" (%global pct %%), "%{nil}%%posttrans", lua
+ * print("%posttrans"), a macro expanding to several lines, and a "\" continuation all start the section;
+ * "#x", "%{hash}x" and lua print("#x") become empty lines; "%{quote:...}" leaves \x1f markers.
  */
 export function rpmDescriptionLine(line: string): string {
   const text = oneLine(line, 'description line');
