@@ -33,8 +33,8 @@ beforeAll(async () => {
   const out = path.join(work, 'dist');
   const r = await execa(process.execPath, [CLI, 'build', '--snapshot', '--config', DEFINITION, '--platform', PLATFORM, '--target', 'deb', '--out', out], { cwd: ROOT, reject: false, all: true, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new Error(`build exited ${r.exitCode}:\n${r.all}`);
-  const plan = JSON.parse(await readFile(path.join(out, product.meta.version, 'plan.json'), 'utf8')) as { artifacts: { path: string; kind: string }[] };
-  const deb = plan.artifacts.find((a) => a.kind === 'deb')!;
+  const plan = JSON.parse(await readFile(path.join(out, product.meta.version, 'plan.json'), 'utf8')) as { artifacts: { path: string; role: string }[] };
+  const deb = plan.artifacts.find((a) => a.role === 'deb')!;
   c = await Container.boot();
   await c.copyIn(path.join(out, product.meta.version, deb.path), '/var/tmp/product.deb');
   await c.run(['apt-get', 'install', '-y', '/var/tmp/product.deb'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });

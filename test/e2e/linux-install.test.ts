@@ -407,11 +407,11 @@ async function build(definition: string, version: string, out: string, repoUrl: 
   const dir = path.join(out, version);
   const plan = JSON.parse(await readFile(path.join(dir, 'plan.json'), 'utf8')) as {
     versions: { semver: string; debian: string; rpm: { version: string; release: string } };
-    artifacts: { path: string; kind: string }[];
+    artifacts: { path: string; role: string }[];
   };
-  const one = (kind: string) => {
-    const found = plan.artifacts.filter((a) => a.kind === kind);
-    if (found.length !== 1) throw new Error(`expected one ${kind} in ${dir}/plan.json, found ${found.length}`);
+  const one = (role: string) => {
+    const found = plan.artifacts.filter((a) => a.role === role);
+    if (found.length !== 1) throw new Error(`expected one ${role} in ${dir}/plan.json, found ${found.length}`);
     return path.join(dir, found[0]!.path);
   };
   // The tree the apt/ and yum/ folders share, as it would be published.

@@ -140,7 +140,6 @@ export const debTarget: Target = {
         scope: 'local',
         inputs: [],
         path: debFileName(ctx.product.meta.name, ctx.versions.debian, splitPlatform(platform).arch),
-        kind: 'deb',
         target: 'deb',
         platform,
         release: true,

@@ -304,7 +304,6 @@ export function formulaFiles(product: Product, versions: Versions, platforms: Pl
 export const homebrewTarget = textTarget({
   id: 'homebrew',
   description: 'Homebrew tap formulae (one per service, plus the product formula that depends on them)',
-  kindOf: () => 'homebrew-formula',
   roleOf: () => 'formula',
   produces: ['formula'],
   consumes: ['cli-archive', 'service-archive'],

@@ -200,7 +200,7 @@ export const installerTarget: Target = {
   // Text only; reads no other artifact (the scripts fetch SHA256SUMS at install time).
   produces: ['installer'],
   plan(ctx) {
-    return installerPaths(ctx).map((p): PlannedArtifact => ({ id: artifactId('installer', p), role: 'installer', scope: 'global', inputs: [], path: p, kind: 'installer-script', target: 'installer', release: true }));
+    return installerPaths(ctx).map((p): PlannedArtifact => ({ id: artifactId('installer', p), role: 'installer', scope: 'global', inputs: [], path: p, target: 'installer', release: true }));
   },
   render: renderInstallers,
   async build(ctx, artifacts) {

@@ -4,10 +4,10 @@
 import path from 'node:path';
 import { UserError, EXIT } from '../../errors.ts';
 import { expandArgs, exeName, type Component, type Platform, type Product, type Service, WINDOWS_PLATFORM } from '../../product/model.ts';
-import { msiVersion, parseVersion, type Versions } from '../../version.ts';
+import type { Versions } from '../../version.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import { formatted, registryMultiString, registryString, windowsArg, type FormattedPart } from './escape.ts';
-import { assetBaseName } from '../release.ts';
+import { productCode, productVersion } from '../release.ts';
 
 export const MSI_PLATFORM: Platform = WINDOWS_PLATFORM;
 
@@ -21,21 +21,6 @@ export function windowsServiceMode(product: Product, component: Component): Wind
 /** Components the MSI installs: those built for windows-amd64. */
 export function msiComponents(product: Product): Component[] {
   return product.components.filter((c) => c.platforms.includes(MSI_PLATFORM));
-}
-
-/** Release asset name of the MSI (release.archiveName with the product as {name}). */
-export function msiFileName(product: Product, version: string): string {
-  return `${assetBaseName(product, product.meta.name, MSI_PLATFORM, version)}.msi`;
-}
-
-/** The MSI ProductVersion: three numeric fields (a pre-release cannot be expressed and is dropped). */
-export function productVersion(versions: Versions): string {
-  return msiVersion(parseVersion(versions.semver), '--version');
-}
-
-/** Stable per product line and version, so winget manifests can state it and rebuilds are identical. */
-export function productCode(product: Product, versions: Versions): string {
-  return uuidV5(product.def.identifiers.msiUpgradeCode, `ProductCode/${versions.semver}`);
 }
 
 /** Windows service name: CamelCase of the service name (stigmer-server -> StigmerServer). */

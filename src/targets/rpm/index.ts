@@ -127,7 +127,6 @@ export const rpmTarget: Target = {
         scope: 'local',
         inputs: [],
         path: rpmFileName(ctx.product.meta.name, version, release, RPM_ARCH[splitPlatform(platform).arch]),
-        kind: 'rpm',
         target: 'rpm',
         platform,
         release: true,

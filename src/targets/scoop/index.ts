@@ -56,7 +56,6 @@ export function renderScoop(product: Product, versions: Versions, digestOf: Dige
 const base = textTarget({
   id: 'scoop',
   description: 'Scoop manifest for the CLI zip (Windows, x64)',
-  kindOf: () => 'scoop-manifest',
   roleOf: () => 'manifest',
   produces: ['manifest'],
   consumes: ['cli-archive'],
