@@ -26,7 +26,7 @@ export function checkRpmVersion(version: string, release: string, source: string
 }
 
 /** A path as rpm's %files and %install take it unquoted: anything else is refused with the field to change. */
-function specPath(p: string): string {
+export function specPath(p: string): string {
   if (!/^\/[A-Za-z0-9._+@/-]+$/.test(p)) {
     throw new UserError(`cannot package ${JSON.stringify(p)} in an rpm: the path has characters %files cannot list`, {
       hint: 'use letters, digits, ".", "_", "-", "+" and "@" in install paths (install.envFile, install.configDir, files[].dest, component binaries)',
