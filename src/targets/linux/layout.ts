@@ -9,13 +9,7 @@ import { splitPlatform, type Arch, type Platform, type Product } from '../../pro
 import { checkPayloadBinary, type BinaryInfo } from '../../util/binary-format.ts';
 import { systemdFiles, targetUnitName } from '../../render/systemd.ts';
 import type { BuildContext, PlanContext } from '../types.ts';
-
-export const UNIT_DIR = '/usr/lib/systemd/system';
-export const SYSUSERS_DIR = '/usr/lib/sysusers.d';
-export const BIN_DIR = '/usr/bin';
-/** Install root of the definition's extra files (`files[].dest` is relative to it). */
-export const EXTRA_FILES_ROOT = '/usr';
-export const NOLOGIN = '/usr/sbin/nologin';
+import { BIN_DIR, EXTRA_FILES_ROOT, SYSUSERS_DIR, systemLayout, UNIT_DIR } from '../../layout/system.ts';
 
 /** Directories the distribution owns: a package never claims them (rpm %dir) nor removes them. */
 export const SYSTEM_DIRS = new Set([
@@ -108,8 +102,8 @@ export function dedicatedConfigDir(product: Product): string | undefined {
 
 /** Paths outside the package that exist at run time and go on purge. */
 export function runtimeDirs(product: Product): string[] {
-  const { stateDir, logsDir } = product.def.install;
-  return [...new Set([`/var/lib/${stateDir}`, `/var/log/${logsDir}`])];
+  const layout = systemLayout(product);
+  return [...new Set([layout.stateRoot, layout.logsDir])];
 }
 
 /**
@@ -118,7 +112,7 @@ export function runtimeDirs(product: Product): string[] {
  */
 export const recordDir = (product: Product) => `/var/lib/${product.meta.name}.package`;
 
-export const userHome = (product: Product) => `/var/lib/${product.def.install.stateDir}`;
+export const userHome = (product: Product) => systemLayout(product).stateRoot;
 
 /** The sysusers.d entry's path and its non-comment lines (the maintainer scripts feed them to systemd-sysusers). */
 export function sysusersEntry(product: Product): { path: string; lines: string[] } {

@@ -7,7 +7,8 @@ import type { Product } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { rpmDescriptionLine, rpmText } from '../../render/quote.ts';
 import { definitionName } from '../../render/envfile.ts';
-import { BIN_DIR, dedicatedConfigDir, parentDirs, SYSTEM_DIRS, type PackageFile } from '../linux/layout.ts';
+import { dedicatedConfigDir, parentDirs, SYSTEM_DIRS, type PackageFile } from '../linux/layout.ts';
+import { BIN_DIR } from '../../layout/system.ts';
 import { scriptView, upstreamStates } from '../linux/scripts.ts';
 import { longDescription } from '../linux/description.ts';
 
