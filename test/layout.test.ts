@@ -11,8 +11,11 @@ import { INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../s
 import { renderServiceUnit, renderSysusers } from '../src/render/systemd.ts';
 import { renderLaunchdPlist } from '../src/render/launchd.ts';
 import { renderInstallSh } from '../src/targets/installer/index.ts';
+import { homebrewLayout } from '../src/layout/homebrew.ts';
+import { renderFormula } from '../src/targets/homebrew/index.ts';
+import { rubyString } from '../src/render/quote.ts';
 import { mapVersion } from '../src/version.ts';
-import { ACME_YAML } from './helpers.ts';
+import { ACME_YAML, fakeDigest } from './helpers.ts';
 
 const acme = loadProduct(ACME_YAML);
 const relayd = (p: Product) => p.services.find((s) => s.name === 'acme-relayd')!;
@@ -43,6 +46,8 @@ describe('install layout', () => {
       expect(renderLaunchdPlist(product, s, 'system')).toContain(`<string>${state(launchdSystemLayout(product))}</string>`);
       expect(renderLaunchdPlist(product, s, 'user')).toContain(`<string>${state(userLaunchdLayout(product))}</string>`);
       expect(renderSysusers(product)).toContain(` ${systemLayout(product).stateRoot} `);
+      const formula = renderFormula(product, product.components.find((c) => c.name === s.component)!, mapVersion('2.4.0'), product.platforms, fakeDigest);
+      expect(formula).toContain(`working_dir ${pathText(homebrewLayout(product).service(s).stateDir, rubyString)}`);
       expect(state(systemLayout(product))).toBe(`/var/lib/${product.def.install.stateDir}/acme-relayd`);
     });
   }
