@@ -14,6 +14,9 @@ import { renderInstallSh } from '../src/targets/installer/index.ts';
 import { homebrewLayout } from '../src/layout/homebrew.ts';
 import { renderFormula } from '../src/targets/homebrew/index.ts';
 import { rubyString } from '../src/render/quote.ts';
+import { msiLayout } from '../src/layout/msi.ts';
+import { msiModel } from '../src/targets/msi/model.ts';
+import { renderWxs } from '../src/targets/msi/wxs.ts';
 import { mapVersion } from '../src/version.ts';
 import { ACME_YAML, fakeDigest } from './helpers.ts';
 
@@ -48,6 +51,8 @@ describe('install layout', () => {
       expect(renderSysusers(product)).toContain(` ${systemLayout(product).stateRoot} `);
       const formula = renderFormula(product, product.components.find((c) => c.name === s.component)!, mapVersion('2.4.0'), product.platforms, fakeDigest);
       expect(formula).toContain(`working_dir ${pathText(homebrewLayout(product).service(s).stateDir, rubyString)}`);
+      const msiState = msiLayout(product).service(s).stateDir;
+      expect(renderWxs(product, msiModel(product, mapVersion('2.4.0')), 'acme.cab')).toContain(`${msiState.root}${msiState.path}`);
       expect(state(systemLayout(product))).toBe(`/var/lib/${product.def.install.stateDir}/acme-relayd`);
     });
   }

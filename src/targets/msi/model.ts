@@ -8,6 +8,8 @@ import type { Versions } from '../../version.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import { formatted, registryMultiString, registryString, windowsArg, type FormattedPart } from './escape.ts';
 import { productCode, productVersion } from '../release.ts';
+import type { LayoutPath } from '../../layout/path.ts';
+import { MSI_DATA_ROOT, msiLayout } from '../../layout/msi.ts';
 
 export const MSI_PLATFORM: Platform = WINDOWS_PLATFORM;
 
@@ -127,19 +129,19 @@ interface WinDirs {
   configDir: FormattedPart[];
 }
 
-const DATA_ROOT = '[CommonAppDataFolder]';
+const DATA_ROOT = MSI_DATA_ROOT;
 
-function dataPath(product: Product, ...rel: string[]): FormattedPart[] {
-  return [{ ref: DATA_ROOT }, { literal: [product.meta.displayName, ...rel].join('\\') }];
-}
+/** A layout path as Formatted text: its root property, resolved at install time, then the literal rest. */
+const formattedPath = (p: LayoutPath): FormattedPart[] => [...(p.root === undefined ? [] : [{ ref: p.root }]), { literal: p.path }];
 
-/** Per-service folders under %ProgramData%\<DisplayName>: data\<service>, logs, run\<service>. */
+/** Per-service folders under %ProgramData%\<DisplayName> (src/layout/msi.ts): data\<service>, logs, run\<service>. */
 export function windowsDirs(product: Product, service: Service): WinDirs {
+  const dirs = msiLayout(product).service(service);
   return {
-    stateDir: dataPath(product, 'data', service.name),
-    logsDir: dataPath(product, 'logs'),
-    runtimeDir: dataPath(product, 'run', service.name),
-    configDir: dataPath(product),
+    stateDir: formattedPath(dirs.stateDir),
+    logsDir: formattedPath(dirs.logsDir),
+    runtimeDir: formattedPath(dirs.runtimeDir),
+    configDir: formattedPath(dirs.configDir),
   };
 }
 
@@ -162,7 +164,7 @@ function serviceEnv(product: Product, service: Service, mode: WindowsServiceMode
     const run = windowsDirs(product, service).runtimeDir;
     env.push([{ literal: 'TEMP=' }, ...run], [{ literal: 'TMP=' }, ...run]);
   }
-  if (mode === 'native') env.push([{ literal: `${envFileVariable(product)}=` }, ...dataPath(product, envFileName(product))]);
+  if (mode === 'native') env.push([{ literal: `${envFileVariable(product)}=` }, ...formattedPath(msiLayout(product).envFile)]);
   return env;
 }
 
@@ -254,7 +256,7 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
       if (args.length) reg('AppParameters', 'string', registryMultiString(args));
       const env = serviceEnv(product, s, 'wrapper');
       if (env.length) reg('AppEnvironment', 'string', registryMultiString(env));
-      reg('AppEnvironmentFile', 'string', registryString(dataPath(product, envFileName(product))));
+      reg('AppEnvironmentFile', 'string', registryString(formattedPath(msiLayout(product).envFile)));
       reg('AppDirectory', 'string', registryString(dirs.stateDir));
       reg('AppLog', 'string', registryString([...dirs.logsDir, { literal: `\\${s.name}.log` }]));
       reg('AppRestart', 'string', registryString([{ literal: s.restart.policy }]));
@@ -324,6 +326,6 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
     installDir: { id: 'INSTALLDIR', name: product.meta.displayName, components: [], dirs: installDirs },
     dataDir: { id: 'DATADIR', name: product.meta.displayName, components: [envComponent], dirs: dataDirs },
     components: allComponents,
-    envFilePath: `%ProgramData%\\${product.meta.displayName}\\${envName}`,
+    envFilePath: `%ProgramData%\\${msiLayout(product).envFile.path}`,
   };
 }
