@@ -31,7 +31,7 @@ describe('stigmer-dist CLI', () => {
     expect(table.stdout).toMatch(/archive\s+linux-amd64\s+stigmer-server\s+stigmer-server_linux_amd64_1\.2\.3\.tar\.gz/);
     const json = await runCli(['plan', '--json', '--config', STIGMER_YAML, '--version', '1.2.3', '--platform', 'linux-arm64'], { cwd });
     const plan = JSON.parse(json.stdout);
-    expect(plan).toMatchObject({ schemaVersion: 2, product: 'stigmer', version: '1.2.3', platforms: ['linux-arm64'], versions: { debian: '1.2.3-1' } });
+    expect(plan).toMatchObject({ schemaVersion: 3, product: 'stigmer', version: '1.2.3', platforms: ['linux-arm64'], versions: { debian: '1.2.3-1' } });
     expect(plan.artifacts.every((a: { platform?: string }) => !a.platform || a.platform === 'linux-arm64')).toBe(true);
     expect(readdirSync(cwd)).toEqual([]);
   });

@@ -22,7 +22,7 @@ const toySbom: Target = {
   consumes: ['cli-archive', 'service-archive'],
   plan(_ctx, planned) {
     const archives = planned.query(['cli-archive', 'service-archive'], byScope('local'));
-    return [{ id: artifactId('sbom', 'toy'), role: 'sbom', scope: 'global', inputs: archives.map((a) => a.id), path: 'toy-sbom.json', kind: 'checksums', target: 'toy-sbom', release: false }];
+    return [{ id: artifactId('sbom', 'toy'), role: 'sbom', scope: 'global', inputs: archives.map((a) => a.id), path: 'toy-sbom.json', target: 'toy-sbom', release: false }];
   },
   async build(ctx, artifacts) {
     const sbom = artifacts[0]!;

@@ -40,7 +40,7 @@ describe.each(products)('$label installer scripts', ({ file }) => {
     const plan = makePlan(product, { version: versions.semver, snapshot: false });
     const order = plan.artifacts.map((a) => a.path);
     for (const p of [INSTALL_SH, INSTALL_PS1]) {
-      expect(plan.artifacts.find((a) => a.path === p)).toMatchObject({ kind: 'installer-script', target: 'installer', release: true });
+      expect(plan.artifacts.find((a) => a.path === p)).toMatchObject({ role: 'installer', target: 'installer', release: true });
       expect(order.indexOf(p)).toBeLessThan(order.indexOf('SHA256SUMS'));
     }
   });

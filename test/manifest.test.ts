@@ -57,8 +57,8 @@ describe('build manifest', () => {
 
   it('names the schema version it reads when a manifest has another one', async () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ ...manifest(), schemaVersion: 1 }));
-    expect((await rejection(dir)).message).toMatch(/has manifest schema version 1; this stigmer-dist reads version 2/);
+    writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ ...manifest(), schemaVersion: 2 }));
+    expect((await rejection(dir)).message).toMatch(/has manifest schema version 2; this stigmer-dist reads version 3/);
   });
 
   it('says what to run when there is no build or the file is not JSON', async () => {

@@ -10,7 +10,8 @@ import { loadProduct } from '../src/product/load.ts';
 import { exeName, type Product } from '../src/product/model.ts';
 import { mapVersion } from '../src/version.ts';
 import { msiTarget, msiEnvTemplatePath, wxsPath } from '../src/targets/msi/index.ts';
-import { msiFileName, windowsServiceName } from '../src/targets/msi/model.ts';
+import { windowsServiceName } from '../src/targets/msi/model.ts';
+import { msiFileName } from '../src/targets/release.ts';
 import { wixl } from '../src/targets/msi/wixl.ts';
 import { renderWinget, wingetFiles } from '../src/targets/winget/index.ts';
 import type { BuildContext, Payload } from '../src/targets/types.ts';
@@ -88,7 +89,7 @@ describe('msi: stigmer (every service through the service host)', () => {
   });
 
   it('plans the MSI, its WiX source and the env file template', () => {
-    expect(msiTarget.plan({ product, versions: mapVersion(version), platforms: [MSI_PLATFORM], snapshot: false }, nothingPlanned).map((a) => [a.path, a.kind, a.release])).toEqual([
+    expect(msiTarget.plan({ product, versions: mapVersion(version), platforms: [MSI_PLATFORM], snapshot: false }, nothingPlanned).map((a) => [a.path, a.role, a.release])).toEqual([
       ['stigmer_windows_amd64_1.2.3-rc.1.msi', 'msi', true],
       ['msi/stigmer.wxs', 'wix-source', false],
       ['msi/config/stigmer.env', 'env-file', false],

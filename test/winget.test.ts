@@ -10,7 +10,7 @@ import { UserError } from '../src/errors.ts';
 import { loadProduct } from '../src/product/load.ts';
 import type { Product } from '../src/product/model.ts';
 import { mapVersion } from '../src/version.ts';
-import { msiFileName, productCode } from '../src/targets/msi/model.ts';
+import { msiFileName, productCode } from '../src/targets/release.ts';
 import { WINGET_MANIFEST_VERSION, renderWinget, wingetFiles, wingetTarget } from '../src/targets/winget/index.ts';
 import { ACME_YAML, REPO, STIGMER_YAML, fakeDigest, fixturePayloads, nothingPlanned, runCli, tempDir } from './helpers.ts';
 

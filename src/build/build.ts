@@ -117,7 +117,7 @@ async function upToDate(dir: string, inputs: string, digests: DigestCache): Prom
     if (d.sha256 !== a.sha256) return { reason: `${a.path} changed since it was built` };
     actual.set(a.path, d.sha256);
   }
-  const sums = record.artifacts.find((a) => a.kind === 'checksums');
+  const sums = record.artifacts.find((a) => a.role === 'checksums');
   if (sums) {
     try {
       for (const [name, sha256] of parseChecksums(readFileSync(path.join(dir, sums.path), 'utf8'), sums.path)) {

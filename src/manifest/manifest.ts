@@ -10,9 +10,10 @@ import type { Plan } from '../plan/plan.ts';
 import type { Platform } from '../product/model.ts';
 import type { BuiltFile, PlannedArtifact } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
+import { SCHEMA_VERSION } from './schema-version.ts';
 
 export const MANIFEST_FILE = 'plan.json';
-export const MANIFEST_SCHEMA_VERSION = 2;
+export const MANIFEST_SCHEMA_VERSION = SCHEMA_VERSION;
 export const MANIFEST_SCHEMA_PATH = fileURLToPath(new URL('../../schemas/build-manifest.schema.json', import.meta.url));
 
 export type ManifestArtifact = PlannedArtifact & BuiltFile;

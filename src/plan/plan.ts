@@ -7,8 +7,9 @@ import { defaultRegistry, type BuildRegistry } from '../targets/registry.ts';
 import { planGraph } from '../graph/index.ts';
 import type { PlannedArtifact } from '../targets/types.ts';
 import { buildMatrix, type BuildMatrix } from './matrix.ts';
+import { SCHEMA_VERSION } from '../manifest/schema-version.ts';
 
-export const PLAN_SCHEMA_VERSION = 2;
+export const PLAN_SCHEMA_VERSION = SCHEMA_VERSION;
 
 export interface Plan {
   schemaVersion: typeof PLAN_SCHEMA_VERSION;

@@ -9,7 +9,7 @@ import { DefinitionError, UserError, EXIT, type Problem } from '../errors.ts';
 import { productDefinitionSchema, PLATFORMS, type ProductDefinition, type Platform } from './schema.ts';
 import { checkArgs, ContractFileError, contractPath, loadContract, type FlagContract } from './contract.ts';
 import { deriveProduct, type Product } from './model.ts';
-import { COMMON_LICENSES, EMBEDDED_LICENSES } from '../targets/deb/licenses.ts';
+import { COMMON_LICENSES, EMBEDDED_LICENSES } from './licenses.ts';
 import { dangerousEnvName, describeChar, FORBIDDEN_CHAR, MULTILINE_FIELDS, reservedAccount, reservedDirName } from './fields.ts';
 import { msiVersion, parseVersion } from '../version.ts';
 

@@ -1,48 +1,28 @@
 // launchd property lists for macOS (shared by the launchd target and the installer), serialised with a plist library (never string templates):
 // LaunchDaemons for a system install and LaunchAgents for a per-user install.
-import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { expandArgs, type Product, type Service } from '../product/model.ts';
 import { FROZEN_TMPDIR_VAR, launcherArgv } from './launcher.ts';
+import { pathText, serviceDirsText, type InstallLayout } from '../layout/path.ts';
+import { launchdSystemLayout } from '../layout/launchd-system.ts';
+import { userLaunchdLayout } from '../layout/user-sh.ts';
 
 export type LaunchdScope = 'system' | 'user';
-
-/** Placeholder for the user's home in LaunchAgents: launchd expands neither "~" nor $HOME. The install script substitutes it. */
-export const HOME_PLACEHOLDER = '@HOME@';
 
 export function launchdLabel(product: Product, service: Service): string {
   return `${product.def.identifiers.launchdPrefix}.${service.name}`;
 }
 
-function layout(product: Product, scope: LaunchdScope, service: Service) {
-  const { stateDir, logsDir } = product.def.install;
-  const envName = path.basename(product.def.install.envFile);
-  const app = product.meta.displayName;
-  if (scope === 'system') {
-    return {
-      binDir: '/usr/local/bin',
-      envFile: `/usr/local/etc/${product.meta.name}/${envName}`,
-      dirs: { stateDir: `/usr/local/var/lib/${stateDir}/${service.name}`, logsDir: `/usr/local/var/log/${logsDir}`, runtimeDir: `/usr/local/var/run/${stateDir}/${service.name}`, configDir: `/usr/local/etc/${product.meta.name}` },
-    };
-  }
-  const home = HOME_PLACEHOLDER;
-  return {
-    binDir: `${home}/.local/bin`,
-    envFile: `${home}/.config/${product.meta.name}/${envName}`,
-    dirs: {
-      stateDir: `${home}/Library/Application Support/${app}/${service.name}`,
-      logsDir: `${home}/Library/Logs/${app}`,
-      runtimeDir: `${home}/Library/Caches/${app}/${service.name}`,
-      configDir: `${home}/.config/${product.meta.name}`,
-    },
-  };
-}
+/** The layout a scope's plists are rendered from: LaunchDaemons below /usr/local, LaunchAgents per user. */
+const plistLayoutOf = (product: Product, scope: LaunchdScope): InstallLayout => (scope === 'system' ? launchdSystemLayout(product) : userLaunchdLayout(product));
 
 const KEEP_ALIVE = { always: true, 'on-failure': { SuccessfulExit: false, Crashed: true }, never: false } as const;
 
-export function launchdPlistObject(product: Product, service: Service, scope: LaunchdScope): Record<string, unknown> {
-  const { binDir, envFile, dirs } = layout(product, scope, service);
+export function launchdPlistObject(product: Product, service: Service, scope: LaunchdScope, layout = plistLayoutOf(product, scope)): Record<string, unknown> {
+  const binDir = pathText(layout.binDir);
+  const envFile = pathText(layout.envFile);
+  const dirs = serviceDirsText(layout.service(service));
   const env: Record<string, string> = { PATH: `${binDir}:/usr/bin:/bin:/usr/sbin:/sbin`, ...service.env };
   if (service.frozen) env.TMPDIR = env[FROZEN_TMPDIR_VAR] = `${dirs.runtimeDir}/tmp`;
   const log = `${dirs.logsDir}/${service.name}.log`;
@@ -75,8 +55,8 @@ function plistLibrary(): typeof import('plist') {
   return plistModule;
 }
 
-export function renderLaunchdPlist(product: Product, service: Service, scope: LaunchdScope): string {
-  return plistLibrary().build(launchdPlistObject(product, service, scope) as never, { indent: '\t', newline: '\n' } as never) + '\n';
+export function renderLaunchdPlist(product: Product, service: Service, scope: LaunchdScope, layout = plistLayoutOf(product, scope)): string {
+  return plistLibrary().build(launchdPlistObject(product, service, scope, layout) as never, { indent: '\t', newline: '\n' } as never) + '\n';
 }
 
 export function launchdPlists(product: Product): { path: string; service: Service; scope: LaunchdScope }[] {

@@ -1,42 +1,28 @@
 // systemd units (one per service plus a grouping target), the sysusers.d entry and the env file, for system
 // installs (deb/rpm) and per-user installs (install.sh). Shared by the systemd target, deb/rpm and the installer.
 import path from 'node:path';
-import { expandArgs, type Product, type Service, type ServiceDirs } from '../product/model.ts';
+import { expandArgs, type Product, type Service } from '../product/model.ts';
+import { pathText, serviceDirsText, type InstallLayout } from '../layout/path.ts';
+import { systemLayout } from '../layout/system.ts';
+import { userSystemdLayout } from '../layout/user-sh.ts';
 import { generatedNotice, renderTemplate } from './templates.ts';
 import { commentText, sysusersField, systemdEnv, systemdEnvWord, systemdExecWord, systemdLineValue, systemdLiteral, systemdUnitText } from './quote.ts';
 import { definitionName, renderEnvFile } from './envfile.ts';
 
 export type UnitScope = 'system' | 'user';
 
-/** Where a scope's units find binaries, the env file and their directories, as unit text: literal parts have "%" escaped, user units use specifiers. */
-export function unitLayout(product: Product, scope: UnitScope, service: Service): { binDir: string; envFile: string; dirs: ServiceDirs } {
-  const { stateDir, logsDir, configDir, envFile } = product.def.install;
-  if (scope === 'system') {
-    return {
-      binDir: '/usr/bin',
-      envFile: systemdLiteral(envFile),
-      dirs: { stateDir: systemdLiteral(`/var/lib/${stateDir}/${service.name}`), logsDir: systemdLiteral(`/var/log/${logsDir}`), runtimeDir: systemdLiteral(`/run/${stateDir}/${service.name}`), configDir: systemdLiteral(configDir) },
-    };
-  }
-  // User units: %h home, %E config home, %S state, %L logs, %t runtime dir (systemd.unit(5) specifiers).
-  return {
-    binDir: '%h/.local/bin',
-    envFile: `%E/${systemdLiteral(`${product.meta.name}/${path.basename(envFile)}`)}`,
-    dirs: {
-      stateDir: `%S/${systemdLiteral(`${stateDir}/${service.name}`)}`,
-      logsDir: `%L/${systemdLiteral(logsDir)}`,
-      runtimeDir: `%t/${systemdLiteral(`${stateDir}/${service.name}`)}`,
-      configDir: `%E/${systemdLiteral(product.meta.name)}`,
-    },
-  };
-}
+/** The layout a scope's units are rendered from: the system package's, or the per-user install's. */
+export const unitLayoutOf = (product: Product, scope: UnitScope): InstallLayout => (scope === 'system' ? systemLayout(product) : userSystemdLayout(product));
 
 export const targetUnitName = (product: Product) => `${product.meta.name}.target`;
 
 const RESTART = { always: 'always', 'on-failure': 'on-failure', never: 'no' } as const;
 
-export function renderServiceUnit(product: Product, service: Service, scope: UnitScope): string {
-  const { binDir, envFile, dirs } = unitLayout(product, scope, service);
+/** A service's unit; `layout` gives every path (unit text: literal parts have "%" escaped, roots are specifiers). */
+export function renderServiceUnit(product: Product, service: Service, scope: UnitScope, layout = unitLayoutOf(product, scope)): string {
+  const binDir = pathText(layout.binDir, systemdLiteral);
+  const envFile = pathText(layout.envFile, systemdLiteral);
+  const dirs = serviceDirsText(layout.service(service), systemdLiteral);
   const deps = service.after.map((d) => `${d}.service`);
   const environment = Object.entries(service.env).map(([k, v]) => systemdEnv(k, v));
   // dirs.runtimeDir is unit text already (its specifiers intended): quoted, not escaped again.
@@ -82,13 +68,13 @@ export function renderTargetUnit(product: Product, scope: UnitScope): string {
 }
 
 export function renderSysusers(product: Product): string {
-  const { user, group, stateDir } = product.def.install;
+  const { user, group } = product.def.install;
   return renderTemplate('systemd/sysusers.hbs', {
     notice: commentText(generatedNotice(definitionName(product))),
     user: sysusersField(user),
     group: sysusersField(group),
     gecos: sysusersField(`${product.meta.displayName} services`),
-    home: sysusersField(`/var/lib/${stateDir}`),
+    home: sysusersField(systemLayout(product).stateRoot),
   });
 }
 

@@ -1,6 +1,9 @@
-// Release assets: their names, and where they are downloaded from (the GitHub release of the version's tag).
-// Shared by the targets that make them and the ones that point at them (formulae, manifests, install scripts).
-import { splitPlatform, type Component, type Platform, type Product } from '../product/model.ts';
+// Release assets: their names, what identifies them, and where they are downloaded from (the GitHub release of
+// the version's tag). Shared by the targets that make them and the ones that point at them (formulae, manifests,
+// install scripts), so that no target imports a sibling.
+import { splitPlatform, WINDOWS_PLATFORM, type Component, type Platform, type Product } from '../product/model.ts';
+import { uuidV5 } from '../util/uuid.ts';
+import { msiVersion, parseVersion, type Versions } from '../version.ts';
 
 /** The checksum list every release carries (`sha256sum -c` format). */
 export const CHECKSUMS_FILE = 'SHA256SUMS';
@@ -23,6 +26,21 @@ export function assetBaseName(product: Product, name: string, platform: Platform
     .replace(/\{version\}/g, version)
     .replace(/\{os\}/g, os)
     .replace(/\{arch\}/g, arch);
+}
+
+/** Release asset name of the MSI (release.archiveName with the product as {name}). */
+export function msiFileName(product: Product, version: string): string {
+  return `${assetBaseName(product, product.meta.name, WINDOWS_PLATFORM, version)}.msi`;
+}
+
+/** The MSI ProductVersion: three numeric fields (a pre-release cannot be expressed and is dropped). */
+export function productVersion(versions: Versions): string {
+  return msiVersion(parseVersion(versions.semver), '--version');
+}
+
+/** The MSI ProductCode: stable per product line and version, so winget manifests can state it and rebuilds are identical. */
+export function productCode(product: Product, versions: Versions): string {
+  return uuidV5(product.def.identifiers.msiUpgradeCode, `ProductCode/${versions.semver}`);
 }
 
 /** A component's release archive for a platform: tar.gz for unix, zip for Windows. */

@@ -3,12 +3,11 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { artifactId, type ArtifactRole, type Planned } from '../graph/index.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
-import type { ArtifactKind, BuiltFile, DigestOf, PlanContext, PlannedArtifact, RenderContext, Target } from './types.ts';
+import type { BuiltFile, DigestOf, PlanContext, PlannedArtifact, RenderContext, Target } from './types.ts';
 
 export function textTarget(spec: {
   id: string;
   description: string;
-  kindOf: (path: string) => ArtifactKind;
   /** The graph role of each rendered path (one of `produces`). */
   roleOf: (path: string) => ArtifactRole;
   produces: readonly ArtifactRole[];
@@ -29,7 +28,7 @@ export function textTarget(spec: {
       return spec.paths(ctx).map((p): PlannedArtifact => {
         const component = spec.component?.(p);
         const role = spec.roleOf(p);
-        return { id: artifactId(role, p), role, scope: 'global', inputs: spec.inputs?.(ctx, planned, p) ?? [], path: p, kind: spec.kindOf(p), target: spec.id, release: false, ...(component ? { component } : {}) };
+        return { id: artifactId(role, p), role, scope: 'global', inputs: spec.inputs?.(ctx, planned, p) ?? [], path: p, target: spec.id, release: false, ...(component ? { component } : {}) };
       });
     },
     render: spec.render,

@@ -7,28 +7,9 @@ import type { BuiltFile } from '../util/fsx.ts';
 import type { BinaryInfo } from '../util/binary-format.ts';
 import type { Artifact, ArtifactRole, Planned } from '../graph/index.ts';
 
-export type ArtifactKind =
-  | 'archive'
-  | 'checksums'
-  | 'homebrew-formula'
-  | 'systemd-unit'
-  | 'sysusers'
-  | 'env-file'
-  | 'launchd-plist'
-  | 'deb'
-  | 'rpm'
-  | 'apt-repo'
-  | 'yum-repo'
-  | 'msi'
-  | 'wix-source'
-  | 'winget-manifest'
-  | 'scoop-manifest'
-  | 'installer-script';
-
 /** A node of the artifact graph (src/graph) that is one file: its path relative to dist/<version>/, "/" separated. */
 export interface PlannedArtifact extends Artifact {
   path: string;
-  kind: ArtifactKind;
 }
 
 export interface ToolRequirement {

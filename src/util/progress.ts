@@ -1,6 +1,6 @@
 // Progress output: a live status line on an interactive terminal, plain timestamp-free lines in CI or a pipe.
 // Every line is redacted (src/util/secrets.ts) before it is printed.
-import { redact } from './secrets.ts';
+import { redact, type Secrets } from './secrets.ts';
 
 export interface Reporter {
   /** A step started or finished: always printed. */
@@ -43,3 +43,13 @@ export function createReporter(opts: { stream?: NodeJS.WriteStream; quiet?: bool
 }
 
 export const silentReporter: Reporter = { info() {}, warn() {}, progress() {}, done() {} };
+
+/** A reporter whose every line is redacted first. */
+export function redactingReporter(inner: Reporter, secrets: Secrets): Reporter {
+  return {
+    info: (line) => inner.info(secrets.redact(line)),
+    warn: (line) => inner.warn(secrets.redact(line)),
+    progress: (line) => inner.progress(secrets.redact(line)),
+    done: () => inner.done(),
+  };
+}

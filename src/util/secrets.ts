@@ -1,6 +1,5 @@
 // Secret values (tokens, signing-key passphrases) known to this process, and redaction of any text that is
 // about to be printed or raised: they never reach a log line, an error message or an artifact.
-import type { Reporter } from './progress.ts';
 
 const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|PRIVATE_KEY|SIGNING_KEY|API_KEY|PKCS12)/i;
 
@@ -58,14 +57,4 @@ export function processSecrets(): Secrets {
 
 export function redact(text: string): string {
   return processSecrets().redact(text);
-}
-
-/** A reporter whose every line is redacted first. */
-export function redactingReporter(inner: Reporter, secrets: Secrets): Reporter {
-  return {
-    info: (line) => inner.info(secrets.redact(line)),
-    warn: (line) => inner.warn(secrets.redact(line)),
-    progress: (line) => inner.progress(secrets.redact(line)),
-    done: () => inner.done(),
-  };
 }

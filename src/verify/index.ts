@@ -56,7 +56,7 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
   try {
     // The repository tree holds copies of the packages: checked as repositories, not again one by one.
     const files = await filesBelow(dir, { skip: (f) => f.startsWith('repo/') });
-    const kinds = new Map((record.artifacts ?? []).map((a) => [a.path, a.kind]));
+    const roles = new Map((record.artifacts ?? []).map((a) => [a.path, a.role]));
     const abs = (p: string) => path.join(dir, p);
     let packageRoot: string | undefined;
 
@@ -105,7 +105,7 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     }
 
     // Launcher and installer scripts, launchd plists, Homebrew formulae.
-    const isScript = (f: string) => f.endsWith('.sh') || kinds.get(f) === 'installer-script' || (f.startsWith('scripts/') && readFileSync(abs(f), 'utf8').startsWith('#!/bin/sh'));
+    const isScript = (f: string) => f.endsWith('.sh') || roles.get(f) === 'installer' || (f.startsWith('scripts/') && readFileSync(abs(f), 'utf8').startsWith('#!/bin/sh'));
     for (const f of files.filter((x) => isScript(x) && !x.endsWith('.ps1'))) add(await checkShellcheck(env, f, abs(f)));
     for (const f of files.filter((x) => x.endsWith('.plist'))) add(await checkPlist(env, abs(f)));
     for (const f of files.filter((x) => x.endsWith('.rb'))) add(await checkRuby(env, abs(f)));

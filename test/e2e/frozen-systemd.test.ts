@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkArgs } from '../../src/product/contract.ts';
 import { expandArgs } from '../../src/product/model.ts';
 import { loadProduct } from '../../src/product/load.ts';
-import { unitLayout } from '../../src/render/systemd.ts';
+import { serviceDirsText } from '../../src/layout/path.ts';
+import { systemLayout } from '../../src/layout/system.ts';
 import { Container } from '../../src/verify/install/nspawn.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,8 +34,8 @@ beforeAll(async () => {
   const out = path.join(work, 'dist');
   const r = await execa(process.execPath, [CLI, 'build', '--snapshot', '--config', DEFINITION, '--platform', PLATFORM, '--target', 'deb', '--out', out], { cwd: ROOT, reject: false, all: true, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new Error(`build exited ${r.exitCode}:\n${r.all}`);
-  const plan = JSON.parse(await readFile(path.join(out, product.meta.version, 'plan.json'), 'utf8')) as { artifacts: { path: string; kind: string }[] };
-  const deb = plan.artifacts.find((a) => a.kind === 'deb')!;
+  const plan = JSON.parse(await readFile(path.join(out, product.meta.version, 'plan.json'), 'utf8')) as { artifacts: { path: string; role: string }[] };
+  const deb = plan.artifacts.find((a) => a.role === 'deb')!;
   c = await Container.boot();
   await c.copyIn(path.join(out, product.meta.version, deb.path), '/var/tmp/product.deb');
   await c.run(['apt-get', 'install', '-y', '/var/tmp/product.deb'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
@@ -64,7 +65,7 @@ describe('frozen service under systemd', () => {
       h = await health(frozen.health!.portNumber, frozen.health!.path).catch(() => undefined);
       return h !== undefined;
     }, 60_000);
-    const tmpdir = unitLayout(product, 'system', frozen).dirs.runtimeDir;
+    const tmpdir = systemLayout(product).service(frozen).runtimeDir.path;
     const mainPid = Number((await c.run(['systemctl', 'show', '--property=MainPID', '--value', unit])).stdout.trim());
     // The bootloader is the main process; the program answering is its child, running from _MEI* in TMPDIR.
     expect(h!.pid).not.toBe(mainPid);
@@ -91,7 +92,7 @@ describe('temporal under its Temporal CLI contract', () => {
     expect(checkArgs(temporal.contract!, svc.args)).toEqual([]);
     await c.waitFor(`${svc.name} answering`, async () => (await health(svc.health!.portNumber).catch(() => undefined)) !== undefined, 60_000);
     const h = await health(svc.health!.portNumber);
-    expect(h.args).toEqual(expandArgs(svc, unitLayout(product, 'system', svc).dirs));
+    expect(h.args).toEqual(expandArgs(svc, serviceDirsText(systemLayout(product).service(svc))));
     expect((await c.run(['systemctl', 'is-active', `${svc.name}.service`])).stdout.trim()).toBe('active');
     // The same binary refuses a flag `start-dev` does not accept, as the real CLI does.
     const bad = await c.exec([`/usr/bin/${svc.binary}`, 'server', 'start-dev', '--no-such-flag']);

@@ -20,7 +20,7 @@ import { loadProduct } from '../../src/product/load.ts';
 import type { Product, Service } from '../../src/product/model.ts';
 import { APT_REPO_DIR, renderAptSourceList } from '../../src/targets/apt-repo/index.ts';
 import { dedicatedConfigDir, runtimeDirs, unitNames } from '../../src/targets/linux/layout.ts';
-import { unitLayout } from '../../src/render/systemd.ts';
+import { systemLayout } from '../../src/layout/system.ts';
 import { YUM_REPO_DIR } from '../../src/targets/yum-repo/index.ts';
 import { addAptRepository } from '../../src/verify/install/apt.ts';
 import { serveDirectory, type StaticServer } from '../../src/verify/install/http.ts';
@@ -172,7 +172,7 @@ describe.each(DEFINITIONS)('%s: Linux packages under a real systemd', (definitio
         expect(s.frozen ? h.ppid : h.pid, s.name).toBe(mainPid);
         expect((await c.run(['ps', '-o', 'user=', '-p', String(h.pid)])).stdout.trim(), s.name).toBe(user);
         // A PyInstaller one-file payload unpacks into its private runtime directory.
-        if (s.frozen) expect(h.tmpdir, s.name).toBe(unitLayout(product, 'system', s).dirs.runtimeDir);
+        if (s.frozen) expect(h.tmpdir, s.name).toBe(systemLayout(product).service(s).runtimeDir.path);
       }
       expect((await c.run(['systemctl', 'is-enabled', units.target])).stdout.trim()).toBe('enabled');
 
@@ -407,11 +407,11 @@ async function build(definition: string, version: string, out: string, repoUrl: 
   const dir = path.join(out, version);
   const plan = JSON.parse(await readFile(path.join(dir, 'plan.json'), 'utf8')) as {
     versions: { semver: string; debian: string; rpm: { version: string; release: string } };
-    artifacts: { path: string; kind: string }[];
+    artifacts: { path: string; role: string }[];
   };
-  const one = (kind: string) => {
-    const found = plan.artifacts.filter((a) => a.kind === kind);
-    if (found.length !== 1) throw new Error(`expected one ${kind} in ${dir}/plan.json, found ${found.length}`);
+  const one = (role: string) => {
+    const found = plan.artifacts.filter((a) => a.role === role);
+    if (found.length !== 1) throw new Error(`expected one ${role} in ${dir}/plan.json, found ${found.length}`);
     return path.join(dir, found[0]!.path);
   };
   // The tree the apt/ and yum/ folders share, as it would be published.

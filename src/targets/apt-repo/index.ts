@@ -64,7 +64,7 @@ export const aptRepoTarget: Target = {
     if (!archs.length) return [];
     const dists = `${APT_REPO_DIR}/dists/${APT_SUITE}`;
     const paths = [`${dists}/Release`, ...archs.flatMap((a) => [`${dists}/${APT_COMPONENT}/binary-${a}/Packages`, `${dists}/${APT_COMPONENT}/binary-${a}/Packages.gz`])];
-    return paths.map((p): PlannedArtifact => ({ id: artifactId('repo-metadata', 'apt', p.slice(APT_REPO_DIR.length + 1)), role: 'repo-metadata', scope: 'global', inputs: debs, path: p, kind: 'apt-repo', target: 'apt-repo', release: false }));
+    return paths.map((p): PlannedArtifact => ({ id: artifactId('repo-metadata', 'apt', p.slice(APT_REPO_DIR.length + 1)), role: 'repo-metadata', scope: 'global', inputs: debs, path: p, target: 'apt-repo', release: false }));
   },
   async build(ctx, artifacts) {
     return withRepoOptions(ctx, async (repo) => {

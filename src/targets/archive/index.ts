@@ -38,7 +38,7 @@ export const archiveTarget: Target = {
         .filter((p) => platforms.includes(p))
         .map((p): PlannedArtifact => {
           const role = archiveRole(c);
-          return { id: artifactId(role, c.name, p), role, scope: 'local', inputs: [], path: archiveFileName(product, c, p, versions.semver), kind: 'archive', target: 'archive', platform: p, component: c.name, release: true };
+          return { id: artifactId(role, c.name, p), role, scope: 'local', inputs: [], path: archiveFileName(product, c, p, versions.semver), target: 'archive', platform: p, component: c.name, release: true };
         }),
     );
   },

@@ -36,7 +36,7 @@ export const checksumsTarget: Target = {
   consumes: LISTED_ROLES,
   plan(_ctx, planned) {
     const listed = planned.query(LISTED_ROLES, releaseAssets).filter((a) => !a.path?.includes('/'));
-    return [{ id: artifactId('checksums'), role: 'checksums', scope: 'global', inputs: listed.map((a) => a.id), path: CHECKSUMS_FILE, kind: 'checksums', target: 'checksums', release: true }];
+    return [{ id: artifactId('checksums'), role: 'checksums', scope: 'global', inputs: listed.map((a) => a.id), path: CHECKSUMS_FILE, target: 'checksums', release: true }];
   },
   async build(ctx, artifacts) {
     const listed = ctx.inputsOf(artifacts[0]!);

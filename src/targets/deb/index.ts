@@ -7,12 +7,12 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { splitPlatform, type Platform } from '../../product/model.ts';
+import { splitPlatform, type Platform, type Product } from '../../product/model.ts';
 import { artifactId } from '../../graph/index.ts';
 import { arStream } from '../../util/ar.ts';
 import { compressStream, explainCompressorError, inCompressorSlot, writeStream, type StreamCompression } from '../../util/compress.ts';
 import { tarStream, type ContentObserver, type TarEntry } from '../../util/tar.ts';
-import { checkPackageName, linuxPayloadFiles, linuxPlatforms, parentDirs, productForPlatform, sortFiles, sourceSize, type PackageFile } from '../linux/layout.ts';
+import { checkPackageName, linuxInstallFiles, linuxPayloadFiles, linuxPlatforms, parentDirs, productForPlatform, sortFiles, sourceSize, type PackageFile } from '../linux/layout.ts';
 import { buildEach } from '../build-each.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import {
@@ -39,21 +39,37 @@ async function compressToBuffer(entries: TarEntry[], kind: StreamCompression): P
   return Buffer.concat(chunks);
 }
 
+/** Where the Debian-only files go: the doc folder's copyright and changelog, and the lintian overrides. */
+function debOwnPaths(product: Product): { copyright: string; changelog: string; lintian: string } {
+  const doc = `/usr/share/doc/${product.meta.name}`;
+  // A non-native version (with a Debian revision) wants changelog.Debian.gz, not changelog.gz.
+  return { copyright: `${doc}/copyright`, changelog: `${doc}/changelog.Debian.gz`, lintian: `/usr/share/lintian/overrides/${product.meta.name}` };
+}
+
+/**
+ * What `build` would refuse about the definition and version, checked when planning: the package name, the
+ * Debian version, and two files at one install path.
+ */
+function checkDebPlan(product: Product, debianVersion: string, platform: Platform): void {
+  checkPackageName(product.meta.name, 'product.name');
+  checkDebianVersion(debianVersion, 'version');
+  sortFiles([...linuxInstallFiles(product, platform).files.map((f) => f.path), ...Object.values(debOwnPaths(productForPlatform(product, platform)))].map((p) => ({ path: p })));
+}
+
 /** Everything the package installs on one platform: the shared Linux layout plus Debian's doc files and overrides. */
 export async function debFiles(ctx: BuildContext, platform: Platform): Promise<PackageFile[]> {
   const product = productForPlatform(ctx.product, platform);
   const { files, licenses } = await linuxPayloadFiles(ctx, platform);
   const licenseTexts = await Promise.all(licenses.map((l) => readFile(l.file, 'utf8')));
-  const doc = `/usr/share/doc/${product.meta.name}`;
+  const own = debOwnPaths(product);
   const year = new Date(ctx.sourceDateEpoch * 1000).getUTCFullYear();
   const changelog = gzipSync(Buffer.from(renderChangelog(product, ctx.versions.debian, ctx.versions.semver, ctx.sourceDateEpoch)), { level: 9 });
   changelog[9] = 3; // gzip OS byte: Unix on every build host (gzip -n leaves no name or time either).
   const extra: PackageFile[] = [
-    { path: `${doc}/copyright`, mode: 0o644, role: 'doc', source: Buffer.from(renderCopyright(product, year, licenseTexts)) },
-    // A non-native version (with a Debian revision) wants changelog.Debian.gz, not changelog.gz.
-    { path: `${doc}/changelog.Debian.gz`, mode: 0o644, role: 'doc', source: changelog },
+    { path: own.copyright, mode: 0o644, role: 'doc', source: Buffer.from(renderCopyright(product, year, licenseTexts)) },
+    { path: own.changelog, mode: 0o644, role: 'doc', source: changelog },
   ];
-  extra.push({ path: `/usr/share/lintian/overrides/${product.meta.name}`, mode: 0o644, role: 'lintian', source: Buffer.from(renderLintianOverrides(product, lintianOverrides(product, files))) });
+  extra.push({ path: own.lintian, mode: 0o644, role: 'lintian', source: Buffer.from(renderLintianOverrides(product, lintianOverrides(product, files))) });
   return sortFiles([...files, ...extra]);
 }
 
@@ -61,8 +77,6 @@ export async function buildDeb(ctx: BuildContext, platform: Platform, dest: stri
   const product = productForPlatform(ctx.product, platform);
   const arch = splitPlatform(platform).arch;
   const version = ctx.versions.debian;
-  checkPackageName(product.meta.name, 'product.name');
-  checkDebianVersion(version, 'version');
   const kind = product.def.linux.deb.compression;
   const mtime = ctx.sourceDateEpoch;
   const files = await debFiles(ctx, platform);
@@ -133,19 +147,19 @@ export const debTarget: Target = {
   description: 'Debian packages (.deb) per Linux architecture: binaries, systemd units and target, system user, env file',
   produces: ['deb'],
   plan(ctx) {
-    return linuxPlatforms(ctx).map(
-      (platform): PlannedArtifact => ({
+    return linuxPlatforms(ctx).map((platform): PlannedArtifact => {
+      checkDebPlan(ctx.product, ctx.versions.debian, platform);
+      return {
         id: artifactId('deb', platform),
         role: 'deb',
         scope: 'local',
         inputs: [],
         path: debFileName(ctx.product.meta.name, ctx.versions.debian, splitPlatform(platform).arch),
-        kind: 'deb',
         target: 'deb',
         platform,
         release: true,
-      }),
-    );
+      };
+    });
   },
   build: (ctx, artifacts) => buildEach(ctx, artifacts, (a) => buildDeb(ctx, a.platform!, path.join(ctx.outDir, a.path))),
 };

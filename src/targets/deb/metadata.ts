@@ -9,7 +9,7 @@ import { definitionName } from '../../render/envfile.ts';
 import { longDescription, wrap } from '../linux/description.ts';
 import type { PackageFile } from '../linux/layout.ts';
 import { scriptView } from '../linux/scripts.ts';
-import { COMMON_LICENSES, EMBEDDED_LICENSES } from './licenses.ts';
+import { COMMON_LICENSES, EMBEDDED_LICENSES } from '../../product/licenses.ts';
 
 /** deb-version(7): [epoch:]upstream[-revision]; upstream starts with a digit. */
 export function checkDebianVersion(version: string, source: string): void {

@@ -1,7 +1,6 @@
 // Homebrew tap formulae. Homebrew allows one `service do` per formula, so every service gets its own formula
 // and the product-named formula installs the CLI and depends on all of them: `brew install <product>`
 // installs everything, `brew services start <service>` runs each one.
-import path from 'node:path';
 import { cliComponent, expandArgs, splitPlatform, type Component, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { homebrewClassName, rubyInterpolated, rubyString, shWord } from '../../render/quote.ts';
@@ -13,6 +12,8 @@ import type { DigestOf } from '../types.ts';
 import { textTarget } from '../text.ts';
 import { EXIT, UserError } from '../../errors.ts';
 import { scanUrlVersion } from './url-version.ts';
+import { below, pathText, type LayoutPath } from '../../layout/path.ts';
+import { homebrewLayout } from '../../layout/homebrew.ts';
 import type { Versions } from '../../version.ts';
 
 /** The product formula: the CLI, named after the product. */
@@ -96,20 +97,18 @@ function installsOn(component: Component, platforms: Platform[]): Set<string> {
   );
 }
 
-// Service paths as Ruby expressions (Homebrew's var/etc/opt_bin), so they follow the user's prefix.
-function rubyPathExpr(base: 'var' | 'etc' | 'opt_bin', rel: string): string {
-  return `${base}/${rubyString(rel)}`;
-}
+// Layout paths as Ruby expressions of Homebrew's path methods (var/etc/opt_bin), so they follow the user's prefix.
+const rubyPath = (p: LayoutPath) => pathText(p, rubyString);
 
 function serviceView(product: Product, service: Service) {
-  const { stateDir, logsDir } = product.def.install;
-  const envRel = `${product.meta.name}/${path.basename(product.def.install.envFile)}`;
+  const layout = homebrewLayout(product);
+  const paths = layout.service(service);
   const sentinel = (k: string) => `\u0000${k}\u0000`;
   const dirExpr: Record<string, string> = {
-    stateDir: rubyPathExpr('var', `lib/${stateDir}/${service.name}`),
-    logsDir: rubyPathExpr('var', `log/${logsDir}`),
-    runtimeDir: rubyPathExpr('var', `run/${stateDir}/${service.name}`),
-    configDir: rubyPathExpr('etc', product.meta.name),
+    stateDir: rubyPath(paths.stateDir),
+    logsDir: rubyPath(paths.logsDir),
+    runtimeDir: rubyPath(paths.runtimeDir),
+    configDir: rubyPath(paths.configDir),
   };
   // Expand placeholders to sentinels, then turn each argument into a Ruby expression.
   const toRuby = (arg: string) => {
@@ -120,21 +119,22 @@ function serviceView(product: Product, service: Service) {
   const args = expandArgs(service, { stateDir: sentinel('stateDir'), logsDir: sentinel('logsDir'), runtimeDir: sentinel('runtimeDir'), configDir: sentinel('configDir') }).map(toRuby);
   const env: string[] = ['PATH: std_service_path_env', ...Object.entries(service.env).map(([k, v]) => `${k}: ${rubyString(v)}`)];
   if (service.frozen) {
-    const tmp = rubyPathExpr('var', `run/${stateDir}/${service.name}/tmp`);
+    const tmp = rubyPath(below(paths.runtimeDir, 'tmp'));
     env.push(`TMPDIR: ${tmp}`, `${FROZEN_TMPDIR_VAR}: ${tmp}`);
   }
-  const run = [`opt_libexec/${rubyString(launcherName(product))}`, rubyPathExpr('etc', envRel), `opt_bin/${rubyString(service.binary)}`, ...args];
+  const envFile = layout.envFile;
+  const run = [`opt_libexec/${rubyString(launcherName(product))}`, rubyPath(envFile), rubyPath(below(layout.binDir, service.binary)), ...args];
   return {
-    envFile: rubyString(envRel),
+    envFile: rubyPath(envFile),
     // Each line a Ruby string (no here-document: a line of data could end it or interpolate in it).
-    envFileLines: renderEnvFile(product, `\u0000/${envRel}`).trimEnd().split('\n').map((l) => rubyInterpolated(l.split('\u0000').flatMap((p, i) => (i ? [{ ruby: 'etc' }, p] : [p])))),
+    envFileLines: renderEnvFile(product, `\u0000/${envFile.path}`).trimEnd().split('\n').map((l) => rubyInterpolated(l.split('\u0000').flatMap((p, i) => (i ? [{ ruby: envFile.root }, p] : [p])))),
     launcher: rubyString(launcherName(product)),
     launcherLines: ENV_LAUNCHER_SCRIPT.trimEnd().split('\n'),
     run,
     keepAlive: service.restart.policy === 'always' ? 'true' : service.restart.policy === 'on-failure' ? 'crashed: true' : 'false',
     throttleInterval: Math.max(1, service.restart.delaySeconds),
     workingDir: dirExpr.stateDir,
-    logPath: rubyPathExpr('var', `log/${logsDir}/${service.name}.log`),
+    logPath: rubyPath(below(paths.logsDir, `${service.name}.log`)),
     environment: env,
   };
 }
@@ -233,7 +233,7 @@ export function renderFormula(product: Product, component: Component, versions: 
   const isCli = component === productFormulaComponent(product);
   const services = product.components.filter((c) => c.service);
   const tap = tapPrefix(product);
-  const envRel = `${product.meta.name}/${path.basename(product.def.install.envFile)}`;
+  const envFile = homebrewLayout(product).envFile;
   const built = formulaPlatforms(component, platforms);
   const macos = osPart(product, component, versions, built, 'darwin', digestOf);
   const linux = osPart(product, component, versions, built, 'linux', digestOf);
@@ -256,7 +256,7 @@ export function renderFormula(product: Product, component: Component, versions: 
   const caveats = [
     ...(isCli
       ? [
-          rubyInterpolated(['Secrets (API keys) go in ', { ruby: 'etc' }, `/${envRel}; it is never overwritten.`]),
+          rubyInterpolated(['Secrets (API keys) go in ', { ruby: envFile.root }, `/${envFile.path}; it is never overwritten.`]),
           rubyString('Start every service in the background and at login:'),
           ...services.map((s) => rubyString(`  brew services start ${formulaName(product, s)}`)),
         ]
@@ -304,7 +304,6 @@ export function formulaFiles(product: Product, versions: Versions, platforms: Pl
 export const homebrewTarget = textTarget({
   id: 'homebrew',
   description: 'Homebrew tap formulae (one per service, plus the product formula that depends on them)',
-  kindOf: () => 'homebrew-formula',
   roleOf: () => 'formula',
   produces: ['formula'],
   consumes: ['cli-archive', 'service-archive'],

@@ -1,8 +1,8 @@
 // The universal installer scripts attached to the release: install.sh (Linux, macOS) and install.ps1 (Windows).
 // For people who use neither Homebrew nor a package manager: per-user, no root, into a prefix (~/.local),
 // archives verified against SHA256SUMS, every service registered with the user's own service manager.
-// The service definitions are embedded from the same render functions the systemd and launchd targets use,
-// with the binary directory left as a placeholder the script fills in at install time (--prefix).
+// The service definitions are embedded from the same render functions the systemd and launchd targets use, with
+// the per-user layout whose binary directory is a placeholder the script fills in at install time (--prefix).
 import path from 'node:path';
 import { expandArgs, splitPlatform, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
@@ -10,8 +10,9 @@ import { commentText, powershellString, shHeredocBody, shWord } from '../../rend
 import { artifactId } from '../../graph/index.ts';
 import { archiveFileName, CHECKSUMS_FILE } from '../release.ts';
 import { definitionName, renderEnvFile } from '../../render/envfile.ts';
-import { HOME_PLACEHOLDER, launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../../render/launchd.ts';
-import { renderServiceUnit, targetUnitName, renderTargetUnit, unitLayout } from '../../render/systemd.ts';
+import { launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../../render/launchd.ts';
+import { renderServiceUnit, targetUnitName, renderTargetUnit } from '../../render/systemd.ts';
+import { BINDIR_PLACEHOLDER, HOME_PLACEHOLDER, INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../../layout/user-sh.ts';
 import type { PlannedArtifact, PlanContext, RenderContext, Target } from '../types.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
 import type { Versions } from '../../version.ts';
@@ -19,8 +20,6 @@ import type { Versions } from '../../version.ts';
 export const INSTALL_SH = 'install.sh';
 export const INSTALL_PS1 = 'install.ps1';
 
-/** What install.sh writes where the user units and LaunchAgents expect the binaries; replaced at install time. */
-export const BINDIR_PLACEHOLDER = '@BINDIR@';
 /** Here-document terminator for embedded files (checked never to occur inside them). */
 const HEREDOC_END = 'END_OF_EMBEDDED_FILE';
 /** Where the script records the files it installed, relative to the prefix (its uninstall list). */
@@ -42,12 +41,6 @@ function defaultBaseUrl(product: Product, versions: Versions): string {
   return `https://github.com/${owner}/${repo}/releases/download/${versions.tag}`;
 }
 
-function replaceRequired(text: string, find: string, by: string, what: string): string {
-  const parts = text.split(find);
-  if (parts.length < 2) throw new Error(`internal: ${what} does not contain ${find}`);
-  return parts.join(by);
-}
-
 const heredocSafe = (text: string, what: string) => shHeredocBody(text, HEREDOC_END, what);
 
 /** A shell word for a path below $HOME: "$HOME"'/rest with spaces'. */
@@ -66,9 +59,11 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
   // Every service any platform of an OS runs; a platform installs only its own (see `services` per platform).
   const linuxServices = product.services.filter((s) => linux.some((p) => servicesOn(product, p).includes(s)));
   const darwinServices = product.services.filter((s) => darwin.some((p) => servicesOn(product, p).includes(s)));
+  const unitLayout = userSystemdLayout(product, INSTALL_TIME_BIN_DIR);
+  const agentLayout = userLaunchdLayout(product, INSTALL_TIME_BIN_DIR);
   const units = linuxServices.map((s) => ({
     file: `${s.name}.service`,
-    text: heredocSafe(replaceRequired(renderServiceUnit(product, s, 'user'), `${unitLayout(product, 'user', s).binDir}/`, `${BINDIR_PLACEHOLDER}/`, `the user unit of ${s.name}`), `the user unit of ${s.name}`),
+    text: heredocSafe(renderServiceUnit(product, s, 'user', unitLayout), `the user unit of ${s.name}`),
   }));
   const agents = darwinServices.map((s) => {
     const job = launchdPlistObject(product, s, 'user');
@@ -76,7 +71,7 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
     return {
       label: launchdLabel(product, s),
       file: `${launchdLabel(product, s)}.plist`,
-      text: heredocSafe(replaceRequired(renderLaunchdPlist(product, s, 'user'), `${HOME_PLACEHOLDER}/.local/bin`, BINDIR_PLACEHOLDER, `the LaunchAgent of ${s.name}`), `the LaunchAgent of ${s.name}`),
+      text: heredocSafe(renderLaunchdPlist(product, s, 'user', agentLayout), `the LaunchAgent of ${s.name}`),
       dirs,
     };
   });
@@ -200,7 +195,7 @@ export const installerTarget: Target = {
   // Text only; reads no other artifact (the scripts fetch SHA256SUMS at install time).
   produces: ['installer'],
   plan(ctx) {
-    return installerPaths(ctx).map((p): PlannedArtifact => ({ id: artifactId('installer', p), role: 'installer', scope: 'global', inputs: [], path: p, kind: 'installer-script', target: 'installer', release: true }));
+    return installerPaths(ctx).map((p): PlannedArtifact => ({ id: artifactId('installer', p), role: 'installer', scope: 'global', inputs: [], path: p, target: 'installer', release: true }));
   },
   render: renderInstallers,
   async build(ctx, artifacts) {

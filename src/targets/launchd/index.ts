@@ -5,7 +5,6 @@ import { textTarget } from '../text.ts';
 export const launchdTarget = textTarget({
   id: 'launchd',
   description: 'launchd plists (LaunchDaemons for system installs, LaunchAgents per user)',
-  kindOf: () => 'launchd-plist',
   roleOf: () => 'plist',
   produces: ['plist'],
   paths: ({ product, platforms }) => (platforms.some((p) => p.startsWith('darwin-')) ? launchdPlists(product).map((p) => p.path) : []),

@@ -9,13 +9,7 @@ import { splitPlatform, type Arch, type Platform, type Product } from '../../pro
 import type { BinaryInfo } from '../../util/binary-format.ts';
 import { systemdFiles, targetUnitName } from '../../render/systemd.ts';
 import type { BuildContext, PlanContext } from '../types.ts';
-
-export const UNIT_DIR = '/usr/lib/systemd/system';
-export const SYSUSERS_DIR = '/usr/lib/sysusers.d';
-export const BIN_DIR = '/usr/bin';
-/** Install root of the definition's extra files (`files[].dest` is relative to it). */
-export const EXTRA_FILES_ROOT = '/usr';
-export const NOLOGIN = '/usr/sbin/nologin';
+import { BIN_DIR, EXTRA_FILES_ROOT, SYSUSERS_DIR, systemLayout, UNIT_DIR } from '../../layout/system.ts';
 
 /** Directories the distribution owns: a package never claims them (rpm %dir) nor removes them. */
 export const SYSTEM_DIRS = new Set([
@@ -108,8 +102,8 @@ export function dedicatedConfigDir(product: Product): string | undefined {
 
 /** Paths outside the package that exist at run time and go on purge. */
 export function runtimeDirs(product: Product): string[] {
-  const { stateDir, logsDir } = product.def.install;
-  return [...new Set([`/var/lib/${stateDir}`, `/var/log/${logsDir}`])];
+  const layout = systemLayout(product);
+  return [...new Set([layout.stateRoot, layout.logsDir])];
 }
 
 /**
@@ -118,7 +112,7 @@ export function runtimeDirs(product: Product): string[] {
  */
 export const recordDir = (product: Product) => `/var/lib/${product.meta.name}.package`;
 
-export const userHome = (product: Product) => `/var/lib/${product.def.install.stateDir}`;
+export const userHome = (product: Product) => systemLayout(product).stateRoot;
 
 /** The sysusers.d entry's path and its non-comment lines (the maintainer scripts feed them to systemd-sysusers). */
 export function sysusersEntry(product: Product): { path: string; lines: string[] } {
@@ -133,32 +127,51 @@ export function unitNames(product: Product): { target: string; services: string[
 /** A license text among the definition's extra files (LICENSE, COPYING, ...): packaged the distribution's way. */
 export const isLicenseFile = (dest: string) => /^(LICEN[CS]E|COPYING)([.-][A-Za-z0-9.-]+)?$/i.test(path.posix.basename(dest));
 
+/** One file a Linux package installs, as planned: where it goes and where its bytes come from (nothing read yet). */
+export interface PlannedPackageFile extends Omit<PackageFile, 'source' | 'binary'> {
+  from: { payload: string } | { file: string } | { text: string };
+}
+
 /**
- * The files every Linux package of the product installs on one platform, sorted by path. License texts from
- * `files` are returned apart (`licenses`) for the target to place.
+ * The files every Linux package of the product installs on one platform, from the definition alone (plan checks
+ * their paths before anything is built). License texts from `files` are returned apart (`licenses`) for the
+ * target to place.
+ */
+export function linuxInstallFiles(product: Product, platform: Platform): { files: PlannedPackageFile[]; licenses: { name: string; file: string }[] } {
+  const own = productForPlatform(product, platform);
+  const files: PlannedPackageFile[] = [];
+  for (const c of own.components) files.push({ path: `${BIN_DIR}/${c.binary}`, mode: 0o755, role: 'binary', from: { payload: c.name }, component: c.name });
+  for (const [rel, f] of systemdFiles(own)) {
+    if (rel.startsWith('systemd/system/')) files.push({ path: `${UNIT_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'unit', from: { text: f } });
+    else if (rel.startsWith('systemd/sysusers.d/')) files.push({ path: `${SYSUSERS_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'sysusers', from: { text: f } });
+    // 0640: it will hold secrets. The group (the services' group) is set by the package manager or postinst.
+    else if (rel.startsWith('env/')) files.push({ path: own.def.install.envFile, mode: 0o640, role: 'env-file', from: { text: f } });
+  }
+  const licenses: { name: string; file: string }[] = [];
+  for (const f of own.def.files) {
+    const file = path.resolve(own.dir, f.src);
+    if (isLicenseFile(f.dest)) licenses.push({ name: path.posix.basename(f.dest), file });
+    else files.push({ path: path.posix.join(EXTRA_FILES_ROOT, f.dest), mode: parseInt(f.mode, 8), role: 'extra', from: { file } });
+  }
+  return { files, licenses };
+}
+
+/**
+ * linuxInstallFiles with their bytes, sorted by path.
  */
 export async function linuxPayloadFiles(ctx: BuildContext, platform: Platform): Promise<{ files: PackageFile[]; licenses: { name: string; file: string; size: number }[] }> {
-  const product = productForPlatform(ctx.product, platform);
+  const planned = linuxInstallFiles(ctx.product, platform);
   const files: PackageFile[] = [];
-  for (const c of product.components) {
-    const payload = ctx.payload(c.name, platform);
-    // Checked with every payload before the build (src/payloads/check.ts): an executable for this platform.
-    files.push({ path: `${BIN_DIR}/${c.binary}`, mode: 0o755, role: 'binary', source: { file: payload.path, size: statSync(payload.path).size }, binary: payload.binary, component: c.name });
+  for (const { from, ...f } of planned.files) {
+    if ('text' in from) files.push({ ...f, source: Buffer.from(from.text) });
+    else if ('file' in from) files.push({ ...f, source: { file: from.file, size: statSync(from.file).size } });
+    else {
+      const payload = ctx.payload(from.payload, platform);
+      // Checked with every payload before the build (src/payloads/check.ts): an executable for this platform.
+      files.push({ ...f, source: { file: payload.path, size: statSync(payload.path).size }, binary: payload.binary });
+    }
   }
-  for (const [rel, f] of systemdFiles(product)) {
-    if (rel.startsWith('systemd/system/')) files.push({ path: `${UNIT_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'unit', source: Buffer.from(f) });
-    else if (rel.startsWith('systemd/sysusers.d/')) files.push({ path: `${SYSUSERS_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'sysusers', source: Buffer.from(f) });
-    // 0640: it will hold secrets. The group (the services' group) is set by the package manager or postinst.
-    else if (rel.startsWith('env/')) files.push({ path: product.def.install.envFile, mode: 0o640, role: 'env-file', source: Buffer.from(f) });
-  }
-  const licenses: { name: string; file: string; size: number }[] = [];
-  for (const f of product.def.files) {
-    const file = path.resolve(product.dir, f.src);
-    const size = statSync(file).size;
-    if (isLicenseFile(f.dest)) licenses.push({ name: path.posix.basename(f.dest), file, size });
-    else files.push({ path: path.posix.join(EXTRA_FILES_ROOT, f.dest), mode: parseInt(f.mode, 8), role: 'extra', source: { file, size } });
-  }
-  return { files: sortFiles(files), licenses };
+  return { files: sortFiles(files), licenses: planned.licenses.map((l) => ({ ...l, size: statSync(l.file).size })) };
 }
 
 export function sortFiles<T extends { path: string }>(files: T[]): T[] {

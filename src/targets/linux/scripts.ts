@@ -5,8 +5,8 @@ import type { Product } from '../../product/model.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import { commentText, shPrintLines, shWord } from '../../render/quote.ts';
 import { definitionName } from '../../render/envfile.ts';
-import { unitLayout } from '../../render/systemd.ts';
-import { NOLOGIN, recordDir, runtimeDirs, sysusersEntry, unitNames, userHome } from './layout.ts';
+import { NOLOGIN, systemLayout } from '../../layout/system.ts';
+import { recordDir, runtimeDirs, sysusersEntry, unitNames, userHome } from './layout.ts';
 
 export interface ScriptView {
   notice: string;
@@ -69,7 +69,7 @@ export function scriptView(product: Product, escape: (s: string) => string = (s)
 export function upstreamStates(product: Product): { service: string; program: string; version: string; dir: string }[] {
   return product.components.flatMap((c) =>
     c.upstream && c.service
-      ? [{ service: c.service.name, program: c.contract?.program ?? c.name, version: c.upstream.version, dir: unitLayout(product, 'system', c.service).dirs.stateDir }]
+      ? [{ service: c.service.name, program: c.contract?.program ?? c.name, version: c.upstream.version, dir: systemLayout(product).service(c.service).stateDir.path }]
       : [],
   );
 }

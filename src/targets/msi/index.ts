@@ -11,7 +11,8 @@ import { renderTemplate } from '../../render/templates.ts';
 import { hashFile, writeFileAtomic } from '../../util/fsx.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import type { BuiltFile, PlannedArtifact, Target } from '../types.ts';
-import { envFileName, envFileVariable, MSI_PLATFORM, msiFileName, msiModel, type MsiModel } from './model.ts';
+import { envFileName, envFileVariable, MSI_PLATFORM, msiModel, type MsiModel } from './model.ts';
+import { msiFileName } from '../release.ts';
 import { renderWxs } from './wxs.ts';
 import { secretEntries } from '../../render/envfile.ts';
 import { buildServiceHost } from './servicehost.ts';
@@ -46,9 +47,9 @@ export const msiTarget: Target = {
     if (!platforms.includes(MSI_PLATFORM)) return [];
     msiModel(product, versions); // validates: nothing is planned for an MSI that cannot be built
     return [
-      { id: artifactId('msi', MSI_PLATFORM), role: 'msi', scope: 'local', inputs: [], path: msiFileName(product, versions.semver), kind: 'msi', target: 'msi', platform: MSI_PLATFORM, release: true },
-      { id: artifactId('wix-source', MSI_PLATFORM), role: 'wix-source', scope: 'local', inputs: [], path: wxsPath(product), kind: 'wix-source', target: 'msi', platform: MSI_PLATFORM, release: false },
-      { id: artifactId('env-file', MSI_PLATFORM), role: 'env-file', scope: 'local', inputs: [], path: msiEnvTemplatePath(product), kind: 'env-file', target: 'msi', platform: MSI_PLATFORM, release: false },
+      { id: artifactId('msi', MSI_PLATFORM), role: 'msi', scope: 'local', inputs: [], path: msiFileName(product, versions.semver), target: 'msi', platform: MSI_PLATFORM, release: true },
+      { id: artifactId('wix-source', MSI_PLATFORM), role: 'wix-source', scope: 'local', inputs: [], path: wxsPath(product), target: 'msi', platform: MSI_PLATFORM, release: false },
+      { id: artifactId('env-file', MSI_PLATFORM), role: 'env-file', scope: 'local', inputs: [], path: msiEnvTemplatePath(product), target: 'msi', platform: MSI_PLATFORM, release: false },
     ] satisfies PlannedArtifact[];
   },
   async build(ctx, artifacts) {

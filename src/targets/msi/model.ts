@@ -4,10 +4,12 @@
 import path from 'node:path';
 import { UserError, EXIT } from '../../errors.ts';
 import { expandArgs, exeName, type Component, type Platform, type Product, type Service, WINDOWS_PLATFORM } from '../../product/model.ts';
-import { msiVersion, parseVersion, type Versions } from '../../version.ts';
+import type { Versions } from '../../version.ts';
 import { uuidV5 } from '../../util/uuid.ts';
 import { formatted, registryMultiString, registryString, windowsArg, type FormattedPart } from './escape.ts';
-import { assetBaseName } from '../release.ts';
+import { productCode, productVersion } from '../release.ts';
+import type { LayoutPath } from '../../layout/path.ts';
+import { MSI_DATA_ROOT, msiLayout } from '../../layout/msi.ts';
 
 export const MSI_PLATFORM: Platform = WINDOWS_PLATFORM;
 
@@ -21,21 +23,6 @@ export function windowsServiceMode(product: Product, component: Component): Wind
 /** Components the MSI installs: those built for windows-amd64. */
 export function msiComponents(product: Product): Component[] {
   return product.components.filter((c) => c.platforms.includes(MSI_PLATFORM));
-}
-
-/** Release asset name of the MSI (release.archiveName with the product as {name}). */
-export function msiFileName(product: Product, version: string): string {
-  return `${assetBaseName(product, product.meta.name, MSI_PLATFORM, version)}.msi`;
-}
-
-/** The MSI ProductVersion: three numeric fields (a pre-release cannot be expressed and is dropped). */
-export function productVersion(versions: Versions): string {
-  return msiVersion(parseVersion(versions.semver), '--version');
-}
-
-/** Stable per product line and version, so winget manifests can state it and rebuilds are identical. */
-export function productCode(product: Product, versions: Versions): string {
-  return uuidV5(product.def.identifiers.msiUpgradeCode, `ProductCode/${versions.semver}`);
 }
 
 /** Windows service name: CamelCase of the service name (stigmer-server -> StigmerServer). */
@@ -142,19 +129,19 @@ interface WinDirs {
   configDir: FormattedPart[];
 }
 
-const DATA_ROOT = '[CommonAppDataFolder]';
+const DATA_ROOT = MSI_DATA_ROOT;
 
-function dataPath(product: Product, ...rel: string[]): FormattedPart[] {
-  return [{ ref: DATA_ROOT }, { literal: [product.meta.displayName, ...rel].join('\\') }];
-}
+/** A layout path as Formatted text: its root property, resolved at install time, then the literal rest. */
+const formattedPath = (p: LayoutPath): FormattedPart[] => [...(p.root === undefined ? [] : [{ ref: p.root }]), { literal: p.path }];
 
-/** Per-service folders under %ProgramData%\<DisplayName>: data\<service>, logs, run\<service>. */
+/** Per-service folders under %ProgramData%\<DisplayName> (src/layout/msi.ts): data\<service>, logs, run\<service>. */
 export function windowsDirs(product: Product, service: Service): WinDirs {
+  const dirs = msiLayout(product).service(service);
   return {
-    stateDir: dataPath(product, 'data', service.name),
-    logsDir: dataPath(product, 'logs'),
-    runtimeDir: dataPath(product, 'run', service.name),
-    configDir: dataPath(product),
+    stateDir: formattedPath(dirs.stateDir),
+    logsDir: formattedPath(dirs.logsDir),
+    runtimeDir: formattedPath(dirs.runtimeDir),
+    configDir: formattedPath(dirs.configDir),
   };
 }
 
@@ -177,7 +164,7 @@ function serviceEnv(product: Product, service: Service, mode: WindowsServiceMode
     const run = windowsDirs(product, service).runtimeDir;
     env.push([{ literal: 'TEMP=' }, ...run], [{ literal: 'TMP=' }, ...run]);
   }
-  if (mode === 'native') env.push([{ literal: `${envFileVariable(product)}=` }, ...dataPath(product, envFileName(product))]);
+  if (mode === 'native') env.push([{ literal: `${envFileVariable(product)}=` }, ...formattedPath(msiLayout(product).envFile)]);
   return env;
 }
 
@@ -269,7 +256,7 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
       if (args.length) reg('AppParameters', 'string', registryMultiString(args));
       const env = serviceEnv(product, s, 'wrapper');
       if (env.length) reg('AppEnvironment', 'string', registryMultiString(env));
-      reg('AppEnvironmentFile', 'string', registryString(dataPath(product, envFileName(product))));
+      reg('AppEnvironmentFile', 'string', registryString(formattedPath(msiLayout(product).envFile)));
       reg('AppDirectory', 'string', registryString(dirs.stateDir));
       reg('AppLog', 'string', registryString([...dirs.logsDir, { literal: `\\${s.name}.log` }]));
       reg('AppRestart', 'string', registryString([{ literal: s.restart.policy }]));
@@ -339,6 +326,6 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
     installDir: { id: 'INSTALLDIR', name: product.meta.displayName, components: [], dirs: installDirs },
     dataDir: { id: 'DATADIR', name: product.meta.displayName, components: [envComponent], dirs: dataDirs },
     components: allComponents,
-    envFilePath: `%ProgramData%\\${product.meta.displayName}\\${envName}`,
+    envFilePath: `%ProgramData%\\${msiLayout(product).envFile.path}`,
   };
 }

@@ -6,14 +6,14 @@ import { makeTempDir } from '../../util/cleanup.ts';
 import path from 'node:path';
 import { execa } from '../../util/exec.ts';
 import { EXIT, UserError } from '../../errors.ts';
-import { splitPlatform, type Platform } from '../../product/model.ts';
+import { splitPlatform, type Platform, type Product } from '../../product/model.ts';
 import { artifactId } from '../../graph/index.ts';
 import { XZ_THREADS, xzJobs } from '../../util/compress.ts';
 import { hashFile } from '../../util/fsx.ts';
-import { checkPackageName, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
+import { checkPackageName, linuxInstallFiles, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
 import { buildEach } from '../build-each.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
-import { checkRpmVersion, presetPath, renderPreset, renderSpec, specSources } from './spec.ts';
+import { checkRpmVersion, presetPath, renderPreset, renderSpec, specPath, specSources } from './spec.ts';
 
 /** rpm's payload: xz level 6 through liblzma's multi-threaded encoder, with the same fixed thread count as the .deb. */
 export const RPM_PAYLOAD = `w6T${XZ_THREADS}.xzdio`;
@@ -22,13 +22,29 @@ export function rpmFileName(pkg: string, version: string, release: string, rpmAr
   return `${pkg}-${version}-${release}.${rpmArch}.rpm`;
 }
 
+/** rpm installs the license texts of `files` under its own licenses folder, by file name. */
+const licensePath = (product: Product, name: string) => `/usr/share/licenses/${product.meta.name}/${name}`;
+
+/**
+ * What `build` would refuse about the definition and version, checked when planning: the package name, the rpm
+ * version and release, two files at one install path, and a path %files cannot list.
+ */
+function checkRpmPlan(product: Product, versions: { version: string; release: string }, platform: Platform): void {
+  checkPackageName(product.meta.name, 'product.name');
+  checkRpmVersion(versions.version, versions.release, 'version');
+  const own = productForPlatform(product, platform);
+  const { files, licenses } = linuxInstallFiles(product, platform);
+  const paths = [...files.map((f) => f.path), ...licenses.map((l) => licensePath(own, l.name)), presetPath(own)];
+  for (const f of sortFiles(paths.map((p) => ({ path: p })))) specPath(f.path);
+}
+
 /** Everything the package installs on one platform: the shared Linux layout, the license texts and the preset. */
 export async function rpmFiles(ctx: BuildContext, platform: Platform): Promise<PackageFile[]> {
   const product = productForPlatform(ctx.product, platform);
   const { files, licenses } = await linuxPayloadFiles(ctx, platform);
   return sortFiles([
     ...files,
-    ...licenses.map((l): PackageFile => ({ path: `/usr/share/licenses/${product.meta.name}/${l.name}`, mode: 0o644, role: 'license', source: { file: l.file, size: l.size } })),
+    ...licenses.map((l): PackageFile => ({ path: licensePath(product, l.name), mode: 0o644, role: 'license', source: { file: l.file, size: l.size } })),
     // Fedora and RHEL enable nothing without a preset saying so; admins override it in /etc/systemd/system-preset/.
     { path: presetPath(product), mode: 0o644, role: 'preset', source: Buffer.from(renderPreset(product)) },
   ]);
@@ -38,8 +54,6 @@ export async function rpmFiles(ctx: BuildContext, platform: Platform): Promise<P
 export async function rpmSpec(ctx: BuildContext, platform: Platform): Promise<{ spec: string; files: PackageFile[] }> {
   const product = productForPlatform(ctx.product, platform);
   const { version, release } = ctx.versions.rpm;
-  checkPackageName(product.meta.name, 'product.name');
-  checkRpmVersion(version, release, 'version');
   const files = await rpmFiles(ctx, platform);
   return { spec: renderSpec({ product, version, release, semver: ctx.versions.semver, files, sourceDateEpoch: ctx.sourceDateEpoch }), files };
 }
@@ -120,19 +134,19 @@ export const rpmTarget: Target = {
   tools: [{ command: 'rpmbuild', install: 'apt-get install rpm (Fedora/RHEL: dnf install rpm-build; macOS: brew install rpm)' }],
   plan(ctx) {
     const { version, release } = ctx.versions.rpm;
-    return linuxPlatforms(ctx).map(
-      (platform): PlannedArtifact => ({
+    return linuxPlatforms(ctx).map((platform): PlannedArtifact => {
+      checkRpmPlan(ctx.product, ctx.versions.rpm, platform);
+      return {
         id: artifactId('rpm', platform),
         role: 'rpm',
         scope: 'local',
         inputs: [],
         path: rpmFileName(ctx.product.meta.name, version, release, RPM_ARCH[splitPlatform(platform).arch]),
-        kind: 'rpm',
         target: 'rpm',
         platform,
         release: true,
-      }),
-    );
+      };
+    });
   },
   build: (ctx, artifacts) => buildEach(ctx, artifacts, (a) => buildRpm(ctx, a.platform!, path.join(ctx.outDir, a.path))),
 };

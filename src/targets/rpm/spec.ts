@@ -7,7 +7,8 @@ import type { Product } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { rpmDescriptionLine, rpmText } from '../../render/quote.ts';
 import { definitionName } from '../../render/envfile.ts';
-import { BIN_DIR, dedicatedConfigDir, parentDirs, SYSTEM_DIRS, type PackageFile } from '../linux/layout.ts';
+import { dedicatedConfigDir, parentDirs, SYSTEM_DIRS, type PackageFile } from '../linux/layout.ts';
+import { BIN_DIR } from '../../layout/system.ts';
 import { scriptView, upstreamStates } from '../linux/scripts.ts';
 import { longDescription } from '../linux/description.ts';
 
@@ -26,7 +27,7 @@ export function checkRpmVersion(version: string, release: string, source: string
 }
 
 /** A path as rpm's %files and %install take it unquoted: anything else is refused with the field to change. */
-function specPath(p: string): string {
+export function specPath(p: string): string {
   if (!/^\/[A-Za-z0-9._+@/-]+$/.test(p)) {
     throw new UserError(`cannot package ${JSON.stringify(p)} in an rpm: the path has characters %files cannot list`, {
       hint: 'use letters, digits, ".", "_", "-", "+" and "@" in install paths (install.envFile, install.configDir, files[].dest, component binaries)',

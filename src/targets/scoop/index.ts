@@ -19,11 +19,15 @@ export const scoopPath = (product: Product) => `scoop/${product.meta.name}.json`
 
 const SCOOP_VERSION = /^[\w.\-+]+$/;
 
-export function renderScoop(product: Product, versions: Versions, digestOf: DigestOf): string {
-  const cli = scoopComponent(product)!;
+/** What Scoop would refuse, checked when planning. */
+function checkScoopVersion(versions: Versions): void {
   if (!SCOOP_VERSION.test(versions.semver)) {
     throw new UserError(`version "${versions.semver}" is not a Scoop version (letters, digits, ".", "-", "+", "_")`, { exitCode: EXIT.usage });
   }
+}
+
+export function renderScoop(product: Product, versions: Versions, digestOf: DigestOf): string {
+  const cli = scoopComponent(product)!;
   const asset = archiveFileName(product, cli, WINDOWS_PLATFORM, versions.semver);
   // autoupdate: the same URL with Scoop's $version variable (the tag is v$version).
   const template = releaseUrl(product, 'v$version', archiveFileName(product, cli, WINDOWS_PLATFORM, '$version'));
@@ -56,7 +60,6 @@ export function renderScoop(product: Product, versions: Versions, digestOf: Dige
 const base = textTarget({
   id: 'scoop',
   description: 'Scoop manifest for the CLI zip (Windows, x64)',
-  kindOf: () => 'scoop-manifest',
   roleOf: () => 'manifest',
   produces: ['manifest'],
   consumes: ['cli-archive'],
@@ -73,4 +76,11 @@ const base = textTarget({
   },
 });
 
-export const scoopTarget: Target = base;
+export const scoopTarget: Target = {
+  ...base,
+  plan(ctx, planned) {
+    const artifacts = base.plan(ctx, planned);
+    if (artifacts.length) checkScoopVersion(ctx.versions);
+    return artifacts;
+  },
+};

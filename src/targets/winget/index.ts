@@ -9,8 +9,7 @@ import { artifactId, byPlatform } from '../../graph/index.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import type { Versions } from '../../version.ts';
 import { definitionName } from '../../render/envfile.ts';
-import { msiFileName, productCode, productVersion } from '../msi/model.ts';
-import { releaseUrl, repositoryUrl } from '../release.ts';
+import { msiFileName, productCode, productVersion, releaseUrl, repositoryUrl } from '../release.ts';
 import { knownDigest, textTarget } from '../text.ts';
 import type { DigestOf, Target } from '../types.ts';
 
@@ -143,7 +142,6 @@ export function renderWinget(product: Product, versions: Versions, digestOf: Dig
 const base = textTarget({
   id: 'winget',
   description: 'winget manifests (version, installer, defaultLocale) for the MSI',
-  kindOf: () => 'winget-manifest',
   roleOf: () => 'manifest',
   produces: ['manifest'],
   consumes: ['msi'],

@@ -41,7 +41,7 @@ export const yumRepoTarget: Target = {
   plan({ product }, planned) {
     if (!product.platforms.some((p) => splitPlatform(p).os === 'linux')) return [];
     const rpms = planned.query('rpm').map((a) => a.id);
-    return [{ id: artifactId('repo-metadata', 'yum'), role: 'repo-metadata', scope: 'global', inputs: rpms, path: `${YUM_REPO_DIR}/repodata/repomd.xml`, kind: 'yum-repo', target: 'yum-repo', release: false } satisfies PlannedArtifact];
+    return [{ id: artifactId('repo-metadata', 'yum'), role: 'repo-metadata', scope: 'global', inputs: rpms, path: `${YUM_REPO_DIR}/repodata/repomd.xml`, target: 'yum-repo', release: false } satisfies PlannedArtifact];
   },
   async build(ctx, artifacts) {
     return withRepoOptions(ctx, async (repo) => {

@@ -49,7 +49,7 @@ export function parseDistros(list: string): InstallPlatform[] {
 
 export async function runInstallVerify(opts: InstallVerifyOptions): Promise<InstallVerifyResult> {
   const manifest = await readManifest(opts.dir);
-  const msi = manifest.artifacts.find((a) => a.kind === 'msi');
+  const msi = manifest.artifacts.find((a) => a.role === 'msi');
   const platforms = opts.distros ?? [...DEFAULT_DISTROS, ...(msi ? [WINDOWS_PLATFORM] : [])];
   const distros = platforms.filter((p): p is Distro => p !== WINDOWS_PLATFORM);
   const problem = hostToolProblem();
@@ -59,7 +59,7 @@ export async function runInstallVerify(opts: InstallVerifyOptions): Promise<Inst
   }
   // The booted roots run this machine's architecture.
   const platform = process.arch === 'arm64' ? 'linux-arm64' : 'linux-amd64';
-  const debs = manifest.artifacts.filter((a) => a.kind === 'deb' && a.platform === platform);
+  const debs = manifest.artifacts.filter((a) => a.role === 'deb' && a.platform === platform);
   if (platforms.includes(WINDOWS_PLATFORM) && !msi) {
     throw new UserError(`${opts.dir} has no MSI, but --distro asks for ${WINDOWS_PLATFORM}`, { hint: 'build with --target msi --platform windows-amd64, or leave windows out of --distro', exitCode: EXIT.config });
   }
@@ -69,11 +69,11 @@ export async function runInstallVerify(opts: InstallVerifyOptions): Promise<Inst
       exitCode: EXIT.config,
     });
   }
-  if (distros.length && !manifest.artifacts.some((a) => a.kind === 'apt-repo')) {
+  if (distros.length && !manifest.artifacts.some((a) => a.target === 'apt-repo')) {
     throw new UserError(`${opts.dir} has no APT repository: verify --install installs from it the way users do`, { hint: 'build with the apt-repo target', exitCode: EXIT.config });
   }
   // The .rpm, when built, goes through its scriptlets in the same booted root (Debian's rpm).
-  const rpm = manifest.artifacts.find((a) => a.kind === 'rpm' && a.platform === platform);
+  const rpm = manifest.artifacts.find((a) => a.role === 'rpm' && a.platform === platform);
   const logDir = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-verify-install-'));
   const rows: InstallRow[] = [];
   for (const distro of distros) {

@@ -1,6 +1,7 @@
 // License texts for the Debian copyright file (DEP-5). Licenses Debian ships in /usr/share/common-licenses
 // are referenced (lintian wants that); short permissive ones that it does not ship are embedded from their
-// standard SPDX text, with the copyright holder in the Copyright: field.
+// standard SPDX text, with the copyright holder in the Copyright: field. Data of the product model: the load
+// checks product.license against it, and the deb target writes the copyright file from it.
 
 export interface CommonLicense {
   /** DEP-5 short name. */

@@ -1,0 +1,21 @@
+// The MSI: a per-machine Windows install. Binaries below the install folder (Program Files\<DisplayName>), the
+// env file and each service's folders below %ProgramData%\<DisplayName>. Roots are Windows Installer folder
+// properties, resolved at install time; paths below them are "\"-separated (the property ends with a "\").
+import path from 'node:path';
+import type { Product } from '../product/model.ts';
+import type { InstallLayout } from './path.ts';
+
+export const MSI_DATA_ROOT = '[CommonAppDataFolder]';
+
+export interface MsiLayout extends InstallLayout {
+  envFile: { root: string; path: string };
+}
+
+export function msiLayout(product: Product): MsiLayout {
+  const data = (...rel: string[]) => ({ root: MSI_DATA_ROOT, path: [product.meta.displayName, ...rel].join('\\') });
+  return {
+    binDir: { root: '[INSTALLDIR]', path: 'bin' },
+    envFile: data(path.basename(product.def.install.envFile)),
+    service: (s) => ({ stateDir: data('data', s.name), logsDir: data('logs'), runtimeDir: data('run', s.name), configDir: data() }),
+  };
+}

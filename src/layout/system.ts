@@ -1,0 +1,34 @@
+// A system package (.deb, .rpm): the Filesystem Hierarchy Standard's places, and the system units' folders.
+import type { Product } from '../product/model.ts';
+import type { InstallLayout } from './path.ts';
+
+export const UNIT_DIR = '/usr/lib/systemd/system';
+export const SYSUSERS_DIR = '/usr/lib/sysusers.d';
+export const BIN_DIR = '/usr/bin';
+/** Install root of the definition's extra files (`files[].dest` is relative to it). */
+export const EXTRA_FILES_ROOT = '/usr';
+export const NOLOGIN = '/usr/sbin/nologin';
+
+export interface SystemLayout extends InstallLayout {
+  /** The system user's home, and the parent of every service's state folder. */
+  stateRoot: string;
+  logsDir: string;
+  runtimeRoot: string;
+}
+
+export function systemLayout(product: Product): SystemLayout {
+  const { stateDir, logsDir, configDir, envFile } = product.def.install;
+  return {
+    binDir: { path: BIN_DIR },
+    envFile: { path: envFile },
+    stateRoot: `/var/lib/${stateDir}`,
+    logsDir: `/var/log/${logsDir}`,
+    runtimeRoot: `/run/${stateDir}`,
+    service: (s) => ({
+      stateDir: { path: `/var/lib/${stateDir}/${s.name}` },
+      logsDir: { path: `/var/log/${logsDir}` },
+      runtimeDir: { path: `/run/${stateDir}/${s.name}` },
+      configDir: { path: configDir },
+    }),
+  };
+}

@@ -1,0 +1,71 @@
+// The install layout as data (src/layout): every unit, plist and installer takes its paths from one layout object
+// per install kind, and the installer renders its per-user units and plists from the per-user layout (with the
+// bin folder it fills in at install time) instead of rewriting another target's output.
+import { describe, expect, it } from 'vitest';
+import { loadProduct } from '../src/product/load.ts';
+import type { Product } from '../src/product/model.ts';
+import { pathText, type InstallLayout } from '../src/layout/path.ts';
+import { systemLayout } from '../src/layout/system.ts';
+import { launchdSystemLayout } from '../src/layout/launchd-system.ts';
+import { INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../src/layout/user-sh.ts';
+import { renderServiceUnit, renderSysusers } from '../src/render/systemd.ts';
+import { renderLaunchdPlist } from '../src/render/launchd.ts';
+import { renderInstallSh } from '../src/targets/installer/index.ts';
+import { homebrewLayout } from '../src/layout/homebrew.ts';
+import { renderFormula } from '../src/targets/homebrew/index.ts';
+import { rubyString } from '../src/render/quote.ts';
+import { msiLayout } from '../src/layout/msi.ts';
+import { msiModel } from '../src/targets/msi/model.ts';
+import { renderWxs } from '../src/targets/msi/wxs.ts';
+import { mapVersion } from '../src/version.ts';
+import { ACME_YAML, fakeDigest } from './helpers.ts';
+
+const acme = loadProduct(ACME_YAML);
+const relayd = (p: Product) => p.services.find((s) => s.name === 'acme-relayd')!;
+/** acme with another install.stateDir: every install kind must follow. */
+const moved: Product = { ...acme, def: { ...acme.def, install: { ...acme.def.install, stateDir: 'moved-state' } } };
+
+describe('install layout', () => {
+  it('units and plists state the paths of the layout they are rendered from', () => {
+    const custom: InstallLayout = {
+      binDir: { root: '@B@', path: '' },
+      envFile: { path: '/opt/x/env' },
+      service: () => ({ stateDir: { path: '/opt/x/state' }, logsDir: { path: '/opt/x/log' }, runtimeDir: { path: '/opt/x/run' }, configDir: { path: '/opt/x/etc' } }),
+    };
+    const unit = renderServiceUnit(acme, relayd(acme), 'system', custom);
+    expect(unit).toMatch(/^ExecStart=@B@\/relayd --state \/opt\/x\/state /m);
+    expect(unit).toMatch(/^EnvironmentFile=-?\/opt\/x\/env$/m);
+    const plist = renderLaunchdPlist(acme, relayd(acme), 'system', custom);
+    expect(plist).toContain('<string>@B@/relayd</string>');
+    expect(plist).toContain('<string>/opt/x/state</string>');
+  });
+
+  for (const [label, product] of [['acme', acme], ['acme with install.stateDir moved', moved]] as const) {
+    it(`${label}: each install kind renders its own layout's state folder`, () => {
+      const s = relayd(product);
+      const state = (layout: InstallLayout) => pathText(layout.service(s).stateDir);
+      expect(renderServiceUnit(product, s, 'system')).toContain(`--state ${state(systemLayout(product))} `);
+      expect(renderServiceUnit(product, s, 'user')).toContain(`--state ${state(userSystemdLayout(product))} `);
+      expect(renderLaunchdPlist(product, s, 'system')).toContain(`<string>${state(launchdSystemLayout(product))}</string>`);
+      expect(renderLaunchdPlist(product, s, 'user')).toContain(`<string>${state(userLaunchdLayout(product))}</string>`);
+      expect(renderSysusers(product)).toContain(` ${systemLayout(product).stateRoot} `);
+      const formula = renderFormula(product, product.components.find((c) => c.name === s.component)!, mapVersion('2.4.0'), product.platforms, fakeDigest);
+      expect(formula).toContain(`working_dir ${pathText(homebrewLayout(product).service(s).stateDir, rubyString)}`);
+      const msiState = msiLayout(product).service(s).stateDir;
+      expect(renderWxs(product, msiModel(product, mapVersion('2.4.0')), 'acme.cab')).toContain(`${msiState.root}${msiState.path}`);
+      expect(state(systemLayout(product))).toBe(`/var/lib/${product.def.install.stateDir}/acme-relayd`);
+    });
+  }
+
+  it('install.sh embeds the user units and LaunchAgents rendered from the per-user layout with the install-time bin folder', () => {
+    const sh = renderInstallSh(acme, mapVersion('2.4.0'), acme.platforms);
+    for (const s of acme.services) {
+      const unit = renderServiceUnit(acme, s, 'user', userSystemdLayout(acme, INSTALL_TIME_BIN_DIR));
+      expect(unit).toMatch(new RegExp(`^ExecStart=@BINDIR@/${s.binary}\\b`, 'm'));
+      expect(sh).toContain(unit);
+      expect(sh).toContain(renderLaunchdPlist(acme, s, 'user', userLaunchdLayout(acme, INSTALL_TIME_BIN_DIR)));
+    }
+    // The target's own user units keep the default per-user bin folder.
+    expect(renderServiceUnit(acme, relayd(acme), 'user')).toMatch(/^ExecStart=%h\/\.local\/bin\/relayd /m);
+  });
+});
