@@ -25,7 +25,7 @@ export const SNAPSHOT_AUTHENTICODE = {
   caFile: path.join(SNAPSHOT_DIR, 'INSECURE-snapshot-ca.pem'),
 } as const;
 
-const OSSLSIGNCODE_INSTALL = 'apt-get install osslsigncode';
+export const OSSLSIGNCODE_INSTALL = 'apt-get install osslsigncode';
 const KEY_HINT = `set ${AUTHENTICODE_PKCS12_ENV} to the path of a PKCS#12 (.p12/.pfx) file with the code-signing key and certificate chain, or to that file base64-encoded, and ${AUTHENTICODE_PASSWORD_ENV} to its password`;
 
 export type AuthenticodeMode =
@@ -162,6 +162,9 @@ export interface AuthenticodeVerdict {
   ok: boolean;
   /** osslsigncode's reason when not ok (one line). */
   detail: string;
+  /** When ok: the signer's subject and the signing time, as osslsigncode prints them. */
+  signer?: string;
+  signingTime?: string;
 }
 
 /** `osslsigncode verify` of a PE or MSI against `caFile` (PEM bundle of trusted roots). */
@@ -174,5 +177,8 @@ export async function verifyAuthenticode(file: string, opts: { caFile: string; t
   const out = String(r.all ?? '');
   // Exit status is the verdict; "Succeeded" is checked too, since osslsigncode prints it last when all signatures hold.
   const ok = r.exitCode === 0 && /^Succeeded\s*$/m.test(out);
-  return { ok, detail: ok ? 'signature verified' : diagnostics(out) || `osslsigncode exited with ${r.exitCode}` };
+  if (!ok) return { ok, detail: diagnostics(out) || `osslsigncode exited with ${r.exitCode}` };
+  const signer = /Signer #0:\s*\n\s*Subject: (.+)/.exec(out)?.[1]?.trim();
+  const signingTime = /^\s*Signing time: (.+)$/m.exec(out)?.[1]?.trim();
+  return { ok, detail: 'signature verified', ...(signer ? { signer } : {}), ...(signingTime ? { signingTime } : {}) };
 }
