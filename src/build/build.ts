@@ -171,13 +171,14 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const selected = localOnly ? artifacts.filter((a) => a.scope === 'local' && a.platform === localOnly) : join ? artifacts.filter((a) => a.scope === 'global') : artifacts;
   if (join) checkJoin(join, plan, artifacts);
   // Decided before anything is built: a release without a code-signing key (or osslsigncode) fails here.
-  const authenticode = shipsWindowsFiles(selected) ? authenticodeForBuild({ mode: opts.authenticode, snapshot: plan.snapshot, report }) : undefined;
+  // (A join signs nothing: it takes the mode its caller was given, for the inputs digest only.)
+  const authenticode = shipsWindowsFiles(selected) ? authenticodeForBuild({ mode: opts.authenticode, snapshot: plan.snapshot, report }) : opts.authenticode;
   // Signatures depend on the key and a published base may change between runs: builds that use either are
   // always redone. (A snapshot's throwaway key is exported next to the repositories it signed, so reusing
   // such a build stays consistent.) Split builds are always redone.
   const reusable = !opts.repo?.base && !opts.signingKeySupplied && authenticode?.mode !== 'key' && !split;
   const payloadDigests = join ? join.payloads : opts.payloads;
-  const inputs = buildInputsDigest({ product, plan, payloads: payloadDigests, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null, ...(authenticode ? { authenticode: authenticodeInputs(authenticode) } : {}) } });
+  const inputs = buildInputsDigest({ product, plan, payloads: payloadDigests, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null, ...authenticodeInputs(authenticode, artifacts) } });
   const digests = opts.digests ?? new DigestCache();
   if (reusable && existsSync(manifestPath(finalDir))) {
     const previous = await upToDate(finalDir, inputs, digests);

@@ -30,8 +30,15 @@ export function authenticodeForBuild(opts: { mode?: AuthenticodeMode; snapshot: 
   return { mode: 'unsigned' };
 }
 
-/** What the build's inputs digest records about signing (never key material). */
-export const authenticodeInputs = (mode: AuthenticodeMode) => (mode.mode === 'key' ? { mode: 'key', timestamp: mode.timestampUrl ?? null } : { mode: mode.mode });
+/**
+ * What the inputs digest records about signing: only that Windows files ship unsigned (--unsigned-windows, or a
+ * snapshot without osslsigncode), so such a build and a signed one never stand in for each other. A signed build
+ * records nothing: a --local-only build and the join then match a single build (builds with a real key are never
+ * reused anyway).
+ */
+export function authenticodeInputs(mode: AuthenticodeMode | undefined, artifacts: readonly PlannedArtifact[]): { windowsUnsigned?: true } {
+  return mode?.mode === 'unsigned' && shipsWindowsFiles(artifacts) ? { windowsUnsigned: true } : {};
+}
 
 export class BuildWindowsSigning implements WindowsSigning {
   private signer: Promise<AuthenticodeSigner> | undefined;

@@ -79,6 +79,7 @@ async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildRes
   report.info(`${product.meta.name} ${plan.version}: joining ${join.parts.map((p) => p.manifest.partial.platform).join(', ')}`);
   const repo = await repoSession(product, plan, opts, report, join.sourceDateEpoch);
   const result = await runBuild({
+    authenticode: opts.unsignedWindows ? { mode: 'unsigned' } : undefined,
     product,
     plan,
     outRoot: opts.out,
