@@ -49,7 +49,12 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
   const sourceDateEpoch = overrides.sourceDateEpoch ?? resolveSourceDateEpoch(product);
   // Only a build that ships Windows files needs a code-signing decision (a Linux-only release needs no key).
   const authenticode = shipsWindowsFiles(plan.artifacts.filter((a) => !localOnly || a.platform === localOnly))
-    ? resolveAuthenticode({ snapshot: plan.snapshot, unsignedWindows: opts.unsignedWindows, timestampUrl: opts.authenticodeTimestampUrl })
+    ? resolveAuthenticode({
+        snapshot: plan.snapshot,
+        unsignedWindows: opts.unsignedWindows,
+        timestampUrl: opts.authenticodeTimestampUrl,
+        definitionTimestampUrl: product.def.release.authenticode?.timestampUrl,
+      })
     : undefined;
   const repo = await repoSession(product, plan, opts, report, sourceDateEpoch);
   const result = await runBuild({

@@ -82,7 +82,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
       '--unsigned-windows',
       `ship the Windows files (.exe, MSI) without Authenticode signatures; a release build refuses without a code-signing key: $${AUTHENTICODE_PKCS12_ENV} (a PKCS#12 .p12/.pfx path, or the file base64-encoded) and $${AUTHENTICODE_PASSWORD_ENV} (its password); a snapshot signs with the committed INSECURE pair`,
     )
-    .option('--authenticode-timestamp-url <url>', `RFC 3161 time-stamping service for the Authenticode signatures (default: $${AUTHENTICODE_TIMESTAMP_URL_ENV}; off when unset; its answers make rebuilds differ)`)
+    .option('--authenticode-timestamp-url <url>', `RFC 3161 time-stamping service for the Authenticode signatures (default: $${AUTHENTICODE_TIMESTAMP_URL_ENV}, else release.authenticode.timestampUrl; off when neither is set; a time-stamp makes rebuilds differ)`)
     .option('--repo-base <dir>', 'the published repository tree (apt/, yum/) whose packages stay installable next to this build\'s')
     .option('--repo-url <url>', 'URL the repository tree is served at, for the client .list/.repo files (default: release.repository.url)')
     .option('--local-only', 'split build: only the local artifacts (archives, packages, MSI) of the one --platform, with a partial plan.json for --join')

@@ -36,16 +36,17 @@ export type AuthenticodeMode =
 
 /**
  * How Windows files are signed: a PKCS#12 from the environment, else the INSECURE pair for a snapshot, else
- * (a release) refuse unless --unsigned-windows. The timestamp URL (flag, else env) applies to a real key only.
+ * (a release) refuse unless --unsigned-windows. The timestamp URL (flag, else env, else the definition's
+ * release.authenticode.timestampUrl) applies to a real key only.
  */
-export function resolveAuthenticode(opts: { snapshot: boolean; unsignedWindows?: boolean; timestampUrl?: string; env?: NodeJS.ProcessEnv }): AuthenticodeMode {
+export function resolveAuthenticode(opts: { snapshot: boolean; unsignedWindows?: boolean; timestampUrl?: string; definitionTimestampUrl?: string; env?: NodeJS.ProcessEnv }): AuthenticodeMode {
   const env = opts.env ?? process.env;
   const fromEnv = env[AUTHENTICODE_PKCS12_ENV]?.trim();
   if (opts.unsignedWindows && fromEnv) {
     throw new UserError(`--unsigned-windows contradicts ${AUTHENTICODE_PKCS12_ENV}, which is set`, { hint: `drop --unsigned-windows or unset ${AUTHENTICODE_PKCS12_ENV}`, exitCode: EXIT.usage });
   }
   if (opts.unsignedWindows) return { mode: 'unsigned' };
-  const timestampUrl = opts.timestampUrl ?? (env[AUTHENTICODE_TIMESTAMP_URL_ENV]?.trim() || undefined);
+  const timestampUrl = opts.timestampUrl ?? (env[AUTHENTICODE_TIMESTAMP_URL_ENV]?.trim() || opts.definitionTimestampUrl);
   if (timestampUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(timestampUrl)) {
     throw new UserError(`the Authenticode timestamp URL ${JSON.stringify(timestampUrl)} is not an http(s) URL`, { hint: 'give an RFC 3161 time-stamping service URL, e.g. http://timestamp.digicert.com', exitCode: EXIT.usage });
   }
