@@ -3,12 +3,12 @@
 // 0600 file in a private 0700 temp directory (-readpass), never argv, a log line or an error message.
 // Signing time is pinned (-time SOURCE_DATE_EPOCH) and RSA PKCS#1 v1.5 is deterministic, so signing the same
 // bytes twice gives the same bytes (unless an RFC 3161 timestamp is requested: the TSA's answer varies).
-import { chmod, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, MissingToolError, UserError } from '../errors.ts';
 import type { BuiltFile } from '../targets/types.ts';
+import { makeTempDir, type Registration } from '../util/cleanup.ts';
 import { execa } from '../util/exec.ts';
 import { hashFile, isReadableFile } from '../util/fsx.ts';
 
@@ -90,14 +90,17 @@ function diagnostics(text: string): string {
 export class AuthenticodeSigner {
   readonly throwaway: boolean;
   private readonly dir: string;
+  /** Removes `dir`: at close(), or by the signal handler when the run is interrupted (the password file never stays). */
+  private readonly removeDir: () => Promise<void>;
   private readonly pkcs12: string;
   private readonly passFile: string;
   private readonly timestampUrl: string | undefined;
   private readonly opts: AuthenticodeOptions;
   private closed = false;
 
-  private constructor(dir: string, pkcs12: string, passFile: string, throwaway: boolean, timestampUrl: string | undefined, opts: AuthenticodeOptions) {
-    this.dir = dir;
+  private constructor(dir: Registration & { path: string }, pkcs12: string, passFile: string, throwaway: boolean, timestampUrl: string | undefined, opts: AuthenticodeOptions) {
+    this.dir = dir.path;
+    this.removeDir = dir.dispose;
     this.pkcs12 = pkcs12;
     this.passFile = passFile;
     this.throwaway = throwaway;
@@ -107,7 +110,8 @@ export class AuthenticodeSigner {
 
   /** A private 0700 directory holding the password file (and an inline PKCS#12), removed by close(). */
   static async open(mode: Exclude<AuthenticodeMode, { mode: 'unsigned' }>, opts: AuthenticodeOptions): Promise<AuthenticodeSigner> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'sd-authenticode-'));
+    const tmp = await makeTempDir('sd-authenticode-');
+    const dir = tmp.path;
     try {
       await chmod(dir, 0o700);
       const passFile = path.join(dir, 'password');
@@ -120,9 +124,9 @@ export class AuthenticodeSigner {
           await writeFile(pkcs12, mode.pkcs12.der, { mode: 0o600 });
         }
       }
-      return new AuthenticodeSigner(dir, pkcs12, passFile, mode.mode === 'throwaway', mode.mode === 'key' ? mode.timestampUrl : undefined, opts);
+      return new AuthenticodeSigner(tmp, pkcs12, passFile, mode.mode === 'throwaway', mode.mode === 'key' ? mode.timestampUrl : undefined, opts);
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      await tmp.dispose();
       throw err;
     }
   }
@@ -155,7 +159,7 @@ export class AuthenticodeSigner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await rm(this.dir, { recursive: true, force: true });
+    await this.removeDir();
   }
 }
 
