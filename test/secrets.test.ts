@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Product } from '../src/product/model.ts';
 import { Secrets } from '../src/util/secrets.ts';
+import { AUTHENTICODE_PASSWORD_ENV, AUTHENTICODE_PKCS12_ENV, AUTHENTICODE_TIMESTAMP_URL_ENV } from '../src/signing/authenticode.ts';
 import { writeFileAtomic } from '../src/util/fsx.ts';
 import { beaconPayloadDir, engineServer, writeBeacon, type EngineServer } from './helpers/beacon.ts';
 import { GithubStandin } from './helpers/github-standin.ts';
@@ -85,5 +86,13 @@ describe('tokens never reach the output', () => {
     await expect(writeFileAtomic(path.join(dir, 'a.txt'), 'x tok-0123456789-never-written y')).rejects.toThrow('refusing to write');
     await expect(writeFileAtomic(path.join(dir, 'b.bin'), Buffer.from('..tok-0123456789-never-written..'))).rejects.toThrow('it would contain the value of $TEST_TOKEN');
     expect(new Secrets().add('abcdefgh').redact('1abcdefgh2')).toBe('1***2');
+  });
+
+  it('the Authenticode key variables are secrets: their values are redacted from every message', () => {
+    const password = 'authenticode-password-81f3';
+    const pkcs12 = 'MIIKcQIBAzCCCicGCSqGSIb3DQEHAaCCChgEggoUMIIKEDCCBMcGCSqGSIb3';
+    const secrets = Secrets.fromEnv({ [AUTHENTICODE_PASSWORD_ENV]: password, [AUTHENTICODE_PKCS12_ENV]: pkcs12, [AUTHENTICODE_TIMESTAMP_URL_ENV]: 'http://timestamp.example.com' });
+    expect(secrets.redact(`pw=${password} key=${pkcs12} tsa=http://timestamp.example.com`)).toBe('pw=*** key=*** tsa=http://timestamp.example.com');
+    expect(secrets.leakedIn(Buffer.from(`..${password}..`))).toBe(`$${AUTHENTICODE_PASSWORD_ENV}`);
   });
 });
