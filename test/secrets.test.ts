@@ -57,7 +57,7 @@ describe('tokens never reach the output', () => {
   it('verify --reproduce --from github:... with a token the API rejects', async () => {
     // A real dist (its manifest is checked on read), built from local payloads; the rebuild then asks GitHub.
     const payloads = beaconPayloadDir(path.join(work, 'payloads-verify'), product);
-    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-verify'), '-t', 'archive,checksums'], {
+    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-verify'), '-t', 'archive,checksums', '--unsigned-windows'], {
       env: { STIGMER_DIST_CACHE: path.join(work, 'cache-verify-build') },
     });
     expect(built.exitCode, built.stderr).toBe(0);
@@ -68,7 +68,7 @@ describe('tokens never reach the output', () => {
 
   it('publish with a token that may only read', async () => {
     const payloads = beaconPayloadDir(path.join(work, 'payloads'), product);
-    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-publish'), '-t', 'archive,checksums'], {
+    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-publish'), '-t', 'archive,checksums', '--unsigned-windows'], {
       env: { STIGMER_DIST_CACHE: path.join(work, 'cache-publish') },
     });
     expect(built.exitCode, built.stderr).toBe(0);
