@@ -2,19 +2,21 @@
 // snapshot pair (and with a PKCS#12 from the environment), verified against its CA; tampering fails; re-signing
 // is byte-identical; the password never reaches argv.
 import { execa } from 'execa';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AUTHENTICODE_PASSWORD_ENV,
   AUTHENTICODE_PKCS12_ENV,
+  AUTHENTICODE_TIMESTAMP_URL_ENV,
   AuthenticodeSigner,
   resolveAuthenticode,
   SNAPSHOT_AUTHENTICODE,
   verifyAuthenticode,
 } from '../src/signing/authenticode.ts';
 import { UserError } from '../src/errors.ts';
-import { tempDir } from './helpers.ts';
+import { ACME_YAML, tempDir } from './helpers.ts';
+import { loadProduct } from '../src/product/load.ts';
 import { standinBinary } from './trust-helpers.ts';
 
 const EPOCH = 1700000000;
@@ -74,7 +76,7 @@ describe('Authenticode with the INSECURE snapshot pair', () => {
       await signer.sign(input, b);
       expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
       expect(builtA.size).toBe(readFileSync(a).length);
-      expect(await verifyAuthenticode(a, { caFile: SNAPSHOT_AUTHENTICODE.caFile })).toEqual({ ok: true, detail: 'signature verified' });
+      expect(await verifyAuthenticode(a, { caFile: SNAPSHOT_AUTHENTICODE.caFile })).toMatchObject({ ok: true, detail: 'signature verified', signer: expect.stringContaining('INSECURE snapshot code signing'), signingTime: 'Nov 14 22:13:20 2023 GMT' });
 
       // In place: the same bytes as signing to another path.
       const inPlace = path.join(dir, `in-place.${kind}`);
@@ -174,6 +176,28 @@ describe('Authenticode with a key from the environment', () => {
     expect(err?.message).toMatch(/neither the path of a readable file nor a base64-encoded PKCS#12/);
     expect(err?.message).not.toContain(secret);
     expect(() => resolveAuthenticode({ snapshot: true, timestampUrl: 'ftp://x', env: {} })).toThrow(/not an http\(s\) URL/);
+    // The time-stamping service: the flag, else the environment, else the definition (a real key only).
+    const key = { [AUTHENTICODE_PKCS12_ENV]: SNAPSHOT_AUTHENTICODE.pkcs12 };
+    const tsa = (o: { flag?: string; env?: string; def?: string }) =>
+      (resolveAuthenticode({ snapshot: false, timestampUrl: o.flag, definitionTimestampUrl: o.def, env: { ...key, ...(o.env ? { [AUTHENTICODE_TIMESTAMP_URL_ENV]: o.env } : {}) } }) as { timestampUrl?: string }).timestampUrl;
+    expect(tsa({ flag: 'http://flag.test', env: 'http://env.test', def: 'http://def.test' })).toBe('http://flag.test');
+    expect(tsa({ env: 'http://env.test', def: 'http://def.test' })).toBe('http://env.test');
+    expect(tsa({ def: 'http://def.test' })).toBe('http://def.test');
+    expect(tsa({})).toBeUndefined();
+  });
+});
+
+describe('release.authenticode.timestampUrl in the definition', () => {
+  it('is read at load as an http(s) URL; anything else is refused naming the field', () => {
+    const dir = tempDir();
+    cpSync(path.dirname(ACME_YAML), dir, { recursive: true });
+    const file = path.join(dir, 'acme.yaml');
+    const text = readFileSync(file, 'utf8');
+    const withTsa = (url: string) => text.replace(/^release:\n/m, `release:\n  authenticode: { timestampUrl: '${url}' }\n`);
+    writeFileSync(file, withTsa('http://timestamp.example.com/rfc3161'));
+    expect(loadProduct(file).def.release.authenticode?.timestampUrl).toBe('http://timestamp.example.com/rfc3161');
+    writeFileSync(file, withTsa('ftp://timestamp.example.com'));
+    expect(() => loadProduct(file)).toThrow(/acme\.yaml:\d+:\d+: release\.authenticode\.timestampUrl: "ftp:\/\/timestamp\.example\.com" must be an http\(s\) URL/);
   });
 });
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
   ({ file: defFile, product } = writeBeacon(work, { engine }));
   const payloads = await beaconPayloadDir(path.join(work, 'payloads'), product);
   dist = path.join(work, 'dist');
-  const r = await runCli(['build', '--config', defFile, '--version', VERSION, '--from', payloads, '--out', dist, '-t', 'archive,checksums,homebrew'], {
+  const r = await runCli(['build', '--config', defFile, '--version', VERSION, '--from', payloads, '--out', dist, '-t', 'archive,checksums,homebrew', '--unsigned-windows'], {
     env: { STIGMER_DIST_CACHE: path.join(work, 'cache') },
   });
   if (r.exitCode !== 0) throw new Error(`build failed: ${r.stderr}`);
@@ -249,7 +249,7 @@ describe('publish', () => {
 describe('publishing a pre-release', () => {
   it('marks the release as a pre-release and leaves the tap and winget alone', async () => {
     const rc = '1.5.0-rc.1';
-    const r = await runCli(['build', '--config', defFile, '--version', rc, '--from', path.join(work, 'payloads'), '--out', dist, '-t', 'archive,checksums,homebrew'], {
+    const r = await runCli(['build', '--config', defFile, '--version', rc, '--from', path.join(work, 'payloads'), '--out', dist, '-t', 'archive,checksums,homebrew', '--unsigned-windows'], {
       env: { STIGMER_DIST_CACHE: path.join(work, 'cache') },
     });
     expect(r.exitCode, r.stderr).toBe(0);

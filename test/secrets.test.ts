@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Product } from '../src/product/model.ts';
 import { Secrets } from '../src/util/secrets.ts';
+import { AUTHENTICODE_PASSWORD_ENV, AUTHENTICODE_PKCS12_ENV, AUTHENTICODE_TIMESTAMP_URL_ENV } from '../src/signing/authenticode.ts';
 import { writeFileAtomic } from '../src/util/fsx.ts';
 import { beaconPayloadDir, engineServer, writeBeacon, type EngineServer } from './helpers/beacon.ts';
 import { GithubStandin } from './helpers/github-standin.ts';
@@ -56,7 +57,7 @@ describe('tokens never reach the output', () => {
   it('verify --reproduce --from github:... with a token the API rejects', async () => {
     // A real dist (its manifest is checked on read), built from local payloads; the rebuild then asks GitHub.
     const payloads = await beaconPayloadDir(path.join(work, 'payloads-verify'), product);
-    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-verify'), '-t', 'archive,checksums'], {
+    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-verify'), '-t', 'archive,checksums', '--unsigned-windows'], {
       env: { STIGMER_DIST_CACHE: path.join(work, 'cache-verify-build') },
     });
     expect(built.exitCode, built.stderr).toBe(0);
@@ -67,7 +68,7 @@ describe('tokens never reach the output', () => {
 
   it('publish with a token that may only read', async () => {
     const payloads = await beaconPayloadDir(path.join(work, 'payloads'), product);
-    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-publish'), '-t', 'archive,checksums'], {
+    const built = await runCli(['build', '--config', defFile, '--version', '1.4.0', '--from', payloads, '--out', path.join(work, 'dist-publish'), '-t', 'archive,checksums', '--unsigned-windows'], {
       env: { STIGMER_DIST_CACHE: path.join(work, 'cache-publish') },
     });
     expect(built.exitCode, built.stderr).toBe(0);
@@ -85,5 +86,13 @@ describe('tokens never reach the output', () => {
     await expect(writeFileAtomic(path.join(dir, 'a.txt'), 'x tok-0123456789-never-written y')).rejects.toThrow('refusing to write');
     await expect(writeFileAtomic(path.join(dir, 'b.bin'), Buffer.from('..tok-0123456789-never-written..'))).rejects.toThrow('it would contain the value of $TEST_TOKEN');
     expect(new Secrets().add('abcdefgh').redact('1abcdefgh2')).toBe('1***2');
+  });
+
+  it('the Authenticode key variables are secrets: their values are redacted from every message', () => {
+    const password = 'authenticode-password-81f3';
+    const pkcs12 = 'MIIKcQIBAzCCCicGCSqGSIb3DQEHAaCCChgEggoUMIIKEDCCBMcGCSqGSIb3';
+    const secrets = Secrets.fromEnv({ [AUTHENTICODE_PASSWORD_ENV]: password, [AUTHENTICODE_PKCS12_ENV]: pkcs12, [AUTHENTICODE_TIMESTAMP_URL_ENV]: 'http://timestamp.example.com' });
+    expect(secrets.redact(`pw=${password} key=${pkcs12} tsa=http://timestamp.example.com`)).toBe('pw=*** key=*** tsa=http://timestamp.example.com');
+    expect(secrets.leakedIn(Buffer.from(`..${password}..`))).toBe(`$${AUTHENTICODE_PASSWORD_ENV}`);
   });
 });

@@ -178,7 +178,11 @@ describe('release.yml', () => {
     expect(secretsOf(wf.env)).toEqual([]);
     expect(secretsOf(wf.jobs.plan)).toEqual([]);
     expect(secretsOf(wf.jobs.build)).toEqual([]);
-    expect(secretsOf(wf.jobs['package-local'])).toEqual([]);
+    // The Authenticode key reaches the Windows entry's build step only.
+    expect(secretsOf(wf.jobs['package-local'])).toEqual(['STIGMER_DIST_AUTHENTICODE_PASSWORD', 'STIGMER_DIST_AUTHENTICODE_PKCS12']);
+    const localBuild = (wf.jobs['package-local'] as { steps: { env?: Record<string, string> }[] }).steps.filter((s) => JSON.stringify(s).includes('secrets.'));
+    expect(localBuild.length).toBe(1);
+    for (const v of Object.values(localBuild[0]!.env!)) expect(v).toMatch(/^\$\{\{ startsWith\(matrix\.platform, 'windows-'\) && secrets\.STIGMER_DIST_AUTHENTICODE_\w+ \|\| '' \}\}$/);
     expect(secretsOf(wf.jobs.package)).toEqual(['STIGMER_DIST_SIGNING_KEY', 'STIGMER_DIST_SIGNING_PASSPHRASE']);
     expect(secretsOf(wf.jobs.publish)).toEqual(['STIGMER_RELEASE_TOKEN']);
     // Write access only where something is pushed (publish) or attested and signed (package, which has the final assets).

@@ -19,6 +19,8 @@ import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
 import { checkJoin, payloadRecords, stageJoined, type JoinInput } from './split.ts';
 import type { Reporter } from '../util/progress.ts';
+import type { AuthenticodeMode } from '../signing/authenticode.ts';
+import { authenticodeForBuild, authenticodeInputs, BuildWindowsSigning, shipsWindowsFiles, SIGNED_PAYLOADS_DIR } from './windows-signing.ts';
 
 export type { SkippedTarget };
 
@@ -82,6 +84,11 @@ export interface BuildOptions {
   skipped?: SkippedTarget[];
   /** Signing and merge options for the apt-repo/yum-repo targets (the caller closes the signer afterwards). */
   repo?: RepoOptions;
+  /**
+   * How the Windows files are Authenticode-signed (src/signing/authenticode.ts); absent: from the environment
+   * (a key, else the INSECURE snapshot pair for a snapshot, else a release refuses).
+   */
+  authenticode?: AuthenticodeMode;
   /** A signing key was supplied: signatures depend on it, so such a build is never reused from a previous one. */
   signingKeySupplied?: boolean;
   /** Digests of files by identity (size, mtime, ctime, inode): the reuse check re-hashes only what changed. */
@@ -163,12 +170,15 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   // What this run builds: everything, one platform's local artifacts, or (a join) the global ones.
   const selected = localOnly ? artifacts.filter((a) => a.scope === 'local' && a.platform === localOnly) : join ? artifacts.filter((a) => a.scope === 'global') : artifacts;
   if (join) checkJoin(join, plan, artifacts);
+  // Decided before anything is built: a release without a code-signing key (or osslsigncode) fails here.
+  // (A join signs nothing: it takes the mode its caller was given, for the inputs digest only.)
+  const authenticode = shipsWindowsFiles(selected) ? authenticodeForBuild({ mode: opts.authenticode, snapshot: plan.snapshot, report }) : opts.authenticode;
   // Signatures depend on the key and a published base may change between runs: builds that use either are
   // always redone. (A snapshot's throwaway key is exported next to the repositories it signed, so reusing
   // such a build stays consistent.) Split builds are always redone.
-  const reusable = !opts.repo?.base && !opts.signingKeySupplied && !split;
+  const reusable = !opts.repo?.base && !opts.signingKeySupplied && authenticode?.mode !== 'key' && !split;
   const payloadDigests = join ? join.payloads : opts.payloads;
-  const inputs = buildInputsDigest({ product, plan, payloads: payloadDigests, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null } });
+  const inputs = buildInputsDigest({ product, plan, payloads: payloadDigests, sourceDateEpoch: opts.sourceDateEpoch, skipped, extra: { repoUrl: opts.repo?.url ?? null, ...authenticodeInputs(authenticode, artifacts) } });
   const digests = opts.digests ?? new DigestCache();
   if (reusable && existsSync(manifestPath(finalDir))) {
     const previous = await upToDate(finalDir, inputs, digests);
@@ -184,6 +194,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   const stagingCleanup = registerCleanup(() => rm(staging, { recursive: true, force: true }));
+  const windowsSigning = authenticode && authenticode.mode !== 'unsigned' ? new BuildWindowsSigning(authenticode, staging, product, opts.sourceDateEpoch) : undefined;
 
   const payloadByKey = new Map(opts.payloads.map((p) => [`${p.component}/${p.platform}`, p]));
   const built = new Map<string, BuiltFile>();
@@ -197,6 +208,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     sourceDateEpoch: opts.sourceDateEpoch,
     report,
     repo: opts.repo,
+    windowsSigning,
     payload(component: string, platform: Platform) {
       const p = payloadByKey.get(`${component}/${platform}`);
       if (!p) throw new UserError(`no payload for ${component} on ${platform}`, { hint: 'provide it with --from DIR or build with --snapshot' });
@@ -226,6 +238,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
         built.set(a.path, r);
       }
     }, { limit: Math.max(4, availableParallelism()), cost, given });
+    await rm(path.join(staging, SIGNED_PAYLOADS_DIR), { recursive: true, force: true });
     const record: BuildManifest = {
       ...plan,
       sourceDateEpoch: opts.sourceDateEpoch,
@@ -252,6 +265,8 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     report.done();
     await stagingCleanup.dispose();
     throw err;
+  } finally {
+    await windowsSigning?.close();
   }
 }
 

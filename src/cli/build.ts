@@ -11,6 +11,8 @@ import { smokeCheck } from '../sources/smoke.ts';
 import { createReporter, type Reporter } from '../util/progress.ts';
 import { cacheDir, planFor, resolveSourceDateEpoch, type CommonOptions } from './context.ts';
 import { repoSession, type RepoFlags } from './repo.ts';
+import { resolveAuthenticode } from '../signing/authenticode.ts';
+import { shipsWindowsFiles } from '../build/windows-signing.ts';
 
 export type { CommonOptions } from './context.ts';
 
@@ -22,6 +24,10 @@ export interface BuildFlags extends CommonOptions, RepoFlags {
   localOnly?: boolean;
   /** Folders of --local-only builds: build the global artifacts over their local ones. */
   join?: string[];
+  /** Ship the Windows files without Authenticode signatures (a release build without a code-signing key refuses otherwise). */
+  unsignedWindows?: boolean;
+  /** RFC 3161 time-stamping service for the Authenticode signatures (default: $STIGMER_DIST_AUTHENTICODE_TIMESTAMP_URL). */
+  authenticodeTimestampUrl?: string;
 }
 
 export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoch?: number; report?: Reporter } = {}): Promise<BuildResult> {
@@ -41,8 +47,18 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
   const payloads = await resolvePayloads({ product, platforms: localOnly ? [localOnly] : plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
   await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
   const sourceDateEpoch = overrides.sourceDateEpoch ?? resolveSourceDateEpoch(product);
+  // Only a build that ships Windows files needs a code-signing decision (a Linux-only release needs no key).
+  const authenticode = shipsWindowsFiles(plan.artifacts.filter((a) => !localOnly || a.platform === localOnly))
+    ? resolveAuthenticode({
+        snapshot: plan.snapshot,
+        unsignedWindows: opts.unsignedWindows,
+        timestampUrl: opts.authenticodeTimestampUrl,
+        definitionTimestampUrl: product.def.release.authenticode?.timestampUrl,
+      })
+    : undefined;
   const repo = await repoSession(product, plan, opts, report, sourceDateEpoch);
   const result = await runBuild({
+    authenticode,
     product,
     plan,
     outRoot: opts.out,
@@ -68,6 +84,7 @@ async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildRes
   report.info(`${product.meta.name} ${plan.version}: joining ${join.parts.map((p) => p.manifest.partial.platform).join(', ')}`);
   const repo = await repoSession(product, plan, opts, report, join.sourceDateEpoch);
   const result = await runBuild({
+    authenticode: opts.unsignedWindows ? { mode: 'unsigned' } : undefined,
     product,
     plan,
     outRoot: opts.out,

@@ -7,7 +7,8 @@ import { TARGETS } from '../targets/registry.ts';
 import { installSignalHandlers, interruption } from '../util/cleanup.ts';
 import { redact } from '../util/secrets.ts';
 import { SIGNING_KEY_ENV, SIGNING_PASSPHRASE_ENV } from '../signing/gpg.ts';
-import { DEFAULT_CONFIG, planFor } from './context.ts';
+import { AUTHENTICODE_PASSWORD_ENV, AUTHENTICODE_PKCS12_ENV, AUTHENTICODE_TIMESTAMP_URL_ENV } from '../signing/authenticode.ts';
+import { DEFAULT_CONFIG, loadConfig, planFor, resolveVersion } from './context.ts';
 import { addRenderCommand } from './render.ts';
 
 // Commands whose modules load only when used: publishing and verification pull in the GitHub client, the
@@ -58,6 +59,11 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('-o, --out <dir>', 'output root', 'dist')
     .option('--signing-key <file>', `secret key signing the APT/YUM repositories (default: $${SIGNING_KEY_ENV}, a path or the armored key; passphrase: $${SIGNING_PASSPHRASE_ENV})`)
     .option('--unsigned', 'build unsigned APT/YUM repositories (a release build without a key refuses otherwise; a snapshot signs with a throwaway key)')
+    .option(
+      '--unsigned-windows',
+      `ship the Windows files (.exe, MSI) without Authenticode signatures; a release build refuses without a code-signing key: $${AUTHENTICODE_PKCS12_ENV} (a PKCS#12 .p12/.pfx path, or the file base64-encoded) and $${AUTHENTICODE_PASSWORD_ENV} (its password); a snapshot signs with the committed INSECURE pair`,
+    )
+    .option('--authenticode-timestamp-url <url>', `RFC 3161 time-stamping service for the Authenticode signatures (default: $${AUTHENTICODE_TIMESTAMP_URL_ENV}, else release.authenticode.timestampUrl; off when neither is set; a time-stamp makes rebuilds differ)`)
     .option('--repo-base <dir>', 'the published repository tree (apt/, yum/) whose packages stay installable next to this build\'s')
     .option('--repo-url <url>', 'URL the repository tree is served at, for the client .list/.repo files (default: release.repository.url)')
     .option('--local-only', 'split build: only the local artifacts (archives, packages, MSI) of the one --platform, with a partial plan.json for --join')

@@ -7,6 +7,7 @@ import { createReporter } from '../util/progress.ts';
 import { formatVerifyTable, runVerify } from '../verify/index.ts';
 import { DEFAULT_DISTROS, DEFAULT_SETTLE_SECONDS, formatInstallTable, parseDistros, runInstallVerify } from '../verify/install/index.ts';
 import { reproduce } from '../verify/reproduce.ts';
+import { isReadableFile } from '../util/fsx.ts';
 import { executeBuild } from './build.ts';
 import { DEFAULT_CONFIG, loadConfig, resolveVersion } from './context.ts';
 
@@ -14,7 +15,7 @@ export function addVerifyCommand(program: Command, helpText: string): void {
   program
     .command('verify')
     .description(
-      'check a build with the platforms\' own tools: dpkg-deb, lintian, rpm -qp, rpmlint, shellcheck (maintainer scripts taken out of the packages, installer scripts), systemd-analyze verify (units as shipped), plistutil, ruby -c, and the APT/YUM repository signatures; prints one table and fails if any check fails (a missing tool is a failed check)',
+      'check a build with the platforms\' own tools: dpkg-deb, lintian, rpm -qp, rpmlint, shellcheck (maintainer scripts taken out of the packages, installer scripts), systemd-analyze verify (units as shipped), plistutil, ruby -c, the APT/YUM repository signatures, and osslsigncode verify (Authenticode of every PE in the Windows zips and of every MSI); prints one table and fails if any check fails (a missing tool is a failed check)',
     )
     .option('-c, --config <path>', 'product definition the build was made from', DEFAULT_CONFIG)
     .option('--version <semver>', "version to verify (default: the git tag on HEAD, else the definition's version)")
@@ -24,6 +25,8 @@ export function addVerifyCommand(program: Command, helpText: string): void {
     .option('--from <source>', 'with --reproduce: the payload source the build used')
     .option('--unsigned', 'with --reproduce: the build\'s repositories were unsigned')
     .option('--signing-key <file>', 'with --reproduce: the key the build signed with')
+    .option('--authenticode-ca <file>', 'PEM file of the CA the Windows files\' Authenticode signatures must chain to (default for a snapshot: the INSECURE snapshot CA)')
+    .option('--unsigned-windows', 'with --reproduce: the build\'s Windows files were not Authenticode-signed')
     .option('--install', 'instead: boot each --distro (mmdebstrap + systemd-nspawn; Linux host, root), add the dist\'s signed APT repository served on loopback, apt-get install the product, and prove every service is active, stays up, runs as the product\'s user and answers its health check; then remove and purge')
     .option('--distro <list>', `with --install: comma-separated ${DEFAULT_DISTROS.join(', ')}, windows (the MSI under wine64); default: the Debian releases, and windows when the build has an MSI`)
     .option('--from-version <semver>', 'with --install and --repo-base: install this published older version first, then upgrade to the build')
@@ -39,7 +42,7 @@ export function addVerifyCommand(program: Command, helpText: string): void {
       if (opts.fromVersion || opts.repoBase || opts.json) throw new UserError('--from-version, --repo-base and --json go with --install', { hint: 'add --install', exitCode: EXIT.usage });
       if (opts.reproduce) {
         const report = createReporter();
-        const flags = { config: opts.config, snapshot: opts.snapshot, from: opts.from, unsigned: opts.unsigned, signingKey: opts.signingKey };
+        const flags = { config: opts.config, snapshot: opts.snapshot, from: opts.from, unsigned: opts.unsigned, signingKey: opts.signingKey, unsignedWindows: opts.unsignedWindows };
         const rows = await reproduce(dir, (r) =>
           executeBuild({ ...flags, version: r.version, platform: r.platforms, target: r.targets, out: r.out }, { sourceDateEpoch: r.sourceDateEpoch, report }).then(() => undefined),
         );
@@ -50,7 +53,8 @@ export function addVerifyCommand(program: Command, helpText: string): void {
         process.stdout.write(`all ${rows.length} files reproduced byte for byte\n`);
         return;
       }
-      const rows = await runVerify({ dir, product, report: createReporter() });
+      if (opts.authenticodeCa && !isReadableFile(opts.authenticodeCa)) throw new UserError(`--authenticode-ca ${opts.authenticodeCa}: cannot read the file`, { hint: 'give the PEM file of the CA the code-signing certificate chains to', exitCode: EXIT.usage });
+      const rows = await runVerify({ dir, product, report: createReporter(), authenticodeCa: opts.authenticodeCa });
       process.stdout.write(formatVerifyTable(rows) + '\n');
       const failed = rows.filter((r) => !r.ok);
       if (failed.length) {
@@ -72,6 +76,8 @@ interface VerifyOptions {
   from?: string;
   unsigned?: boolean;
   signingKey?: string;
+  unsignedWindows?: boolean;
+  authenticodeCa?: string;
   install?: boolean;
   distro?: string;
   fromVersion?: string;

@@ -105,6 +105,13 @@ export const httpsUrl = pattern(
   'it is written into package metadata, formulae and manifests',
 );
 
+/** An RFC 3161 time-stamping service: http or https (most are plain http; the answer is signed). */
+export const timestampUrl = pattern(
+  /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~/+-]*)?$/,
+  'an http(s) URL with a host name and a plain path (no query or user info)',
+  'osslsigncode asks it for the time-stamp countersignature',
+);
+
 export const githubOwner = pattern(/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/, 'a GitHub user or organisation name (letters, digits, single "-")', 'it builds API URLs and repository names');
 export const githubRepo = pattern(/^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/, 'a GitHub repository name (letters, digits, ".", "_", "-")', 'it builds API URLs and download URLs');
 export const githubSlug = pattern(/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/, '"owner/repo" with GitHub\'s name characters', 'it builds API URLs');

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import {
   absolutePath, accountName, assetPattern, componentName, displayName, envName, freeText, githubOwner, githubRepo, githubSlug, homebrewTap,
-  httpsUrl, launchdPrefix, license, maintainer, portName, relativePath, upstreamVersion, vendor, wingetId,
+  httpsUrl, launchdPrefix, timestampUrl, license, maintainer, portName, relativePath, upstreamVersion, vendor, wingetId,
 } from './fields.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -163,6 +163,9 @@ export const productDefinitionSchema = z.strictObject({
         upstream: githubSlug.default('microsoft/winget-pkgs'),
       })
       .optional(),
+    // Authenticode: the RFC 3161 time-stamping service of the Windows signatures (builds with a real key only;
+    // --authenticode-timestamp-url and $STIGMER_DIST_AUTHENTICODE_TIMESTAMP_URL override it).
+    authenticode: z.strictObject({ timestampUrl }).optional(),
     // Where the signed APT/YUM repository tree (apt/, yum/) is served; used in the client .list/.repo files.
     repository: z
       .strictObject({ url: httpsUrl })

@@ -3,12 +3,12 @@
 // 0600 file in a private 0700 temp directory (-readpass), never argv, a log line or an error message.
 // Signing time is pinned (-time SOURCE_DATE_EPOCH) and RSA PKCS#1 v1.5 is deterministic, so signing the same
 // bytes twice gives the same bytes (unless an RFC 3161 timestamp is requested: the TSA's answer varies).
-import { chmod, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, MissingToolError, UserError } from '../errors.ts';
 import type { BuiltFile } from '../targets/types.ts';
+import { makeTempDir, type Registration } from '../util/cleanup.ts';
 import { execa } from '../util/exec.ts';
 import { hashFile, isReadableFile } from '../util/fsx.ts';
 
@@ -25,7 +25,7 @@ export const SNAPSHOT_AUTHENTICODE = {
   caFile: path.join(SNAPSHOT_DIR, 'INSECURE-snapshot-ca.pem'),
 } as const;
 
-const OSSLSIGNCODE_INSTALL = 'apt-get install osslsigncode';
+export const OSSLSIGNCODE_INSTALL = 'apt-get install osslsigncode';
 const KEY_HINT = `set ${AUTHENTICODE_PKCS12_ENV} to the path of a PKCS#12 (.p12/.pfx) file with the code-signing key and certificate chain, or to that file base64-encoded, and ${AUTHENTICODE_PASSWORD_ENV} to its password`;
 
 export type AuthenticodeMode =
@@ -36,16 +36,17 @@ export type AuthenticodeMode =
 
 /**
  * How Windows files are signed: a PKCS#12 from the environment, else the INSECURE pair for a snapshot, else
- * (a release) refuse unless --unsigned-windows. The timestamp URL (flag, else env) applies to a real key only.
+ * (a release) refuse unless --unsigned-windows. The timestamp URL (flag, else env, else the definition's
+ * release.authenticode.timestampUrl) applies to a real key only.
  */
-export function resolveAuthenticode(opts: { snapshot: boolean; unsignedWindows?: boolean; timestampUrl?: string; env?: NodeJS.ProcessEnv }): AuthenticodeMode {
+export function resolveAuthenticode(opts: { snapshot: boolean; unsignedWindows?: boolean; timestampUrl?: string; definitionTimestampUrl?: string; env?: NodeJS.ProcessEnv }): AuthenticodeMode {
   const env = opts.env ?? process.env;
   const fromEnv = env[AUTHENTICODE_PKCS12_ENV]?.trim();
   if (opts.unsignedWindows && fromEnv) {
     throw new UserError(`--unsigned-windows contradicts ${AUTHENTICODE_PKCS12_ENV}, which is set`, { hint: `drop --unsigned-windows or unset ${AUTHENTICODE_PKCS12_ENV}`, exitCode: EXIT.usage });
   }
   if (opts.unsignedWindows) return { mode: 'unsigned' };
-  const timestampUrl = opts.timestampUrl ?? (env[AUTHENTICODE_TIMESTAMP_URL_ENV]?.trim() || undefined);
+  const timestampUrl = opts.timestampUrl ?? (env[AUTHENTICODE_TIMESTAMP_URL_ENV]?.trim() || opts.definitionTimestampUrl);
   if (timestampUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(timestampUrl)) {
     throw new UserError(`the Authenticode timestamp URL ${JSON.stringify(timestampUrl)} is not an http(s) URL`, { hint: 'give an RFC 3161 time-stamping service URL, e.g. http://timestamp.digicert.com', exitCode: EXIT.usage });
   }
@@ -89,14 +90,17 @@ function diagnostics(text: string): string {
 export class AuthenticodeSigner {
   readonly throwaway: boolean;
   private readonly dir: string;
+  /** Removes `dir`: at close(), or by the signal handler when the run is interrupted (the password file never stays). */
+  private readonly removeDir: () => Promise<void>;
   private readonly pkcs12: string;
   private readonly passFile: string;
   private readonly timestampUrl: string | undefined;
   private readonly opts: AuthenticodeOptions;
   private closed = false;
 
-  private constructor(dir: string, pkcs12: string, passFile: string, throwaway: boolean, timestampUrl: string | undefined, opts: AuthenticodeOptions) {
-    this.dir = dir;
+  private constructor(dir: Registration & { path: string }, pkcs12: string, passFile: string, throwaway: boolean, timestampUrl: string | undefined, opts: AuthenticodeOptions) {
+    this.dir = dir.path;
+    this.removeDir = dir.dispose;
     this.pkcs12 = pkcs12;
     this.passFile = passFile;
     this.throwaway = throwaway;
@@ -106,7 +110,8 @@ export class AuthenticodeSigner {
 
   /** A private 0700 directory holding the password file (and an inline PKCS#12), removed by close(). */
   static async open(mode: Exclude<AuthenticodeMode, { mode: 'unsigned' }>, opts: AuthenticodeOptions): Promise<AuthenticodeSigner> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'sd-authenticode-'));
+    const tmp = await makeTempDir('sd-authenticode-');
+    const dir = tmp.path;
     try {
       await chmod(dir, 0o700);
       const passFile = path.join(dir, 'password');
@@ -119,9 +124,9 @@ export class AuthenticodeSigner {
           await writeFile(pkcs12, mode.pkcs12.der, { mode: 0o600 });
         }
       }
-      return new AuthenticodeSigner(dir, pkcs12, passFile, mode.mode === 'throwaway', mode.mode === 'key' ? mode.timestampUrl : undefined, opts);
+      return new AuthenticodeSigner(tmp, pkcs12, passFile, mode.mode === 'throwaway', mode.mode === 'key' ? mode.timestampUrl : undefined, opts);
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      await tmp.dispose();
       throw err;
     }
   }
@@ -154,7 +159,7 @@ export class AuthenticodeSigner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await rm(this.dir, { recursive: true, force: true });
+    await this.removeDir();
   }
 }
 
@@ -162,6 +167,9 @@ export interface AuthenticodeVerdict {
   ok: boolean;
   /** osslsigncode's reason when not ok (one line). */
   detail: string;
+  /** When ok: the signer's subject and the signing time, as osslsigncode prints them. */
+  signer?: string;
+  signingTime?: string;
 }
 
 /** `osslsigncode verify` of a PE or MSI against `caFile` (PEM bundle of trusted roots). */
@@ -174,5 +182,8 @@ export async function verifyAuthenticode(file: string, opts: { caFile: string; t
   const out = String(r.all ?? '');
   // Exit status is the verdict; "Succeeded" is checked too, since osslsigncode prints it last when all signatures hold.
   const ok = r.exitCode === 0 && /^Succeeded\s*$/m.test(out);
-  return { ok, detail: ok ? 'signature verified' : diagnostics(out) || `osslsigncode exited with ${r.exitCode}` };
+  if (!ok) return { ok, detail: diagnostics(out) || `osslsigncode exited with ${r.exitCode}` };
+  const signer = /Signer #0:\s*\n\s*Subject: (.+)/.exec(out)?.[1]?.trim();
+  const signingTime = /^\s*Signing time: (.+)$/m.exec(out)?.[1]?.trim();
+  return { ok, detail: 'signature verified', ...(signer ? { signer } : {}), ...(signingTime ? { signingTime } : {}) };
 }

@@ -57,6 +57,15 @@ export interface BuildContext extends PlanContext {
   report: Reporter;
   /** Package repositories (apt-repo, yum-repo); absent: signing follows the environment (see src/targets/repo-common.ts). */
   repo?: RepoOptions;
+  /** Authenticode for the Windows files (set by the build when it signs them); absent: they ship as given. */
+  windowsSigning?: WindowsSigning;
+}
+
+export interface WindowsSigning {
+  /** A Windows payload as shipped: its signed copy in the staging directory, made once per build. */
+  payload(ctx: BuildContext, component: string, platform: Platform): Promise<{ path: string; size: number }>;
+  /** Signs a file the build made itself (the service host, the MSI after its last edit), in place. */
+  signBuilt(file: string): Promise<void>;
 }
 
 export interface RepoOptions {

@@ -12,6 +12,7 @@ import { aptKeyringName, APT_REPO_DIR } from '../targets/apt-repo/index.ts';
 import { renderRpmlintConfig } from '../targets/rpm/spec.ts';
 import { rpmKeyName, YUM_REPO_DIR } from '../targets/yum-repo/index.ts';
 import { filesBelow } from '../util/fsx.ts';
+import { authenticodeCa, checkAuthenticode } from './authenticode.ts';
 import type { Reporter } from '../util/progress.ts';
 import {
   checkAptRepo,
@@ -32,7 +33,7 @@ import {
 
 export type { CheckRow } from './checks.ts';
 
-export async function runVerify(opts: { dir: string; product: Product; report: Reporter }): Promise<CheckRow[]> {
+export async function runVerify(opts: { dir: string; product: Product; report: Reporter; authenticodeCa?: string }): Promise<CheckRow[]> {
   const { dir, product, report } = opts;
   if (!existsSync(dir)) {
     throw new UserError(`nothing to verify: ${dir} does not exist`, { hint: 'run `stigmer-dist build` first, or pass --out/--version of an existing build', exitCode: EXIT.config });
@@ -113,6 +114,10 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     // The repositories: signatures and indexes as a client checks them.
     if (existsSync(abs(APT_REPO_DIR))) add(await checkAptRepo(env, abs(APT_REPO_DIR), aptKeyringName(product)));
     if (existsSync(abs(YUM_REPO_DIR))) add(await checkYumRepo(env, abs(YUM_REPO_DIR), rpmKeyName(product.meta.name)));
+
+    // Authenticode: every PE in the Windows zips and every MSI.
+    const ca = authenticodeCa({ caFile: opts.authenticodeCa, snapshot: record.snapshot });
+    add(await checkAuthenticode(env, { zips: files.filter((f) => f.endsWith('.zip')), msis: files.filter((f) => f.endsWith('.msi')) }, ca));
   } finally {
     report.done();
     await tmpDir.dispose();

@@ -9,6 +9,7 @@ import { statSync } from 'node:fs';
 import { buildEach } from '../build-each.ts';
 import type { BuildContext, PlannedArtifact, Target } from '../types.ts';
 import { archiveFileName } from '../release.ts';
+import { shippedPayload } from '../shipped.ts';
 
 
 interface ArchiveMember {
@@ -18,8 +19,8 @@ interface ArchiveMember {
   size: number;
 }
 
-function members(ctx: BuildContext, component: Component, platform: Platform): ArchiveMember[] {
-  const payload = ctx.payload(component.name, platform);
+async function members(ctx: BuildContext, component: Component, platform: Platform): Promise<ArchiveMember[]> {
+  const payload = await shippedPayload(ctx, component.name, platform);
   const list: ArchiveMember[] = [{ name: `bin/${exeName(component.binary, platform)}`, mode: 0o755, file: payload.path, size: payload.size }];
   for (const f of ctx.product.def.files) {
     const file = path.resolve(ctx.product.dir, f.src);
@@ -43,9 +44,9 @@ export const archiveTarget: Target = {
     );
   },
   build: (ctx, artifacts) =>
-    buildEach(ctx, artifacts, (a) => {
+    buildEach(ctx, artifacts, async (a) => {
       const component = ctx.product.components.find((c) => c.name === a.component)!;
-      const list = members(ctx, component, a.platform!);
+      const list = await members(ctx, component, a.platform!);
       const dest = path.join(ctx.outDir, a.path);
       if (a.path.endsWith('.zip')) return writeZip(list.map((m) => ({ name: m.name, mode: m.mode, source: { file: m.file, size: m.size } })), ctx.sourceDateEpoch, dest);
       const entries: TarEntry[] = list.map((m) => ({ name: m.name, type: 'file', mode: m.mode, mtime: ctx.sourceDateEpoch, source: { file: m.file, size: m.size } }));

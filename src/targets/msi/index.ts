@@ -17,6 +17,7 @@ import { renderWxs } from './wxs.ts';
 import { secretEntries } from '../../render/envfile.ts';
 import { buildServiceHost } from './servicehost.ts';
 import { msibuild, pinSummary, postProcessSql, wixl } from './wixl.ts';
+import { shippedPayload } from '../shipped.ts';
 
 export const wxsPath = (product: Product) => `msi/${product.meta.name}.wxs`;
 export const msiEnvTemplatePath = (product: Product) => `msi/config/${envFileName(product)}`;
@@ -68,8 +69,10 @@ export const msiTarget: Target = {
       const stage = async (rel: string, from: string | { text: string } | 'host') => {
         const dest = path.join(work, rel);
         await mkdir(path.dirname(dest), { recursive: true });
-        if (from === 'host') await buildServiceHost(dest);
-        else if (typeof from === 'string') await copyFile(from, dest);
+        if (from === 'host') {
+          await buildServiceHost(dest);
+          await ctx.windowsSigning?.signBuilt(dest);
+        } else if (typeof from === 'string') await copyFile(from, dest);
         else await writeFileAtomic(dest, from.text);
         await utimes(dest, ctx.sourceDateEpoch, ctx.sourceDateEpoch);
         digests.push(`${rel} ${(await hashFile(dest)).sha256}`);
@@ -79,7 +82,7 @@ export const msiTarget: Target = {
           const o = f.origin;
           if ('payload' in o) {
             ctx.report.progress(`msi: staging ${f.source}`);
-            await stage(f.source, ctx.payload(o.payload, MSI_PLATFORM).path);
+            await stage(f.source, (await shippedPayload(ctx, o.payload, MSI_PLATFORM)).path);
           } else if ('file' in o) await stage(f.source, path.resolve(product.dir, o.file));
           else if ('envTemplate' in o) await stage(f.source, { text: envText });
           else {
@@ -98,6 +101,11 @@ export const msiTarget: Target = {
       await msibuild(dest, sql, work);
       const packageCode = uuidV5(model.upgradeCode, `PackageCode/${sha256([...digests, ...sql].join('\n'))}`);
       await pinSummary(dest, { packageCode, epoch: ctx.sourceDateEpoch, builtBetween: [started, Date.now()] });
+      // Signed after its last edit: any later change to the MSI would break the signature.
+      if (ctx.windowsSigning) {
+        ctx.report.progress(`msi: signing ${msiName}`);
+        await ctx.windowsSigning.signBuilt(dest);
+      }
       for (const a of artifacts) {
         if (a.path === msiName) out.set(a.path, await hashFile(dest));
         else if (a.path === wxsPath(product)) out.set(a.path, await writeFileAtomic(path.join(ctx.outDir, a.path), wxs));
