@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { loadProduct } from '../src/product/load.ts';
 import { filesBelow, hashFile } from '../src/util/fsx.ts';
 import { ACME_YAML, fixturePayloads, runCli, tempDir } from './helpers.ts';
+import { makeKey } from './repo-helpers.ts';
 
-// Local (archives: the fixture payloads are scripts, which packages refuse) and global targets, no external tools.
-const TARGETS = 'archive,systemd,installer,checksums,homebrew,scoop';
+// Local (archives: the fixture payloads are scripts, which packages refuse) and global targets, no external tools
+// but gpg: the SBOM and the checksums signature are built in the join, the only step that holds the signing key.
+const TARGETS = 'archive,systemd,installer,sbom,checksums,checksums-signature,homebrew,scoop';
 
 async function digests(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -21,8 +23,10 @@ describe('split build', () => {
     const product = loadProduct(ACME_YAML);
     const payloads = fixturePayloads(product);
     const common = ['--config', ACME_YAML, '--version', '2.4.0', '--target', TARGETS];
+    const key = await makeKey(tempDir(), 'split');
+    const signed = ['--signing-key', key.secretFile];
     const single = tempDir();
-    const one = await runCli(['build', ...common, '--from', payloads, '--out', single]);
+    const one = await runCli(['build', ...common, ...signed, '--from', payloads, '--out', single]);
     expect(one.exitCode, one.stderr).toBe(0);
 
     const parts: string[] = [];
@@ -40,16 +44,17 @@ describe('split build', () => {
 
     // A join that lacks a platform names what is missing and writes nothing.
     const partialJoin = tempDir();
-    const short = await runCli(['build', '--config', ACME_YAML, '--join', ...parts.slice(1), '--out', partialJoin]);
+    const short = await runCli(['build', '--config', ACME_YAML, ...signed, '--join', ...parts.slice(1), '--out', partialJoin]);
     expect(short.exitCode).toBe(2);
     expect(short.stderr).toMatch(/no folder given to --join holds .*:linux-amd64/);
 
     const joined = tempDir();
-    const j = await runCli(['build', '--config', ACME_YAML, '--join', ...parts, '--out', joined]);
+    const j = await runCli(['build', '--config', ACME_YAML, ...signed, '--join', ...parts, '--out', joined]);
     expect(j.exitCode, j.stderr).toBe(0);
     const a = await digests(path.join(single, '2.4.0'));
     expect(Object.keys(a)).toContain('SHA256SUMS');
     expect(Object.keys(a)).toContain('plan.json');
+    expect(Object.keys(a)).toEqual(expect.arrayContaining(['SHA256SUMS.asc', 'acme-release-key.gpg', 'acme_2.4.0.cdx.json']));
     expect(await digests(path.join(joined, '2.4.0'))).toEqual(a);
   });
 });

@@ -9,6 +9,8 @@ import type { Artifact, ArtifactRole, Planned } from '../graph/index.ts';
 export type ArtifactKind =
   | 'archive'
   | 'checksums'
+  | 'checksums-signature'
+  | 'sbom'
   | 'homebrew-formula'
   | 'systemd-unit'
   | 'sysusers'
@@ -86,6 +88,8 @@ export type DigestOf = (asset: string) => string;
 
 export interface RenderContext extends PlanContext {
   digestOf: DigestOf;
+  /** Primary fingerprint of the key that signs SHA256SUMS, pinned by install.sh; absent: an unsigned release. */
+  releaseKeyFingerprint?: string;
 }
 
 export interface Target {

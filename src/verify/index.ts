@@ -30,9 +30,11 @@ import {
   type CheckRow,
 } from './checks.ts';
 
+import { trustRows, type TrustOptions } from './trust.ts';
+
 export type { CheckRow } from './checks.ts';
 
-export async function runVerify(opts: { dir: string; product: Product; report: Reporter }): Promise<CheckRow[]> {
+export async function runVerify(opts: { dir: string; product: Product; report: Reporter; trust?: TrustOptions }): Promise<CheckRow[]> {
   const { dir, product, report } = opts;
   if (!existsSync(dir)) {
     throw new UserError(`nothing to verify: ${dir} does not exist`, { hint: 'run `stigmer-dist build` first, or pass --out/--version of an existing build', exitCode: EXIT.config });
@@ -113,6 +115,9 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     // The repositories: signatures and indexes as a client checks them.
     if (existsSync(abs(APT_REPO_DIR))) add(await checkAptRepo(env, abs(APT_REPO_DIR), aptKeyringName(product)));
     if (existsSync(abs(YUM_REPO_DIR))) add(await checkYumRepo(env, abs(YUM_REPO_DIR), rpmKeyName(product.meta.name)));
+
+    // The trust chain: the checksums' signature, the SBOM, the sigstore bundle.
+    add(await trustRows(dir, tmp, product, opts.trust));
   } finally {
     report.done();
     await tmpDir.dispose();
