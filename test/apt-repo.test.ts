@@ -209,7 +209,7 @@ describe('apt against the repository', () => {
 
 describe('signing keys', () => {
   it('refuses a release without a key unless --unsigned; a snapshot gets a throwaway key', () => {
-    expect(() => resolveSigning({ snapshot: false, env: {} })).toThrow(/a release build signs SHA256SUMS and the APT and YUM repositories, but no signing key was given/);
+    expect(() => resolveSigning({ snapshot: false, env: {} })).toThrow(/a release build signs SHA256SUMS, the RPMs and the APT and YUM repositories, but no signing key was given/);
     expect(resolveSigning({ snapshot: false, unsigned: true, env: {} })).toEqual({ mode: 'unsigned' });
     expect(resolveSigning({ snapshot: true, env: {} })).toEqual({ mode: 'throwaway' });
   });

@@ -1,8 +1,9 @@
 // Snapshot builds sign with the committed INSECURE snapshot key (src/signing/insecure-snapshot-openpgp/): named
 // insecure in its user ID, the same key on every run, so two snapshot builds give byte-identical repository
-// files, RPMs, exported keys, SHA256SUMS.asc and plan.json.
+// files, RPMs, exported keys, SHA256SUMS.asc and plan.json. And the .rpm release asset is signed: the same
+// bytes as the YUM repository's copy, which rpm -K accepts with the exported key.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,5 +66,29 @@ describe('two snapshot builds', () => {
     expect(files.some((f) => f.startsWith('repo/yum/') && f.endsWith('repomd.xml.asc'))).toBe(true);
     expect(files.some((f) => f.startsWith('repo/yum/') && f.endsWith('.rpm'))).toBe(true);
     expect(dists[1]).toEqual(dists[0]);
+  });
+
+  it('ship one signed RPM: the release asset passes rpm -K with the exported key and is the YUM repository copy byte for byte', async () => {
+    const dist = outs[0]!;
+    const assets = readdirSync(dist).filter((f) => f.endsWith('.rpm'));
+    expect(assets.length).toBeGreaterThan(0);
+    // A private rpm database holding only the exported release key (never the host's).
+    const dbpath = tempDir();
+    await execa('rpm', ['--dbpath', dbpath, '--initdb']);
+    await execa('rpm', ['--dbpath', dbpath, '--import', path.join(dist, 'repo/yum/RPM-GPG-KEY-acme')]);
+    for (const asset of assets) {
+      const k = await execa('rpm', ['--dbpath', dbpath, '-K', '-v', path.join(dist, asset)], { reject: false });
+      expect(k.exitCode, k.stdout + k.stderr).toBe(0);
+      expect(k.stdout).toMatch(/Header V4 RSA\/SHA512 Signature, key ID [0-9a-f]+: OK/);
+      expect(k.stdout).not.toMatch(/NOKEY|NOTFOUND|BAD/);
+      expect(readFileSync(path.join(dist, 'repo/yum/Packages', asset)).equals(readFileSync(path.join(dist, asset)))).toBe(true);
+      // ...and a database without the key finds the signature but cannot vouch for it.
+      const unknown = await execa('rpm', ['--dbpath', tempDir(), '-K', path.join(dist, asset)], { reject: false });
+      expect(unknown.stdout + unknown.stderr).toMatch(/NOKEY|signatures NOT OK/i);
+    }
+    // The listed digest is the signed package's.
+    const sums = readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8');
+    for (const asset of assets) expect(sums).toContain(`${(await hashFile(path.join(dist, asset))).sha256}  ${asset}`);
+    expect(sums).not.toContain('rpm-unsigned');
   });
 });

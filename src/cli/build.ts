@@ -44,9 +44,9 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
   const payloads = await resolvePayloads({ product, platforms: localOnly ? [localOnly] : plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
   await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
   const sourceDateEpoch = overrides.sourceDateEpoch ?? resolveSourceDateEpoch(product);
-  // A --local-only run signs nothing and pins no key (no local artifact does): it needs no signing key, which
-  // the release workflow gives only to the join.
-  const building = localOnly ? { ...plan, targets: [...new Set(plan.artifacts.filter((a) => a.scope === 'local' && a.platform === localOnly).map((a) => a.target))] } : plan;
+  // A --local-only run signs nothing and pins no key (every signature, the RPMs' too, is made in the join): it
+  // needs no signing key, which the release workflow gives only to the join.
+  const building = localOnly ? { ...plan, targets: [] } : plan;
   const repo = await repoSession(product, building, opts, report, sourceDateEpoch);
   const result = await runBuild({
     product,

@@ -58,7 +58,7 @@ export function resolveSigning(opts: { signingKey?: string; unsigned?: boolean; 
     });
   }
   if (opts.snapshot) return { mode: 'throwaway' };
-  throw new UserError('a release build signs SHA256SUMS and the APT and YUM repositories, but no signing key was given', {
+  throw new UserError('a release build signs SHA256SUMS, the RPMs and the APT and YUM repositories, but no signing key was given', {
     hint: `${KEY_HINT}; or pass --unsigned to build an unsigned release`,
     exitCode: EXIT.usage,
   });

@@ -18,6 +18,7 @@ export type ArtifactKind =
   | 'launchd-plist'
   | 'deb'
   | 'rpm'
+  | 'unsigned-rpm'
   | 'apt-repo'
   | 'yum-repo'
   | 'msi'

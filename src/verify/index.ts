@@ -11,6 +11,7 @@ import type { Product } from '../product/model.ts';
 import { aptKeyringName, APT_REPO_DIR } from '../targets/apt-repo/index.ts';
 import { renderRpmlintConfig } from '../targets/rpm/spec.ts';
 import { rpmKeyName, YUM_REPO_DIR } from '../targets/yum-repo/index.ts';
+import { releaseKeyFile } from '../targets/release.ts';
 import { filesBelow } from '../util/fsx.ts';
 import type { Reporter } from '../util/progress.ts';
 import {
@@ -19,6 +20,7 @@ import {
   checkLintian,
   checkPlist,
   checkRpmlint,
+  releaseKeyRpmEnv,
   checkRpmQuery,
   checkRuby,
   checkShellcheck,
@@ -79,17 +81,22 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     }
 
     // RPM packages: query and scriptlets, rpmlint with the definition's expected findings, the units they ship.
-    const rpms = files.filter((f) => f.endsWith('.rpm'));
+    // The unsigned intermediates (what the join signs) are the same package: checked once, as the signed asset.
+    const rpms = files.filter((f) => f.endsWith('.rpm') && kinds.get(f) !== 'unsigned-rpm');
     let rpmlintConfig: string | undefined;
+    // The packages' signatures are checked against the release key the dist exports (an unsigned build has none).
+    let keyEnv: Record<string, string> | undefined;
     if (rpms.length) {
       rpmlintConfig = path.join(tmp, 'rpmlint.toml');
       await writeFile(rpmlintConfig, renderRpmlintConfig(product));
+      const key = [releaseKeyFile(product, true), `${YUM_REPO_DIR}/${rpmKeyName(product.meta.name)}`].map(abs).find((f) => existsSync(f));
+      if (key) keyEnv = await releaseKeyRpmEnv(path.join(tmp, 'rpm-home'), key);
     }
     for (const rpm of rpms) {
       const q = await checkRpmQuery(env, abs(rpm), record.versions?.rpm);
       add(q.row);
       if (!q.row.ok && !q.scripts.length) continue;
-      add(await checkRpmlint(env, abs(rpm), rpmlintConfig));
+      add(await checkRpmlint(env, abs(rpm), rpmlintConfig, keyEnv));
       for (const s of q.scripts) add(await checkShellcheck(env, `${rpm}:${s.name}`, s.file, ['SC2086']));
       if (q.root) {
         packageRoot ??= q.root;
