@@ -266,5 +266,6 @@ describe('the sbom target', () => {
     const binaries = (doc.components as unknown as { 'bom-ref': string; properties?: Prop[] }[]).filter((c) => c['bom-ref'].startsWith('binary:'));
     expect(binaries.map((b) => b['bom-ref'])).toContain('binary:windows-amd64:stigmer');
     for (const b of binaries) expect(b.properties?.find((p) => p.name.endsWith(':go:version'))?.value, b['bom-ref']).toMatch(/^go1\./);
-  });
+    // Two full snapshot builds of the real definition (its payloads are large).
+  }, 400_000);
 });
