@@ -1,5 +1,6 @@
 // The split build: each platform's local artifacts built alone (--local-only) into its own folder, then joined
 // (--join): every file, plan.json included, byte-identical to one single-machine build of the same inputs.
+import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,4 +58,31 @@ describe('split build', () => {
     expect(Object.keys(a)).toEqual(expect.arrayContaining(['SHA256SUMS.asc', 'acme-release-key.gpg', 'acme_2.4.0.cdx.json']));
     expect(await digests(path.join(joined, '2.4.0'))).toEqual(a);
   });
+
+  it('signs the RPMs in the join: the local step leaves them unsigned, the joined release asset equals a single build, signature included', async () => {
+    const common = ['--config', ACME_YAML, '--version', '2.4.0', '--snapshot', '--target', 'rpm,yum-repo,checksums,checksums-signature'];
+    const single = tempDir();
+    const one = await runCli(['build', ...common, '--out', single]);
+    expect(one.exitCode, one.stderr).toBe(0);
+    const parts: string[] = [];
+    for (const platform of ['linux-amd64', 'linux-arm64']) {
+      const part = tempDir();
+      const local = await runCli(['build', ...common, '--platform', platform, '--local-only', '--out', part]);
+      expect(local.exitCode, local.stderr).toBe(0);
+      parts.push(path.join(part, '2.4.0'));
+    }
+    const unsigned = (await filesBelow(parts[0]!)).filter((f) => f.endsWith('.rpm'));
+    expect(unsigned).toEqual(['rpm-unsigned/acme-2.4.0-1.x86_64.rpm']);
+    const sig = (f: string) => execa('rpm', ['-qp', '--qf', '%{RSAHEADER:pgpsig}', f]).then((r) => r.stdout);
+    expect(await sig(path.join(parts[0]!, unsigned[0]!))).toBe('(none)');
+    const joined = tempDir();
+    const j = await runCli(['build', '--config', ACME_YAML, '--join', ...parts, '--out', joined]);
+    expect(j.exitCode, j.stderr).toBe(0);
+    const asset = path.join(joined, '2.4.0', 'acme-2.4.0-1.x86_64.rpm');
+    expect(await sig(asset)).toMatch(/^RSA\/SHA512, .*Key ID [0-9a-f]+$/);
+    // Every file but plan.json, whose inputs digest covers the payloads of all the platforms joined (here only
+    // the Linux ones built anything; the test above joins every platform and compares plan.json too).
+    const withoutPlan = async (dir: string) => Object.fromEntries(Object.entries(await digests(dir)).filter(([f]) => f !== 'plan.json'));
+    expect(await withoutPlan(path.join(joined, '2.4.0'))).toEqual(await withoutPlan(path.join(single, '2.4.0')));
+  }, 300_000);
 });
