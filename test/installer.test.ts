@@ -310,6 +310,15 @@ describe('install.sh against a release on loopback', () => {
     return bin;
   }
 
+  it('pins no key when the build does not sign SHA256SUMS (checksums-signature not selected), though it has a key', async () => {
+    const out = tempDir();
+    const r = await runCli(['build', '--snapshot', '-p', 'linux-amd64', '-t', 'archive,installer,checksums', '--version', '0.1.0', '--out', out]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const script = readFileSync(path.join(out, '0.1.0', INSTALL_SH), 'utf8');
+    expect(script).toMatch(/^RELEASE_KEY_FPR=$/m);
+    expect(existsSync(path.join(out, '0.1.0', 'SHA256SUMS.asc'))).toBe(false);
+  });
+
   it('verifies SHA256SUMS with gpgv against the pinned release key before trusting any checksum', async () => {
     const sums = readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8');
     // The key files are release assets; the signature and the keys vouch for SHA256SUMS, so it does not list them.

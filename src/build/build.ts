@@ -202,6 +202,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     sourceDateEpoch: opts.sourceDateEpoch,
     report,
     repo: opts.repo ?? { signer: ownSigner },
+    signsChecksums: artifacts.some((a) => a.role === 'signature' && a.inputs.some((i) => byId.get(i)?.role === 'checksums')),
     payload(component: string, platform: Platform) {
       const p = payloadByKey.get(`${component}/${platform}`);
       if (!p) throw new UserError(`no payload for ${component} on ${platform}`, { hint: 'provide it with --from DIR or build with --snapshot' });

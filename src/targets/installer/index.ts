@@ -210,14 +210,14 @@ export const installerTarget: Target = {
   id: 'installer',
   description: 'install.sh (Linux, macOS) and install.ps1 (Windows): per-user installs from the release archives',
   // Text only; reads no other artifact (the scripts fetch SHA256SUMS at install time). install.sh pins the
-  // fingerprint of the build's signing key (none for an --unsigned build).
+  // fingerprint of the build's signing key when the build signs SHA256SUMS (not for an --unsigned build).
   produces: ['installer'],
   plan(ctx) {
     return installerPaths(ctx).map((p): PlannedArtifact => ({ id: artifactId('installer', p), role: 'installer', scope: 'global', inputs: [], path: p, kind: 'installer-script', target: 'installer', release: true }));
   },
   render: renderInstallers,
   async build(ctx, artifacts) {
-    const signer = await ctx.repo?.signer();
+    const signer = ctx.signsChecksums ? await ctx.repo?.signer() : undefined;
     const files = renderInstallers({ ...ctx, releaseKeyFingerprint: signer?.fingerprint });
     const out = new Map<string, { size: number; sha256: string }>();
     for (const a of artifacts) {
