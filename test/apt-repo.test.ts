@@ -34,7 +34,7 @@ beforeAll(async () => {
   deb1 = await makeDeb(tmp, { name: 'fixture', version: '1.0.0-1', arch: 'amd64', compression: 'xz' });
   deb2 = await makeDeb(tmp, { name: 'fixture', version: '1.1.0~rc.1-1', arch: 'amd64', compression: 'gzip' });
   debAll = await makeDeb(tmp, { name: 'fixture-doc', version: '1.0.0-1', arch: 'all', compression: 'zstd' });
-  signerA = await GpgSigner.open({ mode: 'key', key: { kind: 'inline', text: keyA.armored, label: 'test key' }, passphrase: keyA.passphrase }, { throwawayUserId: 'unused', sourceDateEpoch: EPOCH });
+  signerA = await GpgSigner.open({ mode: 'key', key: { kind: 'inline', text: keyA.armored, label: 'test key' }, passphrase: keyA.passphrase }, { sourceDateEpoch: EPOCH });
   const repo1 = path.join(tmp, 'published-v1');
   await buildAptRepo({ repoDir: repo1, packages: [deb1, debAll], signer: signerA, meta: META, sourceDateEpoch: EPOCH, keyringName: 'fixture' });
   repo2 = path.join(tmp, 'published-v2');
@@ -209,7 +209,7 @@ describe('apt against the repository', () => {
 
 describe('signing keys', () => {
   it('refuses a release without a key unless --unsigned; a snapshot gets a throwaway key', () => {
-    expect(() => resolveSigning({ snapshot: false, env: {} })).toThrow(/a release build signs the APT and YUM repositories, but no signing key was given/);
+    expect(() => resolveSigning({ snapshot: false, env: {} })).toThrow(/a release build signs SHA256SUMS, the RPMs and the APT and YUM repositories, but no signing key was given/);
     expect(resolveSigning({ snapshot: false, unsigned: true, env: {} })).toEqual({ mode: 'unsigned' });
     expect(resolveSigning({ snapshot: true, env: {} })).toEqual({ mode: 'throwaway' });
   });
@@ -234,7 +234,7 @@ describe('signing keys', () => {
 
   it('reports a wrong or missing passphrase, a public-only key and garbage clearly', async () => {
     const open = (text: string, passphrase?: string) =>
-      GpgSigner.open({ mode: 'key', key: { kind: 'inline', text, label: SIGNING_KEY_ENV }, passphrase }, { throwawayUserId: 'x', sourceDateEpoch: EPOCH });
+      GpgSigner.open({ mode: 'key', key: { kind: 'inline', text, label: SIGNING_KEY_ENV }, passphrase }, { sourceDateEpoch: EPOCH });
     await expect(open(keyA.armored)).rejects.toThrow(/protected by a passphrase and STIGMER_DIST_SIGNING_PASSPHRASE is not set/);
     await expect(open(keyA.armored, 'wrong')).rejects.toThrow(/protected by a passphrase and STIGMER_DIST_SIGNING_PASSPHRASE is not it/);
     await expect(open(readFileSync(keyA.publicAsc, 'utf8'))).rejects.toThrow(/holds no secret key/);
@@ -242,7 +242,7 @@ describe('signing keys', () => {
   });
 
   it("refuses a key Debian 13's apt (sqv) would reject: SHA-1 self-signatures, RSA under 2048 bits", async () => {
-    const open = (key: TestKey) => GpgSigner.open({ mode: 'key', key: { kind: 'file', path: key.secretFile, label: '--signing-key' } }, { throwawayUserId: 'x', sourceDateEpoch: EPOCH });
+    const open = (key: TestKey) => GpgSigner.open({ mode: 'key', key: { kind: 'file', path: key.secretFile, label: '--signing-key' } }, { sourceDateEpoch: EPOCH });
     const [sha1, small] = await Promise.all([makeKey(tmp, 'sha1', undefined, { certDigestAlgo: 'SHA1' }), makeKey(tmp, 'small', undefined, { algo: 'rsa1024' })]);
     const err = await open(sha1).then(
       () => undefined,
@@ -263,7 +263,7 @@ describe('signing keys', () => {
   });
 
   it('leaves no temporary GNUPGHOME and no gpg-agent behind', async () => {
-    const s = await GpgSigner.open({ mode: 'throwaway' }, { throwawayUserId: 'Throwaway <t@example.com>', sourceDateEpoch: EPOCH });
+    const s = await GpgSigner.open({ mode: 'throwaway' }, { sourceDateEpoch: EPOCH });
     const home = (s as unknown as { home: string }).home;
     expect(s.throwaway).toBe(true);
     await s.close();

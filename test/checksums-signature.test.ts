@@ -7,11 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { signChecksums, verifyChecksumsSignature } from '../src/signing/checksums-signature.ts';
 import { GpgSigner } from '../src/signing/gpg.ts';
 import { tempDir } from './helpers.ts';
+import { makeKey } from './repo-helpers.ts';
 
 const SUMS = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  stigmer_1.2.3_amd64.deb\n' + '2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae  stigmer_1.2.3_linux_amd64.tar.gz\n';
 
+/** The snapshot key (what a snapshot build signs with), or a key of its own made for the test. */
 async function openSigner(name: string) {
-  return GpgSigner.open({ mode: 'throwaway' }, { throwawayUserId: `${name} (throwaway) <test@example.com>`, sourceDateEpoch: 1700000000 });
+  if (name === 'Release') return GpgSigner.open({ mode: 'throwaway' }, { sourceDateEpoch: 1700000000 });
+  const key = await makeKey(tempDir(), name.toLowerCase());
+  return GpgSigner.open({ mode: 'key', key: { kind: 'file', path: key.secretFile, label: name } }, { sourceDateEpoch: 1700000000 });
 }
 
 describe('SHA256SUMS.asc', () => {

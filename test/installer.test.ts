@@ -4,6 +4,7 @@
 // in Debian, so PSScriptAnalyzer cannot run here). Golden files of both scripts: test/render.test.ts.
 import { execa } from 'execa';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,13 +24,15 @@ describe.each(products)('$label installer scripts', ({ file }) => {
   const product = loadProduct(file);
   const versions = mapVersion('1.2.3-rc.1');
 
-  it('install.sh is shellcheck-clean (POSIX sh, every check enabled)', async () => {
-    const dir = tempDir();
-    const script = path.join(dir, INSTALL_SH);
-    writeFileSync(script, renderInstallSh(product, versions, [...product.platforms]));
-    const r = await execa('shellcheck', ['--shell=sh', '--enable=all', '--exclude=SC2250,SC2312', script], { reject: false });
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.exitCode).toBe(0);
+  it('install.sh is shellcheck-clean (POSIX sh, every check enabled), with a pinned release key and unsigned', async () => {
+    for (const fingerprint of ['0123456789ABCDEF0123456789ABCDEF01234567', undefined]) {
+      const dir = tempDir();
+      const script = path.join(dir, INSTALL_SH);
+      writeFileSync(script, renderInstallSh(product, versions, [...product.platforms], fingerprint));
+      const r = await execa('shellcheck', ['--shell=sh', '--enable=all', '--exclude=SC2250,SC2312', script], { reject: false });
+      expect(r.stdout + r.stderr, String(fingerprint)).toBe('');
+      expect(r.exitCode).toBe(0);
+    }
   });
 
   it('install.ps1 parses: strings, here-strings, comments and brackets are balanced', () => {
@@ -168,7 +171,7 @@ describe('install.sh against a release on loopback', () => {
   beforeAll(async () => {
     out = mkdtempSync(path.join(os.tmpdir(), 'sd-installer-'));
     // linux-amd64 runs here; darwin-arm64 is installed with a fake uname and launchctl (files and plists only).
-    const r = await runCli(['build', '--snapshot', '-p', 'linux-amd64,darwin-arm64', '-t', 'archive,installer,checksums', '--version', '0.1.0', '--out', out]);
+    const r = await runCli(['build', '--snapshot', '-p', 'linux-amd64,darwin-arm64', '-t', 'archive,installer,checksums,checksums-signature', '--version', '0.1.0', '--out', out]);
     if (r.exitCode !== 0) throw new Error(`snapshot build failed:\n${r.stderr}`);
     dist = path.join(out, '0.1.0');
     srv = await serveDirectory(dist);
@@ -284,6 +287,117 @@ describe('install.sh against a release on loopback', () => {
     } finally {
       await evil.close();
     }
+  });
+
+  /** A copy of the served release in the sandbox, served on its own port. */
+  async function serveCopy(box: ReturnType<typeof sandbox>, change: (dir: string) => void) {
+    const copy = path.join(box.dir, 'release');
+    mkdirSync(copy);
+    for (const f of readdirSync(dist)) if (statSync(path.join(dist, f)).isFile()) copyFileSync(path.join(dist, f), path.join(copy, f));
+    change(copy);
+    return serveDirectory(copy);
+  }
+
+  /** A PATH holding every tool the script uses, except the ones named. */
+  async function pathWithout(box: ReturnType<typeof sandbox>, missing: string[]): Promise<string> {
+    const bin = path.join(box.dir, 'minimal-bin');
+    mkdirSync(bin);
+    for (const tool of ['sh', 'uname', 'curl', 'tar', 'gzip', 'awk', 'cut', 'mktemp', 'rm', 'mkdir', 'cp', 'mv', 'find', 'sed', 'sort', 'grep', 'dirname', 'chmod', 'cat', 'id', 'pwd', 'sha256sum', 'gpgv', 'systemctl', 'loginctl']) {
+      if (missing.includes(tool)) continue;
+      const real = (await execa('sh', ['-c', `command -v ${tool}`], { env: { PATH: `${box.fake}:${process.env.PATH}` } })).stdout.trim();
+      symlinkSync(real, path.join(bin, tool));
+    }
+    return bin;
+  }
+
+  it('pins no key when the build does not sign SHA256SUMS (checksums-signature not selected), though it has a key', async () => {
+    const out = tempDir();
+    const r = await runCli(['build', '--snapshot', '-p', 'linux-amd64', '-t', 'archive,installer,checksums', '--version', '0.1.0', '--out', out]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const script = readFileSync(path.join(out, '0.1.0', INSTALL_SH), 'utf8');
+    expect(script).toMatch(/^RELEASE_KEY_FPR=$/m);
+    expect(existsSync(path.join(out, '0.1.0', 'SHA256SUMS.asc'))).toBe(false);
+  });
+
+  it('verifies SHA256SUMS with gpgv against the pinned release key before trusting any checksum', async () => {
+    const sums = readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8');
+    // The key files are release assets; the signature and the keys vouch for SHA256SUMS, so it does not list them.
+    expect(existsSync(path.join(dist, 'SHA256SUMS.asc')) && existsSync(path.join(dist, 'stigmer-release-key.asc')) && existsSync(path.join(dist, 'stigmer-release-key.gpg'))).toBe(true);
+    expect(sums).not.toMatch(/SHA256SUMS\.asc|release-key/);
+    // install.sh pins the fingerprint of exactly the key that signed (gpgv's own verdict, with the binary key).
+    const pinned = /^RELEASE_KEY_FPR=([0-9A-F]{40})$/m.exec(readFileSync(path.join(dist, INSTALL_SH), 'utf8'))?.[1];
+    const status = await execa('gpgv', ['--status-fd', '1', '--keyring', path.join(dist, 'stigmer-release-key.gpg'), path.join(dist, 'SHA256SUMS.asc'), path.join(dist, 'SHA256SUMS')], { reject: false });
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^\\[GNUPG:\\] VALIDSIG \\S+(?: \\S+){8} ${pinned}$`, 'm'));
+
+    const box = sandbox();
+    const r = await box.run(['--base-url', srv.url, '--prefix', box.prefix, '--no-services', '--require-signature']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`verified the signature of SHA256SUMS (release key ${pinned})`);
+  });
+
+  it('refuses a release whose SHA256SUMS lists tampered archives (valid checksums, bad signature) and installs nothing', async () => {
+    const box = sandbox();
+    const evil = await serveCopy(box, (dir) => {
+      const victim = readdirSync(dir).find((f) => f.startsWith('stigmer-server_') && f.includes('linux_amd64') && f.endsWith('.tar.gz'))!;
+      const bytes = readFileSync(path.join(dir, victim));
+      bytes[bytes.length - 10]! ^= 0xff;
+      writeFileSync(path.join(dir, victim), bytes);
+      // The attacker rewrites SHA256SUMS to match; the signature stays the release key's signature of the old one.
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      const sums = readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8').replace(new RegExp(`^[0-9a-f]{64}(  ${victim.replace(/\./g, '\\.')})$`, 'm'), `${digest}$1`);
+      writeFileSync(path.join(dir, 'SHA256SUMS'), sums);
+    });
+    try {
+      const before = evil.requests.length;
+      const r = await box.run(['--base-url', evil.url, '--prefix', box.prefix]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/^error: the signature of SHA256SUMS does not verify against the release key [0-9A-F]{40}\n  hint: .*nothing was installed/);
+      // No archive was even downloaded: SHA256SUMS, its signature and the key only.
+      expect(evil.requests.slice(before).map((q) => path.posix.basename(q.path)).sort()).toEqual(['SHA256SUMS', 'SHA256SUMS.asc', 'stigmer-release-key.gpg']);
+      expect(existsSync(box.prefix)).toBe(false);
+      expect(filesBelow(box.home)).toEqual([]);
+      expect(existsSync(box.log)).toBe(false);
+    } finally {
+      await evil.close();
+    }
+  });
+
+  it('refuses a signature by another key offered with that key', async () => {
+    const box = sandbox();
+    const other = path.join(box.dir, 'other-gnupg');
+    mkdirSync(other, { mode: 0o700 });
+    const gpg = (args: string[]) => execa('gpg', ['--batch', '--homedir', other, '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
+    await gpg(['--quick-generate-key', 'Mallory <m@example.org>', 'ed25519', 'sign', 'never']);
+    const evil = await serveCopy(box, () => {});
+    try {
+      const dir = path.join(box.dir, 'release');
+      await gpg(['--yes', '--armor', '--output', path.join(dir, 'SHA256SUMS.asc'), '--detach-sign', path.join(dir, 'SHA256SUMS')]);
+      await gpg(['--yes', '--output', path.join(dir, 'stigmer-release-key.gpg'), '--export']);
+      const r = await box.run(['--base-url', evil.url, '--prefix', box.prefix]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/^error: the signature of SHA256SUMS does not verify against the release key/);
+      expect(existsSync(box.prefix)).toBe(false);
+    } finally {
+      await evil.close();
+      await execa('gpgconf', ['--homedir', other, '--kill', 'all'], { reject: false });
+    }
+  });
+
+  it('without gpgv: --require-signature refuses before downloading anything; otherwise one warning line', async () => {
+    const box = sandbox();
+    const bin = await pathWithout(box, ['gpgv']);
+    const before = srv.requests.length;
+    const refused = await box.run(['--base-url', srv.url, '--prefix', box.prefix, '--no-services', '--require-signature'], { path: bin });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/^error: --require-signature: gpgv is not installed, so the signature of SHA256SUMS cannot be verified\n  hint: install gpgv/);
+    expect(srv.requests.length).toBe(before);
+    expect(existsSync(box.prefix)).toBe(false);
+
+    const warned = await box.run(['--base-url', srv.url, '--prefix', box.prefix, '--no-services'], { path: bin });
+    expect(warned.exitCode).toBe(0);
+    expect(warned.stderr).toBe('warning: gpgv not found: the signature of SHA256SUMS is not verified (install gpgv, or pass --require-signature to insist)');
   });
 
   it('refuses a plain-http base URL unless the host is loopback, before downloading anything', async () => {

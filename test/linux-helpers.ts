@@ -136,7 +136,9 @@ export async function buildFromTwoCheckouts(prefix: string, targets: string[], o
   const build = async (config: string, outRoot: string) => {
     const product = loadProduct(config);
     const plan = makePlan(product, { version: FIXTURE_VERSION, platforms: LINUX, targets, snapshot: false });
-    return (await runBuild({ product, plan, outRoot, payloads: await payloadsFrom(payloadDir, product, LINUX), sourceDateEpoch: FIXTURE_EPOCH, report: silentReporter, skipped: [] })).outDir;
+    // A release build without a key, as with --unsigned: the packages' own bytes (signing has its own tests).
+    const unsigned = { signer: async () => undefined };
+    return (await runBuild({ product, plan, outRoot, payloads: await payloadsFrom(payloadDir, product, LINUX), sourceDateEpoch: FIXTURE_EPOCH, report: silentReporter, skipped: [], repo: unsigned })).outDir;
   };
   const a = () => build(STIGMER_YAML, path.join(work, 'a', 'dist'));
   const b = () => build(path.join(copy, 'stigmer.yaml'), path.join(work, 'elsewhere', 'out'));

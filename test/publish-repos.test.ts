@@ -38,7 +38,7 @@ beforeAll(async () => {
     rpms[v] = await makeRpm(tmp, { name: 'acme', version: v });
   }
   debs.conflict = await makeDeb(tmp, { name: 'acme', version: '1.0.0-1', arch: 'amd64', marker: 'rebuilt' });
-  signer = await GpgSigner.open({ mode: 'key', key: { kind: 'file', path: key.secretFile, label: 'test key' } }, { throwawayUserId: 'unused', sourceDateEpoch: EPOCH });
+  signer = await GpgSigner.open({ mode: 'key', key: { kind: 'file', path: key.secretFile, label: 'test key' } }, { sourceDateEpoch: EPOCH });
   repoDir = path.join(tmp, 'published');
 }, 300_000);
 

@@ -2,7 +2,7 @@
 // OpenAPI description: a full publish and its re-run, a dry run, a publish cut off half-way and resumed, a
 // conflicting asset, a token without the needed permission. Tokens never appear in any log or artifact.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import type { Reporter } from '../src/util/progress.ts';
 import { beaconPayloadDir, engineServer, sha256, writeBeacon, type EngineServer } from './helpers/beacon.ts';
 import { GithubStandin } from './helpers/github-standin.ts';
 import { runCli } from './helpers.ts';
+import { keyPair, makeBundle } from './trust-helpers.ts';
 
 const WRITE = 'ghp_publishWriteToken0123456789abcdefXYZ';
 const READ = 'ghp_readOnlyToken0123456789abcdefXYZ';
@@ -243,6 +244,30 @@ describe('publish', () => {
     await expect(run(gh, { only: ['nope'] }).result).rejects.toThrow('unknown publisher: nope');
     writeFileSync(notes, `token ${WRITE}\n`);
     await expect(run(gh, { notesFile: notes }).result).rejects.toThrow(/contains a secret from the environment/);
+  });
+
+  it('uploads SHA256SUMS.sigstore.json when the release workflow wrote it, and refuses one over other bytes', async () => {
+    // The cosign step runs after the build, in dist/<version>/: a copy of the build with a bundle beside SHA256SUMS.
+    const outRoot = path.join(work, 'dist-sigstore');
+    cpSync(dist, outRoot, { recursive: true });
+    const dir = path.join(outRoot, VERSION);
+    const { privateKey } = keyPair(work, 'cosign');
+    copyFileSync(makeBundle(work, readFileSync(path.join(dir, 'SHA256SUMS')), privateKey), path.join(dir, 'SHA256SUMS.sigstore.json'));
+    const bundle = readFileSync(path.join(dir, 'SHA256SUMS.sigstore.json'));
+    const gh = await standin();
+    await run(gh, { outRoot, only: ['release'] }).result;
+    const rel = release(gh);
+    expect(rel.assets.map((a) => [a.name, a.state, sha256(a.data)]).sort()).toEqual([...releaseFiles.map((f) => [f.name, 'uploaded', f.sha256]), ['SHA256SUMS.sigstore.json', 'uploaded', sha256(bundle)]].sort());
+    // The release notes show how to check it.
+    expect(rel.body).toContain('cosign verify-blob');
+    expect(rel.body).toContain('SHA256SUMS.sigstore.json');
+    expect(gh.violations).toEqual([]);
+
+    // A bundle left over from another build (it signs other bytes) is refused before anything is written.
+    copyFileSync(makeBundle(work, Buffer.from('another SHA256SUMS\n'), privateKey), path.join(dir, 'SHA256SUMS.sigstore.json'));
+    const other = await standin();
+    await expect(run(other, { outRoot, only: ['release'] }).result).rejects.toThrow(/SHA256SUMS\.sigstore\.json: signs other bytes than this build's SHA256SUMS/);
+    expect(other.repo(REPO).releases).toEqual([]);
   });
 });
 

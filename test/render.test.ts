@@ -13,9 +13,12 @@ import { formulaComponents, formulaName } from '../src/targets/homebrew/index.ts
 import { ENV_LAUNCHER_SCRIPT } from '../src/render/launcher.ts';
 import { ACME_YAML, REPO, STIGMER_YAML, fakeDigest, tempDir } from './helpers.ts';
 
+/** install.sh pins the release key; the goldens pin this stand-in fingerprint. */
+const FAKE_RELEASE_KEY_FINGERPRINT = '0123456789ABCDEF0123456789ABCDEF01234567';
+
 function renderAll(product: Product, version: string): Map<string, string> {
   const plan = makePlan(product, { version, snapshot: false });
-  const ctx = { product, versions: plan.versions, platforms: plan.platforms, snapshot: false, digestOf: fakeDigest };
+  const ctx = { product, versions: plan.versions, platforms: plan.platforms, snapshot: false, digestOf: fakeDigest, releaseKeyFingerprint: FAKE_RELEASE_KEY_FINGERPRINT };
   const out = new Map<string, string>();
   for (const t of TARGETS) for (const [p, text] of t.render?.(ctx) ?? []) out.set(p, text);
   // Every text artifact the plan lists is rendered (nothing planned is left to chance).

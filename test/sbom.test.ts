@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { buildSbom, describeBinary, validateSbom, type SbomInput } from '../src/sbom/cyclonedx.ts';
 import { readGoBuildInfo, type GoBuildInfo } from '../src/sbom/go-buildinfo.ts';
 import { pythonDistributions, readCArchive } from '../src/sbom/pyinstaller.ts';
-import { tempDir } from './helpers.ts';
+import { runCli, tempDir } from './helpers.ts';
 import { GO_TARGETS, MODULE_FIXTURE, moduleBinary, standinBinary } from './trust-helpers.ts';
 
 /** `go version -m FILE`, parsed into the reader's shape. */
@@ -235,4 +235,37 @@ describe('CycloneDX SBOM', () => {
     doc.components[0]!.type = 'not-a-type';
     expect(await validateSbom(JSON.stringify(doc))).not.toBeNull();
   });
+});
+
+// The sbom target in a real (snapshot) build: a release asset listed in SHA256SUMS, valid, naming every archive
+// and package with the digest SHA256SUMS gives, the stand-ins' Go build info, and byte-identical when rebuilt.
+describe('the sbom target', () => {
+  it('builds <product>_<version>.cdx.json: valid, every asset with its digest, listed in SHA256SUMS, reproducible', async () => {
+    const outs = [tempDir(), tempDir()];
+    const args = (out: string) => ['build', '--snapshot', '-p', 'linux-amd64,windows-amd64', '-t', 'archive,deb,sbom,checksums', '--version', '0.1.0', '--out', out];
+    for (const out of outs) {
+      const r = await runCli(args(out));
+      expect(r.exitCode, r.stderr).toBe(0);
+    }
+    const dist = path.join(outs[0]!, '0.1.0');
+    const json = readFileSync(path.join(dist, 'stigmer_0.1.0.cdx.json'), 'utf8');
+    expect(readFileSync(path.join(outs[1]!, '0.1.0', 'stigmer_0.1.0.cdx.json'), 'utf8')).toBe(json);
+    expect(await validateSbom(json)).toBeNull();
+
+    const sums = new Map(readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)] as const));
+    expect(sums.get('stigmer_0.1.0.cdx.json')).toBe(createHash('sha256').update(json).digest('hex'));
+    type Cdx = { metadata: { component: { name: string; version: string } }; components: { 'bom-ref': string; name: string; hashes?: { alg: string; content: string }[]; components?: { name: string }[] }[] };
+    const doc = JSON.parse(json) as Cdx;
+    expect(doc.metadata.component).toMatchObject({ name: 'stigmer', version: '0.1.0' });
+    const files = new Map(doc.components.filter((c) => c['bom-ref'].startsWith('artifact:')).map((c) => [c.name, c.hashes?.find((h) => h.alg === 'SHA-256')?.content]));
+    const assets = [...sums.keys()].filter((n) => /\.(tar\.gz|zip|deb|rpm|msi)$/.test(n));
+    expect(assets.length).toBeGreaterThan(4);
+    for (const a of assets) expect(files.get(a), a).toBe(sums.get(a));
+    // The stand-ins are Go programs (GOPATH mode: no modules): each binary records the Go version from its build info.
+    type Prop = { name: string; value: string };
+    const binaries = (doc.components as unknown as { 'bom-ref': string; properties?: Prop[] }[]).filter((c) => c['bom-ref'].startsWith('binary:'));
+    expect(binaries.map((b) => b['bom-ref'])).toContain('binary:windows-amd64:stigmer');
+    for (const b of binaries) expect(b.properties?.find((p) => p.name.endsWith(':go:version'))?.value, b['bom-ref']).toMatch(/^go1\./);
+    // Two full snapshot builds of the real definition (its payloads are large).
+  }, 400_000);
 });

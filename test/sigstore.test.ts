@@ -1,36 +1,15 @@
 // A Sigstore message-signature bundle (v0.3 media type) made in the test with a test key over SHA256SUMS:
 // it verifies offline with @sigstore/verify against the public key; a changed SHA256SUMS, another key, a
 // digest that does not match, or a trusted root without the key all fail.
-import { BUNDLE_V03_MEDIA_TYPE, bundleToJSON, toMessageSignatureBundle } from '@sigstore/bundle';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { BUNDLE_V03_MEDIA_TYPE } from '@sigstore/bundle';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifySigstoreBundle } from '../src/verify/sigstore.ts';
 import { tempDir } from './helpers.ts';
+import { keyPair, makeBundle } from './trust-helpers.ts';
 
 const SUMS = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  stigmer_1.2.3_amd64.deb\n';
-
-function keyPair(dir: string, name: string) {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const keyFile = path.join(dir, `${name}.pub`);
-  writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }));
-  return { privateKey, keyFile };
-}
-
-let bundles = 0;
-
-/** What `cosign sign-blob --key` writes with --bundle (message signature, public key hint, v0.3). */
-function makeBundle(dir: string, data: Buffer, privateKey: ReturnType<typeof keyPair>['privateKey'], opts: { digestOf?: Buffer } = {}): string {
-  const bundle = toMessageSignatureBundle({
-    digest: createHash('sha256').update(opts.digestOf ?? data).digest(),
-    signature: sign('sha256', data, privateKey),
-    keyHint: 'test-key',
-  });
-  const file = path.join(dir, `SHA256SUMS.${++bundles}.sigstore.json`);
-  writeFileSync(file, JSON.stringify(bundleToJSON(bundle), null, 2));
-  return file;
-}
 
 describe('verifySigstoreBundle', () => {
   it('verifies a key-signed v0.3 bundle over SHA256SUMS, and fails for a changed SHA256SUMS or another key', async () => {

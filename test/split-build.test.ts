@@ -1,14 +1,17 @@
 // The split build: each platform's local artifacts built alone (--local-only) into its own folder, then joined
 // (--join): every file, plan.json included, byte-identical to one single-machine build of the same inputs.
+import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProduct } from '../src/product/load.ts';
 import { filesBelow, hashFile } from '../src/util/fsx.ts';
 import { ACME_YAML, fixturePayloads, runCli, tempDir } from './helpers.ts';
+import { makeKey } from './repo-helpers.ts';
 
-// Local (archives) and global targets, no external tools.
-const TARGETS = 'archive,systemd,installer,checksums,homebrew,scoop';
+// Local (archives) and global targets, no external tools but gpg: the SBOM and the checksums signature are built
+// in the join, the only step that holds the signing key.
+const TARGETS = 'archive,systemd,installer,sbom,checksums,checksums-signature,homebrew,scoop';
 
 async function digests(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -21,8 +24,10 @@ describe('split build', () => {
     const product = loadProduct(ACME_YAML);
     const payloads = await fixturePayloads(product);
     const common = ['--config', ACME_YAML, '--version', '2.4.0', '--target', TARGETS, '--unsigned-windows']; // a release build without a code-signing key
+    const key = await makeKey(tempDir(), 'split');
+    const signed = ['--signing-key', key.secretFile];
     const single = tempDir();
-    const one = await runCli(['build', ...common, '--from', payloads, '--out', single]);
+    const one = await runCli(['build', ...common, ...signed, '--from', payloads, '--out', single]);
     expect(one.exitCode, one.stderr).toBe(0);
 
     const parts: string[] = [];
@@ -40,17 +45,45 @@ describe('split build', () => {
 
     // A join that lacks a platform names what is missing and writes nothing.
     const partialJoin = tempDir();
-    const short = await runCli(['build', '--config', ACME_YAML, '--join', ...parts.slice(1), '--out', partialJoin]);
+    const short = await runCli(['build', '--config', ACME_YAML, ...signed, '--join', ...parts.slice(1), '--out', partialJoin]);
     expect(short.exitCode).toBe(2);
     expect(short.stderr).toMatch(/no folder given to --join holds .*:linux-amd64/);
 
     const joined = tempDir();
     // The join is told what the parts did (unsigned Windows files are part of the inputs digest in plan.json).
-    const j = await runCli(['build', '--config', ACME_YAML, '--join', ...parts, '--unsigned-windows', '--out', joined]);
+    const j = await runCli(['build', '--config', ACME_YAML, ...signed, '--join', ...parts, '--unsigned-windows', '--out', joined]);
     expect(j.exitCode, j.stderr).toBe(0);
     const a = await digests(path.join(single, '2.4.0'));
     expect(Object.keys(a)).toContain('SHA256SUMS');
     expect(Object.keys(a)).toContain('plan.json');
+    expect(Object.keys(a)).toEqual(expect.arrayContaining(['SHA256SUMS.asc', 'acme-release-key.gpg', 'acme_2.4.0.cdx.json']));
     expect(await digests(path.join(joined, '2.4.0'))).toEqual(a);
   });
+
+  it('signs the RPMs in the join: the local step leaves them unsigned, the joined release asset equals a single build, signature included', async () => {
+    const common = ['--config', ACME_YAML, '--version', '2.4.0', '--snapshot', '--target', 'rpm,yum-repo,checksums,checksums-signature'];
+    const single = tempDir();
+    const one = await runCli(['build', ...common, '--out', single]);
+    expect(one.exitCode, one.stderr).toBe(0);
+    const parts: string[] = [];
+    for (const platform of ['linux-amd64', 'linux-arm64']) {
+      const part = tempDir();
+      const local = await runCli(['build', ...common, '--platform', platform, '--local-only', '--out', part]);
+      expect(local.exitCode, local.stderr).toBe(0);
+      parts.push(path.join(part, '2.4.0'));
+    }
+    const unsigned = (await filesBelow(parts[0]!)).filter((f) => f.endsWith('.rpm'));
+    expect(unsigned).toEqual(['rpm-unsigned/acme-2.4.0-1.x86_64.rpm']);
+    const sig = (f: string) => execa('rpm', ['-qp', '--qf', '%{RSAHEADER:pgpsig}', f]).then((r) => r.stdout);
+    expect(await sig(path.join(parts[0]!, unsigned[0]!))).toBe('(none)');
+    const joined = tempDir();
+    const j = await runCli(['build', '--config', ACME_YAML, '--join', ...parts, '--out', joined]);
+    expect(j.exitCode, j.stderr).toBe(0);
+    const asset = path.join(joined, '2.4.0', 'acme-2.4.0-1.x86_64.rpm');
+    expect(await sig(asset)).toMatch(/^RSA\/SHA512, .*Key ID [0-9a-f]+$/);
+    // Every file but plan.json, whose inputs digest covers the payloads of all the platforms joined (here only
+    // the Linux ones built anything; the test above joins every platform and compares plan.json too).
+    const withoutPlan = async (dir: string) => Object.fromEntries(Object.entries(await digests(dir)).filter(([f]) => f !== 'plan.json'));
+    expect(await withoutPlan(path.join(joined, '2.4.0'))).toEqual(await withoutPlan(path.join(single, '2.4.0')));
+  }, 300_000);
 });

@@ -1,6 +1,8 @@
 // Go binaries for the trust-chain tests (Authenticode, SBOM build info): the stand-in (standin/, built as
 // src/payloads/standin.ts builds it: GOPATH mode, no go.mod) and a module program with a dependency module
 // (a local `replace`, so it builds offline), for ELF, Mach-O and PE. Built and cached by test/go-programs.ts.
+import { bundleToJSON, toMessageSignatureBundle } from '@sigstore/bundle';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STANDIN_SOURCE_DIR } from '../src/payloads/standin.ts';
@@ -49,3 +51,27 @@ export async function standinBinary(t: GoTarget): Promise<string> {
   mkdirSync(dir, { recursive: true });
   return goBuild(STANDIN_SOURCE_DIR, t, path.join(dir, `standin-${suffix(t)}`), { GO111MODULE: 'off', GOPATH: path.join(dir, 'gopath') }, '-s -w -buildid=');
 }
+
+// Sigstore bundles signed with a test key (cosign sign-blob --key --bundle writes the same shape).
+/** An EC P-256 test key pair; the public key as a PEM file. */
+export function keyPair(dir: string, name: string) {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyFile = path.join(dir, `${name}.pub`);
+  writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }));
+  return { privateKey, keyFile };
+}
+
+let bundles = 0;
+
+/** What `cosign sign-blob --key` writes with --bundle (message signature, public key hint, v0.3). */
+export function makeBundle(dir: string, data: Buffer, privateKey: ReturnType<typeof keyPair>['privateKey'], opts: { digestOf?: Buffer } = {}): string {
+  const bundle = toMessageSignatureBundle({
+    digest: createHash('sha256').update(opts.digestOf ?? data).digest(),
+    signature: sign('sha256', data, privateKey),
+    keyHint: 'test-key',
+  });
+  const file = path.join(dir, `SHA256SUMS.${++bundles}.sigstore.json`);
+  writeFileSync(file, JSON.stringify(bundleToJSON(bundle), null, 2));
+  return file;
+}
+

@@ -31,7 +31,7 @@ beforeAll(async () => {
   [keyA, keyB] = await Promise.all([makeKey(tmp, 'alpha', 'yum passphrase'), makeKey(tmp, 'bravo')]);
   rpm1 = await makeRpm(tmp, { name: 'fixture', version: '1.0.0' });
   rpm2 = await makeRpm(tmp, { name: 'fixture', version: '1.1.0~rc.1' });
-  signerA = await GpgSigner.open({ mode: 'key', key: { kind: 'file', path: keyA.secretFile, label: 'test key' }, passphrase: keyA.passphrase }, { throwawayUserId: 'unused', sourceDateEpoch: EPOCH });
+  signerA = await GpgSigner.open({ mode: 'key', key: { kind: 'file', path: keyA.secretFile, label: 'test key' }, passphrase: keyA.passphrase }, { sourceDateEpoch: EPOCH });
   repo1 = path.join(tmp, 'published-v1');
   await buildYumRepo({ repoDir: repo1, packages: [rpm1], signer: signerA, sourceDateEpoch: EPOCH, keyName: 'fixture' });
   repo2 = path.join(tmp, 'published-v2');

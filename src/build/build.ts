@@ -18,6 +18,7 @@ import { ownerGone, registerCleanup } from '../util/cleanup.ts';
 import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
 import { checkJoin, payloadRecords, stageJoined, type JoinInput } from './split.ts';
+import { repoSigningSession } from '../targets/repo-common.ts';
 import type { Reporter } from '../util/progress.ts';
 import type { AuthenticodeMode } from '../signing/authenticode.ts';
 import { authenticodeForBuild, authenticodeInputs, BuildWindowsSigning, shipsWindowsFiles, SIGNED_PAYLOADS_DIR } from './windows-signing.ts';
@@ -199,6 +200,10 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const payloadByKey = new Map(opts.payloads.map((p) => [`${p.component}/${p.platform}`, p]));
   const built = new Map<string, BuiltFile>();
   const byId = new Map(artifacts.map((a) => [a.id, a]));
+  // One signer for the whole build (install.sh pins the key SHA256SUMS.asc is made with): when the caller
+  // passed none, signing follows the environment and is decided and opened on first use, closed after the build.
+  let ownSession: ReturnType<typeof repoSigningSession> | undefined;
+  const ownSigner = () => (ownSession ??= repoSigningSession(product, { snapshot: plan.snapshot, sourceDateEpoch: opts.sourceDateEpoch, warn: (l) => report.warn(l) })).signer();
   const ctx: BuildContext = {
     product,
     versions: plan.versions,
@@ -207,8 +212,9 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     outDir: staging,
     sourceDateEpoch: opts.sourceDateEpoch,
     report,
-    repo: opts.repo,
+    repo: opts.repo ?? { signer: ownSigner },
     windowsSigning,
+    signsChecksums: artifacts.some((a) => a.role === 'signature' && a.inputs.some((i) => byId.get(i)?.role === 'checksums')),
     payload(component: string, platform: Platform) {
       const p = payloadByKey.get(`${component}/${platform}`);
       if (!p) throw new UserError(`no payload for ${component} on ${platform}`, { hint: 'provide it with --from DIR or build with --snapshot' });
@@ -267,6 +273,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     throw err;
   } finally {
     await windowsSigning?.close();
+    await ownSession?.close();
   }
 }
 

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import { runBuild, type BuildResult } from '../build/build.ts';
 import { readPartials } from '../build/split.ts';
+import type { Plan } from '../plan/plan.ts';
 import type { Platform } from '../product/model.ts';
+import { CHECKSUMS_SIGNATURE_TARGET } from '../targets/checksums-signature/index.ts';
 import { SIGNING_KEY_ENV } from '../signing/gpg.ts';
 import { resolvePayloads } from '../sources/index.ts';
 import { DigestCache } from '../util/digest-cache.ts';
@@ -41,7 +43,8 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
   const report = overrides.report ?? createReporter();
   // A --local-only run plans every platform (the same plan and ids as the join) and builds one.
   const localOnly = opts.localOnly ? (opts.platform![0] as Platform) : undefined;
-  const { product, plan } = planFor(localOnly ? { ...opts, platform: undefined } : opts);
+  const { product, plan: planned } = planFor(localOnly ? { ...opts, platform: undefined } : opts);
+  const plan = withoutUnsignedTargets(planned, opts);
   if (localOnly && !plan.platforms.includes(localOnly)) throw new UserError(`platform not in the product definition: ${localOnly}`, { hint: `choose from: ${plan.platforms.join(', ')}`, exitCode: EXIT.usage });
   report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
   const payloads = await resolvePayloads({ product, platforms: localOnly ? [localOnly] : plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
@@ -56,7 +59,10 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
         definitionTimestampUrl: product.def.release.authenticode?.timestampUrl,
       })
     : undefined;
-  const repo = await repoSession(product, plan, opts, report, sourceDateEpoch);
+  // A --local-only run makes no OpenPGP signature and pins no key (those, the RPMs' too, are made in the join): it
+  // needs no signing key, which the release workflow gives only to the join.
+  const building = localOnly ? { ...plan, targets: [] } : plan;
+  const repo = await repoSession(product, building, opts, report, sourceDateEpoch);
   const result = await runBuild({
     authenticode,
     product,
@@ -80,7 +86,8 @@ async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildRes
   const join = await readPartials(opts.join!);
   const first = join.parts[0]!.manifest;
   // The plan of the partial builds: every platform, their targets and snapshot mode.
-  const { product, plan } = planFor({ ...opts, platform: first.platforms, target: first.targets, version: first.version, snapshot: first.snapshot });
+  const { product, plan: planned } = planFor({ ...opts, platform: first.platforms, target: first.targets, version: first.version, snapshot: first.snapshot });
+  const plan = withoutUnsignedTargets(planned, opts);
   report.info(`${product.meta.name} ${plan.version}: joining ${join.parts.map((p) => p.manifest.partial.platform).join(', ')}`);
   const repo = await repoSession(product, plan, opts, report, join.sourceDateEpoch);
   const result = await runBuild({
@@ -96,4 +103,15 @@ async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildRes
   }).finally(() => repo.close());
   report.info(`joined ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}`);
   return result;
+}
+
+/** An unsigned release has no SHA256SUMS.asc and no release key; its install.sh pins no key (and says so). */
+function withoutUnsignedTargets(plan: Plan, opts: RepoFlags): Plan {
+  if (!opts.unsigned) return plan;
+  const dropped = new Set(plan.artifacts.filter((a) => a.target === CHECKSUMS_SIGNATURE_TARGET).map((a) => a.id));
+  return {
+    ...plan,
+    targets: plan.targets.filter((t) => t !== CHECKSUMS_SIGNATURE_TARGET),
+    artifacts: plan.artifacts.filter((a) => !dropped.has(a.id)).map((a) => (a.inputs.some((i) => dropped.has(i)) ? { ...a, inputs: a.inputs.filter((i) => !dropped.has(i)) } : a)),
+  };
 }

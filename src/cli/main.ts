@@ -58,7 +58,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--offline', 'use only the download cache (no network); fails naming what is missing')
     .option('-o, --out <dir>', 'output root', 'dist')
     .option('--signing-key <file>', `secret key signing the APT/YUM repositories (default: $${SIGNING_KEY_ENV}, a path or the armored key; passphrase: $${SIGNING_PASSPHRASE_ENV})`)
-    .option('--unsigned', 'build unsigned APT/YUM repositories (a release build without a key refuses otherwise; a snapshot signs with a throwaway key)')
+    .option('--unsigned', 'build an unsigned release: no SHA256SUMS.asc, unsigned APT/YUM repositories (a release build without a key refuses otherwise; a snapshot signs with a throwaway key)')
     .option(
       '--unsigned-windows',
       `ship the Windows files (.exe, MSI) without Authenticode signatures; a release build refuses without a code-signing key: $${AUTHENTICODE_PKCS12_ENV} (a PKCS#12 .p12/.pfx path, or the file base64-encoded) and $${AUTHENTICODE_PASSWORD_ENV} (its password); a snapshot signs with the committed INSECURE pair`,

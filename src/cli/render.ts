@@ -24,8 +24,9 @@ export function addRenderCommand(program: Command, helpText: string): void {
     .option('--checksums <file>', `release ${CHECKSUMS_FILE} whose digests the formulae pin (default: dist/<version>/${CHECKSUMS_FILE}, else <tap-dir>/${CHECKSUMS_FILE})`)
     .option('-o, --out <dir>', 'also write every text artifact (units, plists, env file, formulae) below this folder')
     .option('--check', 'write nothing; fail when <tap-dir> differs from what the definition renders')
+    .option('--release-key-fingerprint <fpr>', 'with --out: the key install.sh pins for SHA256SUMS.asc (a build pins its signing key; without this, install.sh is rendered as for an --unsigned release)')
     .addHelpText('after', helpText)
-    .action(async (opts: { config?: string; version?: string; tapDir: string; checksums?: string; out?: string; check?: boolean }) => {
+    .action(async (opts: { config?: string; version?: string; tapDir: string; checksums?: string; out?: string; check?: boolean; releaseKeyFingerprint?: string }) => {
       const product = loadConfig(opts.config);
       if (!opts.check) await refuseForeignTap(opts.tapDir, product);
       const version = resolveVersion(product, opts.version);
@@ -33,7 +34,11 @@ export function addRenderCommand(program: Command, helpText: string): void {
       const sumsFile =
         opts.checksums ??
         (!opts.check && existsSync(path.join('dist', version, CHECKSUMS_FILE)) ? path.join('dist', version, CHECKSUMS_FILE) : path.join(opts.tapDir, CHECKSUMS_FILE));
-      const ctx = { product, versions: plan.versions, platforms: plan.platforms, snapshot: false, digestOf: checksumsLookup(sumsFile) };
+      const releaseKeyFingerprint = opts.releaseKeyFingerprint?.replace(/\s+/g, '').toUpperCase();
+      if (releaseKeyFingerprint !== undefined && !/^[0-9A-F]{40}$/.test(releaseKeyFingerprint)) {
+        throw new UserError(`--release-key-fingerprint ${opts.releaseKeyFingerprint}: not an OpenPGP v4 fingerprint`, { hint: 'pass the 40 hex digits `gpg --fingerprint` prints for the release key', exitCode: EXIT.usage });
+      }
+      const ctx = { product, versions: plan.versions, platforms: plan.platforms, snapshot: false, digestOf: checksumsLookup(sumsFile), releaseKeyFingerprint };
       const rendered = new Map<string, string>();
       for (const t of TARGETS) for (const [p, text] of t.render?.(ctx) ?? []) rendered.set(p, text);
       const formulae = new Map([...rendered].filter(([p]) => p.startsWith('formula/')).map(([p, text]) => [path.basename(p), text]));

@@ -15,7 +15,8 @@ export interface RepoFlags {
   repoUrl?: string;
 }
 
-const REPO_TARGETS = ['apt-repo', 'yum-repo'];
+// Every target that signs (the RPMs, the repositories, SHA256SUMS), or pins the signing key (install.sh).
+const REPO_TARGETS = ['rpm', 'apt-repo', 'yum-repo', 'checksums-signature', 'installer'];
 
 /**
  * Repository options for one build and the cleanup that removes the temporary GNUPGHOME (call it always).

@@ -8,6 +8,7 @@ import { formatVerifyTable, runVerify } from '../verify/index.ts';
 import { DEFAULT_DISTROS, DEFAULT_SETTLE_SECONDS, formatInstallTable, parseDistros, runInstallVerify } from '../verify/install/index.ts';
 import { reproduce } from '../verify/reproduce.ts';
 import { isReadableFile } from '../util/fsx.ts';
+import type { SigstoreTrust } from '../verify/sigstore.ts';
 import { executeBuild } from './build.ts';
 import { DEFAULT_CONFIG, loadConfig, resolveVersion } from './context.ts';
 
@@ -33,6 +34,10 @@ export function addVerifyCommand(program: Command, helpText: string): void {
     .option('--repo-base <dir>', 'with --install: the published repository tree (holding apt/) that has --from-version')
     .option('--settle <seconds>', 'with --install: how long every service must stay up without a restart', String(DEFAULT_SETTLE_SECONDS))
     .option('--json', 'with --install: print the rows as JSON instead of a table')
+    .option('--sigstore-key <pem>', 'verify SHA256SUMS.sigstore.json offline against this public key (a bundle made with cosign sign-blob --key)')
+    .option('--sigstore-trusted-root <file>', 'verify SHA256SUMS.sigstore.json offline against this Sigstore trusted_root.json (keyless; with --sigstore-identity and --sigstore-issuer)')
+    .option('--sigstore-identity <san>', 'with --sigstore-trusted-root: the certificate identity that must have signed (e.g. the release workflow URL)')
+    .option('--sigstore-issuer <url>', 'with --sigstore-trusted-root: the OIDC issuer', 'https://token.actions.githubusercontent.com')
     .addHelpText('after', helpText)
     .action(async (opts: VerifyOptions) => {
       const product = loadConfig(opts.config);
@@ -54,7 +59,14 @@ export function addVerifyCommand(program: Command, helpText: string): void {
         return;
       }
       if (opts.authenticodeCa && !isReadableFile(opts.authenticodeCa)) throw new UserError(`--authenticode-ca ${opts.authenticodeCa}: cannot read the file`, { hint: 'give the PEM file of the CA the code-signing certificate chains to', exitCode: EXIT.usage });
-      const rows = await runVerify({ dir, product, report: createReporter(), authenticodeCa: opts.authenticodeCa });
+      if (opts.sigstoreKey && opts.sigstoreTrustedRoot) throw new UserError('--sigstore-key and --sigstore-trusted-root contradict each other', { hint: 'pass one of them', exitCode: EXIT.usage });
+      if (opts.sigstoreTrustedRoot && !opts.sigstoreIdentity) throw new UserError('--sigstore-trusted-root needs --sigstore-identity (the signer the certificate must name)', { exitCode: EXIT.usage });
+      const sigstore: SigstoreTrust | undefined = opts.sigstoreKey
+        ? { kind: 'public-key', keyFile: opts.sigstoreKey }
+        : opts.sigstoreTrustedRoot
+          ? { kind: 'trusted-root', rootFile: opts.sigstoreTrustedRoot, identity: opts.sigstoreIdentity!, issuer: opts.sigstoreIssuer }
+          : undefined;
+      const rows = await runVerify({ dir, product, report: createReporter(), authenticodeCa: opts.authenticodeCa, trust: { sigstore } });
       process.stdout.write(formatVerifyTable(rows) + '\n');
       const failed = rows.filter((r) => !r.ok);
       if (failed.length) {
@@ -84,6 +96,10 @@ interface VerifyOptions {
   repoBase?: string;
   settle: string;
   json?: boolean;
+  sigstoreKey?: string;
+  sigstoreTrustedRoot?: string;
+  sigstoreIdentity?: string;
+  sigstoreIssuer: string;
 }
 
 async function verifyInstall(opts: VerifyOptions, product: Product, dir: string): Promise<void> {

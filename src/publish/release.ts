@@ -13,6 +13,7 @@ import { download } from '../sources/download.ts';
 import { githubError, statusOf, type Github } from '../sources/github-api.ts';
 import { backoffMs, sleepOf } from '../sources/http.ts';
 import { CHECKSUMS_FILE } from '../targets/checksums/index.ts';
+import { CHECKSUMS_SIGNATURE_FILE, SIGSTORE_BUNDLE_FILE, releaseKeyFile } from '../targets/release.ts';
 import type { ReleaseFile } from './dist.ts';
 import { describeBody, type PublishContext, type Publisher, type Write } from './types.ts';
 
@@ -43,7 +44,26 @@ export function releaseNotes(ctx: Pick<PublishContext, 'product' | 'versions' | 
     summary: ctx.product.meta.summary,
     artifacts: ctx.assets.map((a) => ({ name: a.name, size: a.size, sha256: a.sha256 })),
     checksumsFile: ctx.assets.some((a) => a.name === CHECKSUMS_FILE) ? CHECKSUMS_FILE : null,
+    verify: verifyCommands(ctx),
   });
+}
+
+/** The commands users run to check the release: gpg (SHA256SUMS.asc), gh attestation verify, cosign verify-blob. */
+function verifyCommands(ctx: Pick<PublishContext, 'product' | 'assets'>) {
+  const names = new Set(ctx.assets.map((a) => a.name));
+  if (!names.has(CHECKSUMS_FILE)) return null;
+  const { owner, repo } = ctx.product.def.release.github;
+  const example = ctx.assets.map((a) => a.name).find((n) => /\.(tar\.gz|deb|rpm|msi|zip)$/.test(n)) ?? CHECKSUMS_FILE;
+  const keyFile = releaseKeyFile(ctx.product, true);
+  return {
+    checksumsFile: CHECKSUMS_FILE,
+    repo: `${owner}/${repo}`,
+    // owner and repo are GitHub names (letters, digits, "-", "_", "."): only "." needs escaping in the regex.
+    repoRegex: `${owner}/${repo}`.replace(/\./g, '\\.'),
+    example,
+    gpg: names.has(CHECKSUMS_SIGNATURE_FILE) && names.has(keyFile) ? { keyFile, binaryKeyFile: releaseKeyFile(ctx.product, false) } : null,
+    cosign: names.has(SIGSTORE_BUNDLE_FILE) ? { bundle: SIGSTORE_BUNDLE_FILE } : null,
+  };
 }
 
 export function contentType(name: string): string {

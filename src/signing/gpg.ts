@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXIT, UserError } from '../errors.ts';
 import type { BuiltFile } from '../util/fsx.ts';
 import { isReadableFile, writeFileAtomic } from '../util/fsx.ts';
@@ -19,9 +20,16 @@ export type KeySource = { kind: 'file'; path: string; label: string } | { kind: 
 
 export type SigningMode =
   | { mode: 'key'; key: KeySource; passphrase?: string }
-  /** Snapshot builds without a key: a key generated for this run only, its public half exported with the repos. */
+  /** Snapshot builds without a key: the committed INSECURE snapshot key (insecure-snapshot-openpgp/), exported with the repos. */
   | { mode: 'throwaway' }
   | { mode: 'unsigned' };
+
+/**
+ * The key snapshot builds sign with when none is given: committed, named INSECURE in its user ID, its secret half
+ * public (see its README). The same key on every run keeps a snapshot build byte-reproducible.
+ */
+export const SNAPSHOT_KEY_DIR = fileURLToPath(new URL('./insecure-snapshot-openpgp/', import.meta.url));
+const SNAPSHOT_KEY: KeySource = { kind: 'file', path: path.join(SNAPSHOT_KEY_DIR, 'INSECURE-snapshot-signing-key.asc'), label: 'the INSECURE snapshot signing key' };
 
 const KEY_HINT = `pass --signing-key FILE, or set ${SIGNING_KEY_ENV} to the path of an exported secret key or to the armored key itself (gpg --armor --export-secret-keys KEYID)`;
 
@@ -50,8 +58,8 @@ export function resolveSigning(opts: { signingKey?: string; unsigned?: boolean; 
     });
   }
   if (opts.snapshot) return { mode: 'throwaway' };
-  throw new UserError('a release build signs the APT and YUM repositories, but no signing key was given', {
-    hint: `${KEY_HINT}; or pass --unsigned to build unsigned repositories`,
+  throw new UserError('a release build signs SHA256SUMS, the RPMs and the APT and YUM repositories, but no signing key was given', {
+    hint: `${KEY_HINT}; or pass --unsigned to build an unsigned release`,
     exitCode: EXIT.usage,
   });
 }
@@ -71,7 +79,7 @@ export interface Signer {
   /** Primary key fingerprint (public information). */
   readonly fingerprint: string;
   readonly userId: string;
-  /** A key generated for this run only (snapshot builds). */
+  /** The INSECURE snapshot key, whose secret half is public (snapshot builds without a key). */
   readonly throwaway: boolean;
   /** The public key: binary (an apt `signed-by` .gpg keyring) or armored (.asc, RPM-GPG-KEY-*). */
   exportPublicKey(file: string, armor: boolean): Promise<BuiltFile>;
@@ -85,8 +93,6 @@ export interface Signer {
 }
 
 export interface SignerOptions {
-  /** Identity of a throwaway key, e.g. "Stigmer snapshot repository key (throwaway) <maintainers@stigmer.ai>". */
-  throwawayUserId: string;
   /**
    * Signature creation time: max(this, the signing key's creation time), so signatures made with the same key
    * over the same bytes are byte-identical (RSA and EdDSA signatures are deterministic).
@@ -133,7 +139,7 @@ export class GpgSigner implements Signer {
     this.sigTime = Math.max(sourceDateEpoch, info.signingCreated);
   }
 
-  /** Opens a temporary GNUPGHOME holding exactly one secret key (imported, or generated for a snapshot) and proves it signs. */
+  /** Opens a temporary GNUPGHOME holding exactly one secret key (the given one, or the snapshot key) and proves it signs. */
   static async open(mode: Exclude<SigningMode, { mode: 'unsigned' }>, opts: SignerOptions): Promise<GpgSigner> {
     // A short path: gpg-agent's socket lives in the home and socket paths are limited to ~107 bytes.
     const home = await mkdtemp(path.join(os.tmpdir(), 'sd-gpg-'));
@@ -150,8 +156,7 @@ export class GpgSigner implements Signer {
     const passFile = path.join(home, 'passphrase');
     try {
       await writeFile(passFile, mode.mode === 'key' ? (mode.passphrase ?? '') : '', { mode: 0o600 });
-      if (mode.mode === 'key') await importKey(home, mode.key);
-      else await generateKey(home, opts.throwawayUserId);
+      await importKey(home, mode.mode === 'key' ? mode.key : SNAPSHOT_KEY);
       const info = await keyInfo(home, mode.mode === 'key' ? mode.key.label : 'the throwaway key');
       if (mode.mode === 'key') await refuseWeakKey(home, mode.key.label);
       const signer = new GpgSigner(home, passFile, info, mode.mode === 'throwaway', opts.sourceDateEpoch, cleanup);
@@ -265,15 +270,6 @@ async function importKey(home: string, key: KeySource): Promise<void> {
   if (r.failed) {
     throw new UserError(`${key.label}: gpg cannot import the key: ${gpgDiagnostics(String(r.stderr)) || `exit ${r.exitCode}`}`, { hint: KEY_HINT, exitCode: EXIT.config });
   }
-}
-
-async function generateKey(home: string, userId: string): Promise<void> {
-  const r = await execa('gpg', ['--homedir', home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', userId, 'rsa3072', 'sign', 'never'], {
-    reject: false,
-    stdin: 'ignore',
-  });
-  if ((r as { code?: string }).code === 'ENOENT') throw new UserError('signing needs `gpg`, which is not installed', { hint: `install it: ${GPG_INSTALL}`, exitCode: EXIT.missingTool });
-  if (r.failed) throw new UserError(`generating a throwaway signing key failed: ${gpgDiagnostics(String(r.stderr))}`);
 }
 
 async function keyInfo(home: string, label: string): Promise<KeyInfo> {

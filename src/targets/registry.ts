@@ -4,12 +4,14 @@ import { TargetRegistry } from '../graph/index.ts';
 import { aptRepoTarget } from './apt-repo/index.ts';
 import { archiveTarget } from './archive/index.ts';
 import { checksumsTarget } from './checksums/index.ts';
+import { checksumsSignatureTarget } from './checksums-signature/index.ts';
 import { debTarget } from './deb/index.ts';
 import { homebrewTarget } from './homebrew/index.ts';
 import { installerTarget } from './installer/index.ts';
 import { launchdTarget } from './launchd/index.ts';
 import { msiTarget } from './msi/index.ts';
 import { rpmTarget } from './rpm/index.ts';
+import { sbomTarget } from './sbom/index.ts';
 import { scoopTarget } from './scoop/index.ts';
 import { systemdTarget } from './systemd/index.ts';
 import { wingetTarget } from './winget/index.ts';
@@ -26,7 +28,9 @@ export const TARGETS: readonly Target[] = [
   yumRepoTarget,
   installerTarget,
   msiTarget,
+  sbomTarget,
   checksumsTarget,
+  checksumsSignatureTarget,
   homebrewTarget,
   wingetTarget,
   scoopTarget,

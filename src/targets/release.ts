@@ -7,6 +7,14 @@ import { msiVersion, parseVersion, type Versions } from '../version.ts';
 
 /** The checksum list every release carries (`sha256sum -c` format). */
 export const CHECKSUMS_FILE = 'SHA256SUMS';
+/** Detached armored OpenPGP signature of SHA256SUMS by the release key. */
+export const CHECKSUMS_SIGNATURE_FILE = `${CHECKSUMS_FILE}.asc`;
+/** The release workflow's keyless cosign bundle over SHA256SUMS (.github/workflows/release.yml), a release asset. */
+export const SIGSTORE_BUNDLE_FILE = `${CHECKSUMS_FILE}.sigstore.json`;
+/** The exported public release key: armored (.asc, for `gpg --import`) or binary (.gpg, the keyring gpgv reads). */
+export const releaseKeyFile = (product: Product, armor: boolean) => `${product.meta.name}-release-key.${armor ? 'asc' : 'gpg'}`;
+/** The release's CycloneDX SBOM. */
+export const sbomFileName = (product: Product, version: string) => `${product.meta.name}_${version}.cdx.json`;
 
 export function releaseUrl(product: Product, tag: string, asset: string): string {
   const { owner, repo } = product.def.release.github;

@@ -8,12 +8,6 @@ import { resolveSigning, signingSession, type SigningSession } from '../signing/
 import { hashFile } from '../util/fsx.ts';
 import type { BuildContext, RepoOptions } from './types.ts';
 
-/** Identity of a throwaway snapshot key, from the definition. */
-export function throwawayUserId(product: Product): string {
-  const email = /<([^<>]+)>/.exec(product.meta.maintainer)?.[1] ?? `${product.meta.name}@localhost`;
-  return `${product.meta.displayName} snapshot repository key (throwaway, not for release) <${email}>`;
-}
-
 /** The session a build opens for its repositories (the CLI owns it and closes it after the build). */
 export function repoSigningSession(
   product: Product,
@@ -21,10 +15,9 @@ export function repoSigningSession(
 ): SigningSession {
   const mode = resolveSigning(opts);
   return signingSession(mode, {
-    throwawayUserId: throwawayUserId(product),
     sourceDateEpoch: opts.sourceDateEpoch,
     onThrowaway: (fpr) =>
-      opts.warn(`no signing key: the snapshot repositories are signed with a throwaway key (${fpr}) made for this run; clients must trust the exported repo/apt/${product.meta.name}.gpg or repo/yum/RPM-GPG-KEY-${product.meta.name}`),
+      opts.warn(`no signing key: this snapshot is signed with the INSECURE snapshot key (${fpr}), whose secret key is public; clients must trust the exported repo/apt/${product.meta.name}.gpg or repo/yum/RPM-GPG-KEY-${product.meta.name}, and nothing signed with it is evidence of anything`),
   });
 }
 

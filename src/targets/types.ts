@@ -55,6 +55,11 @@ export interface BuildContext extends PlanContext {
   /** The artifacts an artifact reads (its `inputs`), in plan order. */
   inputsOf(artifact: PlannedArtifact): PlannedArtifact[];
   report: Reporter;
+  /**
+   * The build signs SHA256SUMS (it plans a signature artifact over the checksums): install.sh then pins the
+   * signer's key. A build that signs repositories but not SHA256SUMS must not make install.sh expect a signature.
+   */
+  signsChecksums?: boolean;
   /** Package repositories (apt-repo, yum-repo); absent: signing follows the environment (see src/targets/repo-common.ts). */
   repo?: RepoOptions;
   /** Authenticode for the Windows files (set by the build when it signs them); absent: they ship as given. */
@@ -82,6 +87,8 @@ export type DigestOf = (asset: string) => string;
 
 export interface RenderContext extends PlanContext {
   digestOf: DigestOf;
+  /** Primary fingerprint of the key that signs SHA256SUMS, pinned by install.sh; absent: an unsigned release. */
+  releaseKeyFingerprint?: string;
 }
 
 export interface Target {

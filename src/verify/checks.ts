@@ -169,11 +169,26 @@ export async function checkRpmQuery(env: CheckEnv, rpm: string, expect?: { versi
   };
 }
 
-export async function checkRpmlint(env: CheckEnv, rpm: string, config?: string): Promise<CheckRow> {
+/**
+ * An rpm database in `dir` holding only the release key (never the host's), and the environment that points rpm
+ * at it (rpmlint's signature check runs `rpm -Kv`, which reads %_dbpath from ~/.rpmmacros).
+ */
+export async function releaseKeyRpmEnv(dir: string, keyFile: string): Promise<Record<string, string>> {
+  const db = path.join(dir, 'rpmdb');
+  await mkdir(db, { recursive: true });
+  await run('rpm', ['--dbpath', db, '--initdb']);
+  const imported = await run('rpm', ['--dbpath', db, '--import', keyFile]);
+  if (imported.code !== 0) throw new Error(`rpm --import ${keyFile}: ${summary(imported.stderr)}`);
+  await writeFile(path.join(dir, '.rpmmacros'), `%_dbpath ${db}\n`);
+  return { HOME: dir };
+}
+
+/** rpmlint, its signature check against the release key when `keyEnv` (releaseKeyRpmEnv) is given. */
+export async function checkRpmlint(env: CheckEnv, rpm: string, config?: string, keyEnv?: Record<string, string>): Promise<CheckRow> {
   const artifact = rel(env, rpm);
   const missing = missingTools('rpmlint', artifact, ['rpmlint']);
   if (missing) return missing;
-  const r = await run('rpmlint', [...(config ? ['-c', config] : []), rpm]);
+  const r = await run('rpmlint', [...(config ? ['-c', config] : []), rpm], { env: keyEnv });
   const found = r.stdout.split('\n').filter((l) => /: [EW]: /.test(l));
   const tally = /(\d+) errors?, (\d+) warnings?/.exec(r.stdout);
   const errors = tally ? Number(tally[1]) : found.filter((l) => l.includes(': E: ')).length;

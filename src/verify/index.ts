@@ -11,6 +11,7 @@ import type { Product } from '../product/model.ts';
 import { aptKeyringName, APT_REPO_DIR } from '../targets/apt-repo/index.ts';
 import { renderRpmlintConfig } from '../targets/rpm/spec.ts';
 import { rpmKeyName, YUM_REPO_DIR } from '../targets/yum-repo/index.ts';
+import { releaseKeyFile } from '../targets/release.ts';
 import { filesBelow } from '../util/fsx.ts';
 import { authenticodeCa, checkAuthenticode } from './authenticode.ts';
 import type { Reporter } from '../util/progress.ts';
@@ -20,6 +21,7 @@ import {
   checkLintian,
   checkPlist,
   checkRpmlint,
+  releaseKeyRpmEnv,
   checkRpmQuery,
   checkRuby,
   checkShellcheck,
@@ -31,9 +33,11 @@ import {
   type CheckRow,
 } from './checks.ts';
 
+import { trustRows, type TrustOptions } from './trust.ts';
+
 export type { CheckRow } from './checks.ts';
 
-export async function runVerify(opts: { dir: string; product: Product; report: Reporter; authenticodeCa?: string }): Promise<CheckRow[]> {
+export async function runVerify(opts: { dir: string; product: Product; report: Reporter; authenticodeCa?: string; trust?: TrustOptions }): Promise<CheckRow[]> {
   const { dir, product, report } = opts;
   if (!existsSync(dir)) {
     throw new UserError(`nothing to verify: ${dir} does not exist`, { hint: 'run `stigmer-dist build` first, or pass --out/--version of an existing build', exitCode: EXIT.config });
@@ -58,6 +62,7 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     // The repository tree holds copies of the packages: checked as repositories, not again one by one.
     const files = await filesBelow(dir, { skip: (f) => f.startsWith('repo/') });
     const roles = new Map((record.artifacts ?? []).map((a) => [a.path, a.role]));
+    const releaseAssets = new Set((record.artifacts ?? []).filter((a) => a.release).map((a) => a.path));
     const abs = (p: string) => path.join(dir, p);
     let packageRoot: string | undefined;
 
@@ -78,17 +83,22 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     }
 
     // RPM packages: query and scriptlets, rpmlint with the definition's expected findings, the units they ship.
-    const rpms = files.filter((f) => f.endsWith('.rpm'));
+    // The unsigned intermediates (what the join signs) are the same package: checked once, as the signed asset.
+    const rpms = files.filter((f) => f.endsWith('.rpm') && (releaseAssets.has(f) || !roles.has(f)));
     let rpmlintConfig: string | undefined;
+    // The packages' signatures are checked against the release key the dist exports (an unsigned build has none).
+    let keyEnv: Record<string, string> | undefined;
     if (rpms.length) {
       rpmlintConfig = path.join(tmp, 'rpmlint.toml');
       await writeFile(rpmlintConfig, renderRpmlintConfig(product));
+      const key = [releaseKeyFile(product, true), `${YUM_REPO_DIR}/${rpmKeyName(product.meta.name)}`].map(abs).find((f) => existsSync(f));
+      if (key) keyEnv = await releaseKeyRpmEnv(path.join(tmp, 'rpm-home'), key);
     }
     for (const rpm of rpms) {
       const q = await checkRpmQuery(env, abs(rpm), record.versions?.rpm);
       add(q.row);
       if (!q.row.ok && !q.scripts.length) continue;
-      add(await checkRpmlint(env, abs(rpm), rpmlintConfig));
+      add(await checkRpmlint(env, abs(rpm), rpmlintConfig, keyEnv));
       for (const s of q.scripts) add(await checkShellcheck(env, `${rpm}:${s.name}`, s.file, ['SC2086']));
       if (q.root) {
         packageRoot ??= q.root;
@@ -118,6 +128,8 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     // Authenticode: every PE in the Windows zips and every MSI.
     const ca = authenticodeCa({ caFile: opts.authenticodeCa, snapshot: record.snapshot });
     add(await checkAuthenticode(env, { zips: files.filter((f) => f.endsWith('.zip')), msis: files.filter((f) => f.endsWith('.msi')) }, ca));
+    // The trust chain: the checksums' signature, the SBOM, the sigstore bundle.
+    add(await trustRows(dir, tmp, product, opts.trust));
   } finally {
     report.done();
     await tmpDir.dispose();

@@ -18,7 +18,7 @@ import { Container } from '../../src/verify/install/nspawn.ts';
 const USER = 'alice';
 
 async function buildRelease(definition: string, out: string, version: string): Promise<string> {
-  const r = await execa(process.execPath, [CLI, 'build', '--snapshot', '-c', definition, '-p', 'linux-amd64', '-t', 'archive,installer,checksums', '--version', version, '--out', out], {
+  const r = await execa(process.execPath, [CLI, 'build', '--snapshot', '-c', definition, '-p', 'linux-amd64', '-t', 'archive,installer,checksums,checksums-signature', '--version', version, '--out', out], {
     cwd: REPO,
     reject: false,
     env: { SOURCE_DATE_EPOCH: '1700000000' },

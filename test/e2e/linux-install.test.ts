@@ -5,9 +5,9 @@
 // Every name (package, user, units, ports, paths) comes from the loaded product model, and the whole flow runs
 // for each product definition below.
 //
-// Both versions are signed with one generated release key (--signing-key), as a publisher signs every release:
-// a snapshot build without a key signs with a throwaway key made for that run, so a second snapshot would be
-// signed by a key the client does not trust (which the wrong-key test shows apt refuses).
+// Both versions are signed with one generated release key (--signing-key), as a publisher signs every release
+// (a snapshot build without a key signs with the committed INSECURE snapshot key, which no client should trust);
+// the wrong-key test shows apt refuses a repository signed by a key the client does not trust.
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

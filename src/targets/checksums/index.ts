@@ -26,8 +26,9 @@ export function parseChecksums(text: string, source: string): Map<string, string
   return out;
 }
 
-// Every role that has release assets: checksums plans after them and lists the top-level ones.
-const LISTED_ROLES = ['cli-archive', 'service-archive', 'deb', 'rpm', 'msi', 'installer', 'sbom', 'signature', 'attestation'] as const satisfies readonly ArtifactRole[];
+// Every role that has release assets: checksums plans after them and lists the top-level ones. Not the
+// signatures of SHA256SUMS (they vouch for it, so they are made after it).
+const LISTED_ROLES = ['cli-archive', 'service-archive', 'deb', 'rpm', 'msi', 'installer', 'sbom', 'attestation'] as const satisfies readonly ArtifactRole[];
 
 export const checksumsTarget: Target = {
   id: 'checksums',

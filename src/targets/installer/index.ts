@@ -13,6 +13,7 @@ import { definitionName, renderEnvFile } from '../../render/envfile.ts';
 import { launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../../render/launchd.ts';
 import { renderServiceUnit, targetUnitName, renderTargetUnit } from '../../render/systemd.ts';
 import { BINDIR_PLACEHOLDER, HOME_PLACEHOLDER, INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../../layout/user-sh.ts';
+import { CHECKSUMS_SIGNATURE_FILE, releaseKeyFile } from '../release.ts';
 import type { PlannedArtifact, PlanContext, RenderContext, Target } from '../types.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
 import type { Versions } from '../../version.ts';
@@ -49,7 +50,7 @@ function homeWord(p: string): string {
   return `"$HOME"${shWord(p.slice(HOME_PLACEHOLDER.length))}`;
 }
 
-function shViewModel(product: Product, versions: Versions, platforms: Platform[]) {
+function shViewModel(product: Product, versions: Versions, platforms: Platform[], releaseKeyFingerprint: string | undefined) {
   const unix = unixPlatforms(platforms);
   const envName = path.basename(product.def.install.envFile);
   const { stateDir, logsDir } = product.def.install;
@@ -85,6 +86,10 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
     homepage: commentText(product.meta.homepage),
     defaultBaseUrl: defaultBaseUrl(product, versions),
     checksumsFile: CHECKSUMS_FILE,
+    // Pinned at render time: SHA256SUMS.asc must carry a good signature by exactly this primary key.
+    signature: releaseKeyFingerprint
+      ? { file: CHECKSUMS_SIGNATURE_FILE, keyFile: releaseKeyFile(product, false), fingerprint: releaseFingerprint(releaseKeyFingerprint) }
+      : false,
     manifest: manifestPath(product),
     heredocEnd: HEREDOC_END,
     bindirPlaceholder: BINDIR_PLACEHOLDER,
@@ -134,8 +139,15 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
   };
 }
 
-export function renderInstallSh(product: Product, versions: Versions, platforms: Platform[]): string {
-  return renderTemplate('installer/install.sh.hbs', shViewModel(product, versions, platforms));
+/** A 40-hex-digit OpenPGP v4 fingerprint, upper case (what gpgv's VALIDSIG status line prints). */
+function releaseFingerprint(fpr: string): string {
+  const f = fpr.replace(/\s+/g, '').toUpperCase();
+  if (!/^[0-9A-F]{40}$/.test(f)) throw new Error(`internal: ${JSON.stringify(fpr)} is not an OpenPGP v4 fingerprint`);
+  return f;
+}
+
+export function renderInstallSh(product: Product, versions: Versions, platforms: Platform[], releaseKeyFingerprint?: string): string {
+  return renderTemplate('installer/install.sh.hbs', shViewModel(product, versions, platforms, releaseKeyFingerprint));
 }
 
 /** A PowerShell single-quoted string literal. */
@@ -184,7 +196,7 @@ function installerPaths(ctx: Pick<PlanContext, 'platforms'>): string[] {
 function renderInstallers(ctx: Omit<RenderContext, 'digestOf'>): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of installerPaths(ctx)) {
-    out.set(p, p === INSTALL_SH ? renderInstallSh(ctx.product, ctx.versions, ctx.platforms) : renderInstallPs1(ctx.product, ctx.versions, ctx.platforms));
+    out.set(p, p === INSTALL_SH ? renderInstallSh(ctx.product, ctx.versions, ctx.platforms, ctx.releaseKeyFingerprint) : renderInstallPs1(ctx.product, ctx.versions, ctx.platforms));
   }
   return out;
 }
@@ -192,14 +204,16 @@ function renderInstallers(ctx: Omit<RenderContext, 'digestOf'>): Map<string, str
 export const installerTarget: Target = {
   id: 'installer',
   description: 'install.sh (Linux, macOS) and install.ps1 (Windows): per-user installs from the release archives',
-  // Text only; reads no other artifact (the scripts fetch SHA256SUMS at install time).
+  // Text only; reads no other artifact (the scripts fetch SHA256SUMS at install time). install.sh pins the
+  // fingerprint of the build's signing key when the build signs SHA256SUMS (not for an --unsigned build).
   produces: ['installer'],
   plan(ctx) {
     return installerPaths(ctx).map((p): PlannedArtifact => ({ id: artifactId('installer', p), role: 'installer', scope: 'global', inputs: [], path: p, target: 'installer', release: true }));
   },
   render: renderInstallers,
   async build(ctx, artifacts) {
-    const files = renderInstallers(ctx);
+    const signer = ctx.signsChecksums ? await ctx.repo?.signer() : undefined;
+    const files = renderInstallers({ ...ctx, releaseKeyFingerprint: signer?.fingerprint });
     const out = new Map<string, { size: number; sha256: string }>();
     for (const a of artifacts) {
       const text = files.get(a.path);

@@ -1,7 +1,7 @@
 // .rpm packages built with rpmbuild from a rendered spec (templates/rpm/package.spec.hbs): one per Linux
 // architecture, cross-built with --target, reproducible (SOURCE_DATE_EPOCH, fixed build host, clamped mtimes).
 import { existsSync } from 'node:fs';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { makeTempDir } from '../../util/cleanup.ts';
 import path from 'node:path';
 import { execa } from '../../util/exec.ts';
@@ -12,6 +12,7 @@ import { XZ_THREADS, xzJobs } from '../../util/compress.ts';
 import { hashFile } from '../../util/fsx.ts';
 import { checkPackageName, linuxInstallFiles, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
 import { buildEach } from '../build-each.ts';
+import { withRepoOptions } from '../repo-common.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import { checkRpmVersion, presetPath, renderPreset, renderSpec, specPath, specSources } from './spec.ts';
 
@@ -127,26 +128,47 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
   }
 }
 
+/** Where the unsigned RPMs wait for the join to sign them (not release assets). */
+export const UNSIGNED_RPM_DIR = 'rpm-unsigned';
+
+/**
+ * Copies the unsigned package to `dest` and signs the copy with the build's key (rpmsign, at SOURCE_DATE_EPOCH):
+ * the one signed RPM that is the release asset and, byte for byte, the YUM repository's copy. Unsigned builds
+ * (--unsigned) copy it as it is.
+ */
+async function signedCopy(ctx: BuildContext, unsigned: string, dest: string): Promise<BuiltFile> {
+  return withRepoOptions(ctx, async (repo) => {
+    const signer = await repo.signer();
+    const tmp = `${dest}.tmp-${process.pid}`;
+    try {
+      await copyFile(unsigned, tmp);
+      if (signer) await signer.signRpm(tmp);
+      await rename(tmp, dest);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    return hashFile(dest);
+  });
+}
+
 export const rpmTarget: Target = {
   id: 'rpm',
-  description: 'RPM packages (.rpm) per Linux architecture: binaries, systemd units and target, system user, env file',
+  description: 'RPM packages (.rpm) per Linux architecture, signed with the release key: binaries, systemd units and target, system user, env file',
   produces: ['rpm'],
-  tools: [{ command: 'rpmbuild', install: 'apt-get install rpm (Fedora/RHEL: dnf install rpm-build; macOS: brew install rpm)' }],
+  tools: [
+    { command: 'rpmbuild', install: 'apt-get install rpm (Fedora/RHEL: dnf install rpm-build; macOS: brew install rpm)' },
+    { command: 'rpmsign', install: 'apt-get install rpm (Fedora/RHEL: dnf install rpm-sign)' },
+  ],
+  // Built on each platform's runner (local) and signed in the join, which alone holds the signing key (global).
   plan(ctx) {
     const { version, release } = ctx.versions.rpm;
-    return linuxPlatforms(ctx).map((platform): PlannedArtifact => {
+    return linuxPlatforms(ctx).flatMap((platform): PlannedArtifact[] => {
       checkRpmPlan(ctx.product, ctx.versions.rpm, platform);
-      return {
-        id: artifactId('rpm', platform),
-        role: 'rpm',
-        scope: 'local',
-        inputs: [],
-        path: rpmFileName(ctx.product.meta.name, version, release, RPM_ARCH[splitPlatform(platform).arch]),
-        target: 'rpm',
-        platform,
-        release: true,
-      };
+      const file = rpmFileName(ctx.product.meta.name, version, release, RPM_ARCH[splitPlatform(platform).arch]);
+      const unsigned: PlannedArtifact = { id: artifactId('rpm', platform, 'unsigned'), role: 'rpm', scope: 'local', inputs: [], path: `${UNSIGNED_RPM_DIR}/${file}`, target: 'rpm', platform, release: false };
+      return [unsigned, { id: artifactId('rpm', platform), role: 'rpm', scope: 'global', inputs: [unsigned.id], path: file, target: 'rpm', platform, release: true }];
     });
   },
-  build: (ctx, artifacts) => buildEach(ctx, artifacts, (a) => buildRpm(ctx, a.platform!, path.join(ctx.outDir, a.path))),
+  build: (ctx, artifacts) =>
+    buildEach(ctx, artifacts, (a) => (a.scope === 'local' ? buildRpm(ctx, a.platform!, path.join(ctx.outDir, a.path)) : signedCopy(ctx, path.join(ctx.outDir, ctx.inputsOf(a)[0]!.path), path.join(ctx.outDir, a.path)))),
 };

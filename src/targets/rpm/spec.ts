@@ -152,7 +152,7 @@ export function rpmlintFilters(product: Product): RpmlintFilter[] {
   if (upstreamStates(product).length) {
     out.push({ pattern: `^${pkg}\\.[a-z0-9_]+: W: dangerous-command-in-%post cp$`, reason: `%post copies the state directory of ${upstreamStates(product).map((u) => u.service).join(', ')} aside before another upstream version runs on it (README, "Upgrades of a pinned upstream program").` });
   }
-  out.push({ pattern: `^${pkg}\\.[a-z0-9_]+: E: no-signature$`, reason: 'packages are signed when they are published to the YUM repository (rpmsign), not at build time.' });
+  out.push({ pattern: `^${pkg}\\.[a-z0-9_]+: E: no-signature$`, reason: 'a signed build signs every package with the release key (rpmsign, in the join); an --unsigned build has no key to sign with.' });
   return out;
 }
 

@@ -2,7 +2,7 @@
 // repository below dist/<version>/repo/yum/, servable as static files, with a client .repo file.
 import path from 'node:path';
 import { splitPlatform, type Product } from '../../product/model.ts';
-import { artifactId } from '../../graph/index.ts';
+import { artifactId, releaseAssets } from '../../graph/index.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
 import { definitionName } from '../../render/envfile.ts';
@@ -40,7 +40,8 @@ export const yumRepoTarget: Target = {
   consumes: ['rpm'],
   plan({ product }, planned) {
     if (!product.platforms.some((p) => splitPlatform(p).os === 'linux')) return [];
-    const rpms = planned.query('rpm').map((a) => a.id);
+    // The signed release RPMs: the repository serves the same bytes as the release assets.
+    const rpms = planned.query('rpm', releaseAssets).map((a) => a.id);
     return [{ id: artifactId('repo-metadata', 'yum'), role: 'repo-metadata', scope: 'global', inputs: rpms, path: `${YUM_REPO_DIR}/repodata/repomd.xml`, target: 'yum-repo', release: false } satisfies PlannedArtifact];
   },
   async build(ctx, artifacts) {
@@ -55,6 +56,8 @@ export const yumRepoTarget: Target = {
         packages: rpms,
         base: repo.base ? path.join(repo.base, path.basename(YUM_REPO_DIR)) : undefined,
         signer,
+        // The rpm target signed them with this same signer: the repository holds the release assets' bytes.
+        packagesSigned: true,
         sourceDateEpoch: ctx.sourceDateEpoch,
         keyName: ctx.product.meta.name,
       });

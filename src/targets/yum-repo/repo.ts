@@ -21,6 +21,8 @@ export interface YumRepoOptions {
   base?: string;
   /** Signs the new RPMs and repomd.xml and exports the key; undefined builds an unsigned repository. */
   signer?: Signer;
+  /** The new RPMs already carry this signer's signature (a build's signed release RPMs): placed as they are. */
+  packagesSigned?: boolean;
   /** Revision and every timestamp in the metadata; also the mtime given to the pool's files. */
   sourceDateEpoch: number;
   keyName: string;
@@ -73,7 +75,7 @@ export async function buildYumRepo(opts: YumRepoOptions): Promise<YumRepoResult>
       await assertRpm(src);
       const scratch = path.join(incoming, path.basename(src));
       await placeInPool(src, scratch);
-      if (signer) await signer.signRpm(scratch);
+      if (signer && !opts.packagesSigned) await signer.signRpm(scratch);
       const dest = path.join(packagesDir, path.basename(src));
       await placeInPool(scratch, dest);
       files.set(posix(path.relative(repoDir, dest)), await hashFile(dest));
