@@ -3,7 +3,7 @@
 // removes the services and the programs. What wine cannot prove (the real SCM's recovery actions, a reboot)
 // stays out of scope (README).
 import { execaSync } from 'execa';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Product, Service } from '../../product/model.ts';
 import { msiComponents, windowsServiceName } from '../../targets/msi/model.ts';
@@ -49,8 +49,18 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
     });
     await steps.step('running', async () => {
       for (const s of services) {
-        const state = await wine!.serviceState(windowsServiceName(s));
-        if (state !== 'RUNNING') throw new StepFailure(`service ${windowsServiceName(s)} is ${state ?? 'not registered'}`);
+        const name = windowsServiceName(s);
+        // START_PENDING may last a moment; STOPPED or a missing service is final.
+        let state = await wine!.serviceState(name);
+        for (const end = Date.now() + 30_000; state !== 'RUNNING' && state !== 'STOPPED' && state !== null && Date.now() < end; ) {
+          await new Promise((r) => setTimeout(r, 1000));
+          state = await wine!.serviceState(name);
+        }
+        if (state !== 'RUNNING') {
+          const log = serviceLog(wine!, product, s);
+          const last = log ? readFileSync(log, 'utf8').trim().split('\n').pop() : undefined;
+          throw new StepFailure(`service ${name} is ${state ?? 'not registered'}${last ? `: ${last.trim()}` : ''}`, log ? `--- ${log}\n${readFileSync(log, 'utf8')}` : '');
+        }
       }
       return `${services.map(windowsServiceName).join(', ')} RUNNING`;
     });
@@ -81,6 +91,12 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
     await cleanup.dispose();
   }
   return steps.rows;
+}
+
+/** The service host's log of a service (%ProgramData%\\<DisplayName>\\logs\\<service>.log), when it wrote one. */
+function serviceLog(wine: WinePrefix, product: Product, s: Service): string | undefined {
+  const file = path.join(wine.driveC, 'ProgramData', product.meta.displayName, 'logs', `${s.name}.log`);
+  return existsSync(file) ? file : undefined;
 }
 
 /** Waits until the service's health check answers (`up`) or stops answering (!`up`). */
