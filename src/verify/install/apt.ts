@@ -12,7 +12,7 @@ import { registerCleanup } from '../../util/cleanup.ts';
 import type { Reporter } from '../../util/progress.ts';
 import { serveDirectory, type StaticServer } from './http.ts';
 import { Container, type ExecResult, type Suite } from './nspawn.ts';
-import { lastLine, recordedRunner, waitHealthy, whyNotActive } from './probe.ts';
+import { allActive, lastLine, recordedRunner, waitHealthy, whyNotActive } from './probe.ts';
 import { INSTALL_SCRIPT_ARTIFACT, verifyInstallScript } from './script.ts';
 import { StepFailure, StepRunner, type InstallRow } from './steps.ts';
 import { verifyYumRepo, YUM_ARTIFACT } from './yum.ts';
@@ -81,8 +81,7 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
       await c!.waitFor(
         what,
         async () => {
-          const active = await c!.exec(['systemctl', 'is-active', units.target, ...units.services]);
-          if (active.exitCode !== 0) return false;
+          if (!(await allActive(c!, [units.target, ...units.services]))) return false;
           if (pidsBefore) {
             const now = await mainPids();
             if (units.services.some((u) => now.get(u) === pidsBefore.get(u) || now.get(u) === '0')) return false;

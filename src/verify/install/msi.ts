@@ -31,7 +31,17 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
   const msiexec = async (action: '/i' | '/x', label: string) => {
     const r = await wine!.msiexec(action, opts.msi, `${label}.log`);
     steps.note(`msiexec ${action} ${path.basename(opts.msi)} (exit ${r.exitCode})\n${await wine!.msiLog(`${label}.log`, true)}`);
-    if (r.exitCode !== 0) throw new StepFailure(`msiexec ${action} exited ${r.exitCode}: ${(await wine!.msiLog(`${label}.log`)).split('\n').pop() || 'see the log'}`);
+    if (r.exitCode === 0) return;
+    // A service that does not start fails the install (ServiceControl Wait="yes"; Windows says 1920) and
+    // rolls it back; the service host's own log, which the rollback leaves, says why.
+    const hostLogs = services.flatMap((s) => {
+      const log = serviceLog(wine!, product, s);
+      const last = log ? readFileSync(log, 'utf8').trim().split('\n').pop()?.trim() : undefined;
+      if (log) steps.note(`--- ${log}\n${readFileSync(log, 'utf8')}`);
+      return last ? [`${windowsServiceName(s)}: ${last}`] : [];
+    });
+    const msiError = (await wine!.msiLog(`${label}.log`)).split('\n').pop()?.trim();
+    throw new StepFailure(`msiexec ${action} exited ${r.exitCode}${exitMeaning(r.exitCode)}: ${hostLogs.join('; ') || msiError || 'see the log'}`);
   };
   // Ctrl-C/SIGTERM: the CLI runs this, which stops the wineserver and removes the prefix.
   const cleanup = registerCleanup(() => wine?.dispose());
@@ -91,6 +101,12 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
     await cleanup.dispose();
   }
   return steps.rows;
+}
+
+/** What msiexec's exit code means; the shell sees Windows codes cut to 8 bits (1603 -> 67, 1627 -> 91). */
+function exitMeaning(code: number): string {
+  const known: Record<number, string> = { 67: 'Windows 1603, a fatal error during installation', 91: 'Windows 1627, an action failed (such as starting a service)' };
+  return known[code] ? ` (${known[code]})` : '';
 }
 
 /** The service host's log of a service (%ProgramData%\\<DisplayName>\\logs\\<service>.log), when it wrote one. */

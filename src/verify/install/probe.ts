@@ -50,6 +50,16 @@ export async function answers(c: Container, s: Service): Promise<boolean> {
 }
 
 /**
+ * Whether every unit is active (for the system manager, or `user`'s). Not the exit code of `systemctl
+ * is-active a b c`: that is 0 when any one of them is active.
+ */
+export async function allActive(c: Container, units: string[], user?: string): Promise<boolean> {
+  const r = await c.exec(['systemctl', ...(user ? ['--user'] : []), 'is-active', ...units], { user });
+  const states = r.stdout.split('\n').filter(Boolean);
+  return states.length === units.length && states.every((s) => s === 'active');
+}
+
+/**
  * Why units are not active, one clause each: state, "never started" or the result and exit status, and the
  * unit's most telling journal line (systemd's "Failed to locate executable ..." and the like).
  * `manager` is ['systemctl'] or ['systemctl', '--user'] (then `user` runs it).

@@ -10,7 +10,7 @@ import { unitNames } from '../../targets/linux/layout.ts';
 import type { Reporter } from '../../util/progress.ts';
 import type { StaticServer } from './http.ts';
 import type { Container } from './nspawn.ts';
-import { answers, recordedRunner, waitHealthy, whyNotActive } from './probe.ts';
+import { allActive, answers, recordedRunner, waitHealthy, whyNotActive } from './probe.ts';
 import { StepFailure, StepRunner, type InstallRow } from './steps.ts';
 
 export const INSTALL_SCRIPT_ARTIFACT = INSTALL_SH;
@@ -59,7 +59,7 @@ export async function verifyInstallScript(opts: ScriptVerifyOptions): Promise<In
   });
   await steps.step('user units', async () => {
     try {
-      await c.waitFor(`${units.join(', ')} active for ${USER}`, async () => (await c.exec(['systemctl', '--user', 'is-active', ...units], { user: USER })).exitCode === 0, 60_000);
+      await c.waitFor(`${units.join(', ')} active for ${USER}`, () => allActive(c, units, USER), 60_000);
     } catch (err) {
       throw new StepFailure(`not active within 60 s: ${await whyNotActive(c, units, { user: USER })}`, (err as Error).message);
     }
