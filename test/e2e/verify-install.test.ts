@@ -169,6 +169,7 @@ describe('verify --install (acme, Debian 12)', () => {
     expect(row.log, JSON.stringify(row)).toBeDefined();
     expect(path.basename(row.log!)).toBe(`${row.platform}-${step}.log`);
     expect(row.detail).toContain(`(log: ${row.log})`);
+    process.stderr.write(`${row.platform} ${row.step} FAIL: ${row.detail}\n`);
     const text = await readFile(row.log!, 'utf8');
     expect(text).toContain(`step: ${step}`);
     await rm(path.dirname(row.log!), { recursive: true, force: true });
@@ -254,6 +255,34 @@ describe('verify --install (acme, Debian 12)', () => {
     releaseKeyFile = file;
     return file;
   }
+});
+
+describe('verify --install through the CLI (packaging/stigmer.yaml: Debian 12, Debian 13, the MSI)', () => {
+  it('passes every row of every platform on the snapshot build', async () => {
+    const work = await mkdtemp(path.join(os.tmpdir(), 'stigmer-e2e-vinstall-stigmer-'));
+    try {
+      const definition = path.join(ROOT, 'packaging/stigmer.yaml');
+      const version = loadProduct(definition).meta.version;
+      const out = path.join(work, 'dist');
+      // What `npm run snapshot` builds, for this host's Linux platform and Windows.
+      const build = await execa(process.execPath, [CLI, 'build', '--snapshot', '--config', definition, '--platform', `${PLATFORM},windows-amd64`, '--out', out], { cwd: ROOT, reject: false, all: true, stdin: 'ignore' });
+      expect(build.exitCode, build.all).toBe(0);
+      const args = [CLI, 'verify', '--install', '--json', '--cached-root', '--settle', '5', '--config', definition, '--version', version, '--out', out];
+      const r = await execa(process.execPath, args, { cwd: ROOT, reject: false, stdin: 'ignore', env: { CI: 'true' } });
+      const rows = JSON.parse(r.stdout) as InstallRow[];
+      const table = formatInstallTable(rows);
+      expect(r.exitCode, `${table}\n${r.stderr}`).toBe(0);
+      expect(rows.filter((row) => row.result !== 'ok'), table).toEqual([]);
+      expect([...new Set(rows.map((row) => row.platform))]).toEqual(['debian-12', 'debian-13', 'windows']);
+      for (const platform of ['debian-12', 'debian-13']) {
+        const artifacts = [...new Set(rows.filter((row) => row.platform === platform).map((row) => row.artifact))];
+        expect(artifacts, table).toEqual([expect.stringMatching(/^stigmer_.*\.deb$/), expect.stringMatching(/^stigmer-.*\.rpm$/), 'repo/yum/', 'install.sh']);
+      }
+      process.stderr.write(`${table}\n`);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
 });
 
 function debName(dir: string): string {
