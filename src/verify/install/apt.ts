@@ -1,7 +1,8 @@
 // `verify --install` on one Debian release: a fresh booted root (nspawn.ts), the dist's signed APT repository
 // served on loopback and configured the way its users configure it (keyring + signed-by), then install (or
-// install an older published version and upgrade), services, settle, user, health, env file, remove, purge.
-// Every name comes from the product model; nothing about a particular product is assumed.
+// install an older published version and upgrade), services, settle, user, health, env file, remove, purge;
+// then in the same root the .rpm through its scriptlets, the signed YUM repository with dnf (yum.ts) and
+// install.sh as a user (script.ts). Every name comes from the product model; nothing about a particular product is assumed.
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { registerCleanup } from '../../util/cleanup.ts';
 import type { Reporter } from '../../util/progress.ts';
 import { serveDirectory, type StaticServer } from './http.ts';
 import { Container, type ExecResult, type Suite } from './nspawn.ts';
-import { allActive, lastLine, recordedRunner, waitHealthy, whyNotActive } from './probe.ts';
+import { allActive, recordedRunner, waitHealthy, whyNotActive } from './probe.ts';
 import { INSTALL_SCRIPT_ARTIFACT, verifyInstallScript } from './script.ts';
 import { StepFailure, StepRunner, type InstallRow } from './steps.ts';
 import { verifyYumRepo, YUM_ARTIFACT } from './yum.ts';
