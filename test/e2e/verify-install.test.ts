@@ -78,7 +78,9 @@ describe('verify --install (acme, Debian 12)', () => {
     const failed = rows.filter((r) => r.result === 'FAIL');
     expect(failed.map((r) => r.step), stderr).toEqual(['active']);
     expect(failed[0]!.detail).toContain(`${relayd.name}.service is`);
-    expect(failed[0]!.detail).toMatch(/exit status 203|no-such-/);
+    // systemd's own words for the cause, from the unit's journal: 203 is its EXEC failure.
+    expect(failed[0]!.detail).toContain('exit status 203');
+    expect(failed[0]!.detail).toMatch(/(Failed to locate executable|Failed at step EXEC spawning) \/usr\/bin\/no-such-/);
     await expectKeptLog(failed[0]!, 'active');
     expect(stderr).toContain('verify --install failed: debian-12 active');
   });

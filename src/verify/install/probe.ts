@@ -78,9 +78,10 @@ export async function whyNotActive(c: Container, units: string[], opts: { user?:
       if (prop('ExecMainStatus') && prop('ExecMainStatus') !== '0') clause += `, exit status ${prop('ExecMainStatus')}`;
       if (Number(prop('NRestarts')) > 0) clause += `, restarted ${prop('NRestarts')} times`;
     }
-    const journal = await c.exec(['journalctl', '--no-pager', '-o', 'cat', '-n', '30', opts.user ? `--user-unit=${u}` : `--unit=${u}`]);
+    const journal = await c.exec(['journalctl', '--no-pager', '-o', 'cat', '-n', '200', opts.user ? `--user-unit=${u}` : `--unit=${u}`]);
     const lines = journal.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    const telling = lines.filter((l) => /Failed to|Failed at step|No such file|Permission denied|error/i.test(l)).pop();
+    // The cause (a missing executable, a refused exec) before the consequence ("Failed to start ...").
+    const telling = [/Failed to locate executable|Failed at step|No such file|Permission denied/, /error/i, /Failed to/].map((re) => lines.filter((l) => re.test(l)).pop()).find(Boolean);
     if (telling) clause += `: ${telling}`;
     clauses.push(clause);
   }
