@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatInstallTable, parseDistros } from '../src/verify/install/index.ts';
 import { StepFailure, StepRunner } from '../src/verify/install/steps.ts';
 import { silentReporter } from '../src/util/progress.ts';
+import { ACME_YAML, runCli } from './helpers.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -59,5 +60,15 @@ describe('StepRunner', () => {
     const table = formatInstallTable(steps.rows).split('\n');
     expect(table[0]).toMatch(/^ARTIFACT\s+PLATFORM\s+STEP\s+RESULT\s+SECONDS\s+DETAIL$/);
     expect(table[2]).toMatch(/^acme_1\.0\.0-1_amd64\.deb\s+debian-12\s+health\s+FAIL\s+\d+\.\d\s+acme-relayd: GET/);
+  });
+});
+
+describe('verify options that go with --install', () => {
+  it('refuses --cached-root (and --json) without --install: exit 2', async () => {
+    for (const flag of ['--cached-root', '--json']) {
+      const r = await runCli(['verify', flag, '--config', ACME_YAML]);
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--from-version, --repo-base, --json and --cached-root go with --install');
+    }
   });
 });

@@ -1,18 +1,22 @@
 // `verify --install` on one Debian release: a fresh booted root (nspawn.ts), the dist's signed APT repository
 // served on loopback and configured the way its users configure it (keyring + signed-by), then install (or
-// install an older published version and upgrade), services, settle, user, health, env file, remove, purge.
-// Every name comes from the product model; nothing about a particular product is assumed.
+// install an older published version and upgrade), services, settle, user, health, env file, remove, purge;
+// then in the same root the .rpm through its scriptlets, the signed YUM repository with dnf (yum.ts) and
+// install.sh as a user (script.ts). Every name comes from the product model; nothing about a particular product is assumed.
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Product, Service } from '../../product/model.ts';
+import type { Platform, Product } from '../../product/model.ts';
 import { APT_REPO_DIR, aptKeyringName, renderAptSourceList } from '../../targets/apt-repo/index.ts';
 import { dedicatedConfigDir, runtimeDirs, unitNames } from '../../targets/linux/layout.ts';
 import { registerCleanup } from '../../util/cleanup.ts';
 import type { Reporter } from '../../util/progress.ts';
 import { serveDirectory, type StaticServer } from './http.ts';
 import { Container, type ExecResult, type Suite } from './nspawn.ts';
+import { allActive, recordedRunner, waitHealthy, whyNotActive } from './probe.ts';
+import { INSTALL_SCRIPT_ARTIFACT, verifyInstallScript } from './script.ts';
 import { StepFailure, StepRunner, type InstallRow } from './steps.ts';
+import { verifyYumRepo, YUM_ARTIFACT } from './yum.ts';
 
 /** Distribution names on the command line, and the Debian suite each boots. */
 export const DISTROS = { 'debian-12': 'bookworm', 'debian-13': 'trixie' } as const satisfies Record<string, Suite>;
@@ -30,6 +34,12 @@ export interface AptVerifyOptions {
   deb: string;
   /** The .rpm for this host's architecture (path inside dir), installed through its scriptlets after the .deb's purge. */
   rpm?: string;
+  /** The build has a YUM repository: dnf installs the .rpm from it into an installroot (gpgcheck on). */
+  yumRepo?: boolean;
+  /** The build has install.sh, the release archives and SHA256SUMS: a non-root user installs with it. */
+  installScript?: boolean;
+  /** This host's platform (linux-amd64, linux-arm64): the booted root's. */
+  platform: Platform;
   debianVersion: string;
   distro: Distro;
   /** An older published version to install first and upgrade from, and the published repository tree holding it. */
@@ -53,12 +63,8 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
   const diagnostics = async () => (c?.isRunning() ? c.diagnostics() : '');
   let steps = new StepRunner(path.basename(opts.deb), distro, opts.logDir, report, diagnostics);
   const rows: InstallRow[] = [];
-  const run = async (cmd: string[], env?: Record<string, string>): Promise<ExecResult> => {
-    const r = await c!.exec(cmd, { env });
-    steps.note(`$ ${r.command}\n(exit ${r.exitCode})\n${r.stdout}${r.stderr}`);
-    if (r.exitCode !== 0) throw new StepFailure(`\`${r.command}\` exited ${r.exitCode}: ${lastLine(r.stderr) || lastLine(r.stdout)}`);
-    return r;
-  };
+  const exec = recordedRunner(() => c!, () => steps);
+  const run = (cmd: string[], env?: Record<string, string>): Promise<ExecResult> => exec(cmd, { env });
   const apt = (args: string[]) => run(['apt-get', ...args], APT_ENV);
   const mainPids = async () => new Map(await Promise.all(units.services.map(async (u) => [u, (await run(['systemctl', 'show', '--property=MainPID', '--value', u])).stdout.trim()] as const)));
   /** Configures the repository served from `tree` exactly as its sources.list entry says, then apt-get update. */
@@ -70,20 +76,26 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
     const keyring = await addAptRepository(c!, product, aptUrl, run);
     return `${pkg} from ${aptUrl} (signed-by ${keyring})`;
   };
-  const waitActive = (what: string, pidsBefore?: Map<string, string>) =>
-    c!.waitFor(
-      what,
-      async () => {
-        const active = await c!.exec(['systemctl', 'is-active', units.target, ...units.services]);
-        if (active.exitCode !== 0) return false;
-        if (pidsBefore) {
-          const now = await mainPids();
-          if (units.services.some((u) => now.get(u) === pidsBefore.get(u) || now.get(u) === '0')) return false;
-        }
-        return true;
-      },
-      60_000,
-    );
+  /** Waits (60 s) for the target and every service to be active; fails naming each unit that is not, and why. */
+  const waitActive = async (what: string, pidsBefore?: Map<string, string>) => {
+    try {
+      await c!.waitFor(
+        what,
+        async () => {
+          if (!(await allActive(c!, [units.target, ...units.services]))) return false;
+          if (pidsBefore) {
+            const now = await mainPids();
+            if (units.services.some((u) => now.get(u) === pidsBefore.get(u) || now.get(u) === '0')) return false;
+          }
+          return true;
+        },
+        60_000,
+      );
+    } catch (err) {
+      const why = await whyNotActive(c!, [units.target, ...units.services]);
+      throw new StepFailure(`not active within 60 s: ${why}`, (err as Error).message);
+    }
+  };
 
   /** The installed product: units active and enabled, health checks answering, settled, as the user, env file. */
   const checkRunning = async () => {
@@ -95,7 +107,7 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
     });
     await steps.step('health', async () => {
       const answers: string[] = [];
-      for (const s of product.services) answers.push(await waitHealthy(c!, s, run));
+      for (const s of product.services) answers.push(await waitHealthy(c!, s, exec));
       return answers.join('; ');
     });
     await steps.step('settle', async () => {
@@ -228,6 +240,17 @@ export async function verifyAptInstall(opts: AptVerifyOptions): Promise<InstallR
         rows.push(...steps.rows);
       }
     }
+    // The rows after this need a booted system; install.sh also needs one the packages left clean.
+    const systemClean = steps.ok;
+    const skip = (artifact: string, step: string, detail: string) => rows.push({ artifact, platform: distro, step, result: 'skip', detail, seconds: 0 });
+    if (opts.rpm && opts.yumRepo) {
+      if (c?.isRunning()) rows.push(...(await verifyYumRepo({ c, server: srv!, repoTree, product, rpm: path.join(dir, opts.rpm), distro, logDir: opts.logDir, report })));
+      else skip(YUM_ARTIFACT, 'dnf repository', 'the system did not boot');
+    }
+    if (opts.installScript) {
+      if (c?.isRunning() && systemClean) rows.push(...(await verifyInstallScript({ c, server: srv!, releaseDir: dir, product, platform: opts.platform, distro, logDir: opts.logDir, report })));
+      else skip(INSTALL_SCRIPT_ARTIFACT, 'install.sh', c?.isRunning() ? 'after a failed package step (the system is not clean)' : 'the system did not boot');
+    }
   } finally {
     await cleanup.dispose();
   }
@@ -248,32 +271,4 @@ export async function addAptRepository(c: Container, product: Product, aptUrl: s
   const problems = `${update.stdout}\n${update.stderr}`.split('\n').filter((l) => /^(W|E|Err):/.test(l));
   if (problems.length) throw new StepFailure(`apt-get update: ${problems[0]}`);
   return keyring;
-}
-
-/** The command that probes a service's health check inside a booted root (exit 0: it answers). */
-export function healthProbe(s: Service): { command: string[]; what: string } | undefined {
-  if (!s.health) return undefined;
-  const port = s.health.portNumber;
-  return s.health.type === 'tcp'
-    ? { command: ['bash', '-c', 'exec 3<>"/dev/tcp/127.0.0.1/$0"', String(port)], what: `tcp 127.0.0.1:${port}` }
-    : { command: ['curl', '-fsS', '-o', '/dev/null', '--max-time', String(s.health.timeoutSeconds), `http://127.0.0.1:${port}${s.health.path}`], what: `GET http://127.0.0.1:${port}${s.health.path}` };
-}
-
-/** Waits (up to 60 s) for the service's health check to answer inside the system; returns what answered. */
-async function waitHealthy(c: Container, s: Service, run: (cmd: string[]) => Promise<ExecResult>): Promise<string> {
-  const check = healthProbe(s);
-  if (!check) return `${s.name}: no health check declared`;
-  const { command: probe, what } = check;
-  try {
-    await c.waitFor(`${s.name}: ${what}`, async () => (await c.exec(probe)).exitCode === 0, 60_000);
-  } catch {
-    const r = await c.exec(probe);
-    await run(['systemctl', 'status', '--no-pager', `${s.name}.service`]).catch(() => undefined);
-    throw new StepFailure(`${s.name}: ${what} does not answer within 60 s (${lastLine(r.stderr) || `exit ${r.exitCode}`})`);
-  }
-  return `${s.name}: ${what} ok`;
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).pop() ?? '';
 }

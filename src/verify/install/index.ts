@@ -9,6 +9,7 @@ import type { Product } from '../../product/model.ts';
 import type { Reporter } from '../../util/progress.ts';
 import { DISTROS, verifyAptInstall, type Distro } from './apt.ts';
 import { verifyMsiInstall, WINDOWS_PLATFORM } from './msi.ts';
+import { INSTALL_SH } from '../../targets/installer/index.ts';
 import { hostToolProblem } from './nspawn.ts';
 import type { InstallRow } from './steps.ts';
 
@@ -72,8 +73,9 @@ export async function runInstallVerify(opts: InstallVerifyOptions): Promise<Inst
   if (distros.length && !manifest.artifacts.some((a) => a.target === 'apt-repo')) {
     throw new UserError(`${opts.dir} has no APT repository: verify --install installs from it the way users do`, { hint: 'build with the apt-repo target', exitCode: EXIT.config });
   }
-  // The .rpm, when built, goes through its scriptlets in the same booted root (Debian's rpm).
-  const rpm = manifest.artifacts.find((a) => a.role === 'rpm' && a.platform === platform);
+  // The .rpm, when built, goes through its scriptlets in the same booted root (Debian's rpm), then its signed
+  // YUM repository into a dnf installroot; install.sh, when built with the archives, runs as a user there.
+  const rpm = manifest.artifacts.find((a) => a.role === 'rpm' && a.release && a.platform === platform);
   const logDir = await mkdtemp(path.join(os.tmpdir(), 'stigmer-dist-verify-install-'));
   const rows: InstallRow[] = [];
   for (const distro of distros) {
@@ -83,6 +85,9 @@ export async function runInstallVerify(opts: InstallVerifyOptions): Promise<Inst
         dir: opts.dir,
         deb: debs[0]!.path,
         rpm: rpm?.path,
+        yumRepo: manifest.artifacts.some((a) => a.target === 'yum-repo'),
+        installScript: ['installer', 'checksums', 'archive'].every((need) => manifest.artifacts.some((a) => (need === 'installer' ? a.role === 'installer' && a.path === INSTALL_SH : need === 'archive' ? a.target === 'archive' && a.platform === platform : a.role === need))),
+        platform,
         debianVersion: manifest.versions.debian,
         distro,
         from: opts.from,

@@ -3,7 +3,7 @@
 // removes the services and the programs. What wine cannot prove (the real SCM's recovery actions, a reboot)
 // stays out of scope (README).
 import { execaSync } from 'execa';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Product, Service } from '../../product/model.ts';
 import { msiComponents, windowsServiceName } from '../../targets/msi/model.ts';
@@ -31,7 +31,17 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
   const msiexec = async (action: '/i' | '/x', label: string) => {
     const r = await wine!.msiexec(action, opts.msi, `${label}.log`);
     steps.note(`msiexec ${action} ${path.basename(opts.msi)} (exit ${r.exitCode})\n${await wine!.msiLog(`${label}.log`, true)}`);
-    if (r.exitCode !== 0) throw new StepFailure(`msiexec ${action} exited ${r.exitCode}: ${(await wine!.msiLog(`${label}.log`)).split('\n').pop() || 'see the log'}`);
+    if (r.exitCode === 0) return;
+    // A service that does not start fails the install (ServiceControl Wait="yes"; Windows says 1920) and
+    // rolls it back; the service host's own log, which the rollback leaves, says why.
+    const hostLogs = services.flatMap((s) => {
+      const log = serviceLog(wine!, product, s);
+      const last = log ? readFileSync(log, 'utf8').trim().split('\n').pop()?.trim() : undefined;
+      if (log) steps.note(`--- ${log}\n${readFileSync(log, 'utf8')}`);
+      return last ? [`${windowsServiceName(s)}: ${last}`] : [];
+    });
+    const msiError = (await wine!.msiLog(`${label}.log`)).split('\n').pop()?.trim();
+    throw new StepFailure(`msiexec ${action} exited ${r.exitCode}${exitMeaning(r.exitCode)}: ${hostLogs.join('; ') || msiError || 'see the log'}`);
   };
   // Ctrl-C/SIGTERM: the CLI runs this, which stops the wineserver and removes the prefix.
   const cleanup = registerCleanup(() => wine?.dispose());
@@ -49,8 +59,18 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
     });
     await steps.step('running', async () => {
       for (const s of services) {
-        const state = await wine!.serviceState(windowsServiceName(s));
-        if (state !== 'RUNNING') throw new StepFailure(`service ${windowsServiceName(s)} is ${state ?? 'not registered'}`);
+        const name = windowsServiceName(s);
+        // START_PENDING may last a moment; STOPPED or a missing service is final.
+        let state = await wine!.serviceState(name);
+        for (const end = Date.now() + 30_000; state !== 'RUNNING' && state !== 'STOPPED' && state !== null && Date.now() < end; ) {
+          await new Promise((r) => setTimeout(r, 1000));
+          state = await wine!.serviceState(name);
+        }
+        if (state !== 'RUNNING') {
+          const log = serviceLog(wine!, product, s);
+          const last = log ? readFileSync(log, 'utf8').trim().split('\n').pop() : undefined;
+          throw new StepFailure(`service ${name} is ${state ?? 'not registered'}${last ? `: ${last.trim()}` : ''}`, log ? `--- ${log}\n${readFileSync(log, 'utf8')}` : '');
+        }
       }
       return `${services.map(windowsServiceName).join(', ')} RUNNING`;
     });
@@ -81,6 +101,18 @@ export async function verifyMsiInstall(opts: MsiVerifyOptions): Promise<InstallR
     await cleanup.dispose();
   }
   return steps.rows;
+}
+
+/** What msiexec's exit code means; the shell sees Windows codes cut to 8 bits (1603 -> 67, 1627 -> 91). */
+function exitMeaning(code: number): string {
+  const known: Record<number, string> = { 67: 'Windows 1603, a fatal error during installation', 91: 'Windows 1627, an action failed (such as starting a service)' };
+  return known[code] ? ` (${known[code]})` : '';
+}
+
+/** The service host's log of a service (%ProgramData%\\<DisplayName>\\logs\\<service>.log), when it wrote one. */
+function serviceLog(wine: WinePrefix, product: Product, s: Service): string | undefined {
+  const file = path.join(wine.driveC, 'ProgramData', product.meta.displayName, 'logs', `${s.name}.log`);
+  return existsSync(file) ? file : undefined;
 }
 
 /** Waits until the service's health check answers (`up`) or stops answering (!`up`). */
