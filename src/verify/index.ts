@@ -11,7 +11,7 @@ import type { Product } from '../product/model.ts';
 import { aptKeyringName, APT_REPO_DIR } from '../targets/apt-repo/index.ts';
 import { renderRpmlintConfig } from '../targets/rpm/spec.ts';
 import { rpmKeyName, YUM_REPO_DIR } from '../targets/yum-repo/index.ts';
-import { releaseKeyFile } from '../targets/release.ts';
+import { CHECKSUMS_SIGNATURE_FILE, releaseKeyFile } from '../targets/release.ts';
 import { filesBelow } from '../util/fsx.ts';
 import { authenticodeCa, checkAuthenticode } from './authenticode.ts';
 import type { Reporter } from '../util/progress.ts';
@@ -129,7 +129,8 @@ export async function runVerify(opts: { dir: string; product: Product; report: R
     const ca = authenticodeCa({ caFile: opts.authenticodeCa, snapshot: record.snapshot });
     add(await checkAuthenticode(env, { zips: files.filter((f) => f.endsWith('.zip')), msis: files.filter((f) => f.endsWith('.msi')) }, ca));
     // The trust chain: the checksums' signature, the SBOM, the sigstore bundle.
-    add(await trustRows(dir, tmp, product, opts.trust));
+    const unsignedByPlan = record.artifacts !== undefined && !record.artifacts.some((a) => a.role === 'signature' && a.path === CHECKSUMS_SIGNATURE_FILE);
+    add(await trustRows(dir, tmp, product, { ...opts.trust, unsignedByPlan }));
   } finally {
     report.done();
     await tmpDir.dispose();

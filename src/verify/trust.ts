@@ -20,6 +20,11 @@ import { verifySigstoreBundle, type SigstoreTrust } from './sigstore.ts';
 export interface TrustOptions {
   /** Trust for SHA256SUMS.sigstore.json (absent: a present bundle is a failed row asking for one). */
   sigstore?: SigstoreTrust;
+  /**
+   * The build planned no checksums signature (a target subset, or --unsigned), as its manifest says: a missing
+   * SHA256SUMS.asc is then no failure. Without a manifest (a downloaded release) it always is.
+   */
+  unsignedByPlan?: boolean;
 }
 
 /** Primary fingerprint of the one public key in `keyFile` (gpg --show-keys reads armored and binary keys). */
@@ -32,11 +37,12 @@ async function keyFingerprint(keyFile: string, home: string): Promise<string | u
   return lines.slice(pub + 1).find((l) => l.startsWith('fpr:'))?.split(':')[9];
 }
 
-async function checksumsSignatureRows(dir: string, product: Product, tmp: string): Promise<CheckRow[]> {
+async function checksumsSignatureRows(dir: string, product: Product, tmp: string, unsignedByPlan: boolean): Promise<CheckRow[]> {
   const sums = path.join(dir, CHECKSUMS_FILE);
   const sig = path.join(dir, CHECKSUMS_SIGNATURE_FILE);
   const check = 'checksums signature';
   if (!existsSync(sums)) return [];
+  if (!existsSync(sig) && unsignedByPlan) return [];
   if (!existsSync(sig)) return [{ check, artifact: CHECKSUMS_FILE, ok: false, detail: `unsigned (no ${CHECKSUMS_SIGNATURE_FILE}): built with --unsigned?` }];
   const rows: CheckRow[] = [];
   const armored = path.join(dir, releaseKeyFile(product, true));
@@ -104,5 +110,5 @@ export async function trustRows(dir: string, tmp: string, product: Product, opts
   const sums = path.join(dir, CHECKSUMS_FILE);
   if (!existsSync(sums)) return [];
   const listed = parseChecksums(await readFile(sums, 'utf8'), sums);
-  return [...(await checksumsSignatureRows(dir, product, tmp)), ...(await sbomRows(dir, product, listed)), ...(await sigstoreRows(dir, opts.sigstore))];
+  return [...(await checksumsSignatureRows(dir, product, tmp, opts.unsignedByPlan ?? false)), ...(await sbomRows(dir, product, listed)), ...(await sigstoreRows(dir, opts.sigstore))];
 }
