@@ -1,13 +1,13 @@
 // The snapshot stand-ins are built from the checkout they sit in: their bytes (and so every archive and package
 // of a snapshot build) must not depend on where that checkout is, and neither must their cache key.
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { buildStandins, STANDIN_SOURCE_DIR } from '../src/payloads/standin.ts';
 import { loadProduct } from '../src/product/load.ts';
 import type { Platform } from '../src/product/model.ts';
 import { GOPATH_TEMP_PREFIX } from '../src/util/go-build.ts';
+import { TEST_GOCACHE } from './go-programs.ts';
 import { STIGMER_YAML, tempDir } from './helpers.ts';
 
 const PLATFORMS: Platform[] = ['linux-amd64', 'windows-amd64'];
@@ -21,11 +21,9 @@ it('builds the same stand-ins, under the same cache key, from two checkout paths
   const checkouts = [path.join(tempDir(), 'a', 'standin'), path.join(tempDir(), 'some', 'deeper', 'checkout', 'standin')];
   for (const dir of checkouts) cpSync(STANDIN_SOURCE_DIR, dir, { recursive: true });
   const cacheDir = tempDir();
-  // Go's own build cache (safe to share between processes) is kept across runs: compiling the standard library
-  // for two platforms takes a minute. The stand-in cache itself is this test's own.
-  const goCache = path.join(os.tmpdir(), 'stigmer-dist-go-fixtures', 'go-build');
-  mkdirSync(goCache, { recursive: true });
-  symlinkSync(goCache, path.join(cacheDir, 'go-build'));
+  // Go's own build cache is the tests' shared one (see TEST_GOCACHE); the stand-in cache is this test's own.
+  mkdirSync(TEST_GOCACHE, { recursive: true });
+  symlinkSync(TEST_GOCACHE, path.join(cacheDir, 'go-build'));
   const build = (sourceDir: string) => {
     const lines: string[] = [];
     return buildStandins({ product, platforms: PLATFORMS, version: '1.2.3', cacheDir, sourceDir, report: (l) => lines.push(l) }).then((payloads) => ({ payloads, lines }));

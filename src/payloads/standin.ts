@@ -17,7 +17,7 @@ import { buildGoProgram, goBuildRecipe, goVersionOutput } from '../util/go-build
 export const STANDIN_SOURCE_DIR = fileURLToPath(new URL('../../standin/', import.meta.url));
 
 /** The stand-in's Go import path inside the throwaway GOPATH (see buildGoProgram). */
-const STANDIN_IMPORT_PATH = 'stigmer-dist/standin';
+export const STANDIN_IMPORT_PATH = 'stigmer-dist/standin';
 
 const CONCURRENCY = 2;
 
