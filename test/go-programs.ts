@@ -21,6 +21,10 @@ export function goVersion(): Promise<string> {
   return version;
 }
 
+/** Go's own build cache for the tests (content-addressed, safe to share between processes): compiling the
+ * standard library for a platform takes many seconds, so it is kept across runs. */
+export const TEST_GOCACHE = path.join(os.tmpdir(), 'stigmer-dist-go-fixtures', 'go-build');
+
 /** The cache folder of one kind of program, for these sources and this Go version. */
 export function goCacheDir(kind: string, sources: string, go: string): string {
   return path.join(os.tmpdir(), 'stigmer-dist-go-fixtures', kind, createHash('sha256').update(sources + go).digest('hex').slice(0, 16));

@@ -4,6 +4,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { buildServiceHost, SERVICE_HOST_SOURCE_DIR } from '../src/targets/msi/servicehost.ts';
+import { GOPATH_TEMP_PREFIX } from '../src/util/go-build.ts';
 import { tempDir } from './helpers.ts';
 
 it('builds the same service host exe from two checkout paths', async () => {
@@ -20,5 +21,5 @@ it('builds the same service host exe from two checkout paths', async () => {
   // Neither source folder, nor the throwaway GOPATH, nor this checkout is named inside.
   const text = exes[0].toString('latin1');
   for (const dir of [...checkouts, SERVICE_HOST_SOURCE_DIR]) expect(text).not.toContain(path.dirname(dir));
-  expect(text).not.toContain('stigmer-dist-winsvc-');
+  expect(text).not.toContain(GOPATH_TEMP_PREFIX);
 }, 300_000);

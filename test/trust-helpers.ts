@@ -1,12 +1,13 @@
 // Go binaries for the trust-chain tests (Authenticode, SBOM build info): the stand-in (standin/, built as
-// src/payloads/standin.ts builds it: GOPATH mode, no go.mod) and a module program with a dependency module
-// (a local `replace`, so it builds offline), for ELF, Mach-O and PE. Built and cached by test/go-programs.ts.
+// src/payloads/standin.ts builds it: GOPATH mode, no go.mod, fixed import path) and a module program with a
+// dependency module (a local `replace`, so it builds offline), for ELF, Mach-O and PE. Built and cached by test/go-programs.ts.
 import { bundleToJSON, toMessageSignatureBundle } from '@sigstore/bundle';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { STANDIN_SOURCE_DIR } from '../src/payloads/standin.ts';
-import { goBuild, goCacheDir as cacheDir, goVersion } from './go-programs.ts';
+import { STANDIN_IMPORT_PATH, STANDIN_SOURCE_DIR } from '../src/payloads/standin.ts';
+import { buildGoProgram } from '../src/util/go-build.ts';
+import { goBuild, goCacheDir as cacheDir, goVersion, TEST_GOCACHE } from './go-programs.ts';
 
 export const GO_TARGETS = [
   { goos: 'linux', goarch: 'amd64', format: 'elf' },
@@ -47,9 +48,14 @@ export async function standinBinary(t: GoTarget): Promise<string> {
     .sort()
     .map((f) => f + readFileSync(path.join(STANDIN_SOURCE_DIR, f), 'utf8'))
     .join('\n');
-  const dir = cacheDir('standin', sources, await goVersion());
+  const dir = cacheDir('standin-fixed-import-path', sources, await goVersion());
   mkdirSync(dir, { recursive: true });
-  return goBuild(STANDIN_SOURCE_DIR, t, path.join(dir, `standin-${suffix(t)}`), { GO111MODULE: 'off', GOPATH: path.join(dir, 'gopath') }, '-s -w -buildid=');
+  const out = path.join(dir, `standin-${suffix(t)}`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.tmp-${process.pid}`;
+  await buildGoProgram({ sourceDir: STANDIN_SOURCE_DIR, importPath: STANDIN_IMPORT_PATH, goos: t.goos, goarch: t.goarch, goCache: TEST_GOCACHE, out: tmp, what: 'the test stand-in' });
+  renameSync(tmp, out);
+  return out;
 }
 
 // Sigstore bundles signed with a test key (cosign sign-blob --key --bundle writes the same shape).

@@ -6,15 +6,18 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { MissingToolError, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import { exeName, splitPlatform, type Component, type Platform, type Product } from '../product/model.ts';
 import type { UncheckedPayload } from '../targets/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { hashFile, sha256Hex } from '../util/fsx.ts';
+import { buildGoProgram, goBuildRecipe, goVersionOutput } from '../util/go-build.ts';
 
 /** Directory holding the stand-in's Go source. */
 export const STANDIN_SOURCE_DIR = fileURLToPath(new URL('../../standin/', import.meta.url));
+
+/** The stand-in's Go import path inside the throwaway GOPATH (see buildGoProgram). */
+export const STANDIN_IMPORT_PATH = 'stigmer-dist/standin';
 
 const CONCURRENCY = 2;
 
@@ -60,11 +63,15 @@ export async function buildStandins(opts: {
   version: string;
   cacheDir: string;
   report?: (line: string) => void;
+  /** For tests only: the same Go source from another checkout path. */
+  sourceDir?: string;
 }): Promise<UncheckedPayload[]> {
   const report = opts.report ?? (() => {});
   const cacheDir = path.resolve(opts.cacheDir);
-  const goVersion = await goVersionOutput();
-  const sources = await readSources();
+  const sourceDir = opts.sourceDir ?? STANDIN_SOURCE_DIR;
+  const goVersion = await goVersionOutput('building the snapshot stand-in payloads');
+  // The key holds the sources' names and digests, never their folder: another checkout builds the same bytes.
+  const sources = await readSources(sourceDir);
 
   const jobs: { component: Component; platform: Platform }[] = [];
   for (const component of opts.product.components) {
@@ -77,9 +84,8 @@ export async function buildStandins(opts: {
     const { os: goos, arch: goarch } = splitPlatform(platform);
     const config = standinConfig(component, opts.version);
     const configB64 = Buffer.from(JSON.stringify(config), 'utf8').toString('base64');
-    const ldflags = `-s -w -buildid= -X main.configB64=${configB64}`;
-    const buildArgs = ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags];
-    const key = sha256Hex(JSON.stringify({ sources, config, goVersion, goos, goarch, buildArgs }));
+    const build = { importPath: STANDIN_IMPORT_PATH, goos, goarch, extraLdflags: `-X main.configB64=${configB64}` };
+    const key = sha256Hex(JSON.stringify({ sources, config, goVersion, recipe: goBuildRecipe(build) }));
     const dir = path.join(cacheDir, 'standins', key, platform);
     const file = path.join(dir, exeName(component.binary, platform));
     if (existsSync(file)) {
@@ -88,20 +94,11 @@ export async function buildStandins(opts: {
       await mkdir(dir, { recursive: true });
       const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
       try {
-        await execa('go', [...buildArgs, '-o', tmp, '.'], {
-          cwd: STANDIN_SOURCE_DIR,
-          env: goEnv(goos, goarch, cacheDir),
-          extendEnv: false,
-          all: true,
-        });
+        await buildGoProgram({ ...build, sourceDir, goCache: path.join(cacheDir, 'go-build'), out: tmp, what: `the ${component.name} stand-in for ${platform}` });
         await rename(tmp, file);
       } catch (err) {
         await rm(tmp, { force: true });
-        const out = (err as { all?: string }).all?.trim();
-        throw new UserError(`building the ${component.name} stand-in for ${platform} failed${out ? `:\n${out}` : `: ${(err as Error).message}`}`, {
-          hint: `the Go source is in ${STANDIN_SOURCE_DIR}; it must build with Go 1.19 and the standard library only`,
-          cause: err,
-        });
+        throw err;
       }
       report(`stand-in ${component.name} ${platform}: built ${file}`);
     }
@@ -110,50 +107,15 @@ export async function buildStandins(opts: {
   });
 }
 
-/** The environment `go build` runs with: only what is needed, so builds are reproducible. */
-function goEnv(goos: string, goarch: string, cacheDir: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined) continue;
-    // Drop every Go setting of the caller (GOFLAGS=-mod=mod, GOAMD64, GOEXPERIMENT, CGO_*, ...).
-    if (k.startsWith('GO') || k.startsWith('CGO_')) continue;
-    env[k] = v;
-  }
-  return {
-    ...env,
-    GOOS: goos,
-    GOARCH: goarch,
-    CGO_ENABLED: '0',
-    GO111MODULE: 'off',
-    GOENV: 'off',
-    GOCACHE: path.join(cacheDir, 'go-build'),
-    GOPATH: path.join(cacheDir, 'gopath'),
-    GOPROXY: 'off',
-    GOTOOLCHAIN: 'local',
-  };
-}
-
-async function goVersionOutput(): Promise<string> {
-  try {
-    const { stdout } = await execa('go', ['version'], { env: { GOTOOLCHAIN: 'local' } });
-    return stdout.trim();
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') {
-      throw new MissingToolError('go', 'apt-get install golang-go', 'building the snapshot stand-in payloads');
-    }
-    throw new UserError(`\`go version\` failed: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-async function readSources(): Promise<{ name: string; sha256: string }[]> {
+async function readSources(sourceDir: string): Promise<{ name: string; sha256: string }[]> {
   let names: string[];
   try {
-    names = (await readdir(STANDIN_SOURCE_DIR)).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go')).sort();
+    names = (await readdir(sourceDir)).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go')).sort();
   } catch (err) {
-    throw new UserError(`cannot read the stand-in Go source in ${STANDIN_SOURCE_DIR}: ${(err as Error).message}`, { cause: err });
+    throw new UserError(`cannot read the stand-in Go source in ${sourceDir}: ${(err as Error).message}`, { cause: err });
   }
-  if (names.length === 0) throw new UserError(`no Go source in ${STANDIN_SOURCE_DIR}`);
-  return Promise.all(names.map(async (name) => ({ name, sha256: sha256Hex(await readFile(path.join(STANDIN_SOURCE_DIR, name))) })));
+  if (names.length === 0) throw new UserError(`no Go source in ${sourceDir}`);
+  return Promise.all(names.map(async (name) => ({ name, sha256: sha256Hex(await readFile(path.join(sourceDir, name))) })));
 }
 
 /** Digest of a built stand-in; a size change while reading means another process was writing it. */
