@@ -10,7 +10,8 @@ import { launchdSystemLayout } from '../src/layout/launchd-system.ts';
 import { INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../src/layout/user-sh.ts';
 import { renderServiceUnit, renderSysusers } from '../src/render/systemd.ts';
 import { renderLaunchdPlist } from '../src/render/launchd.ts';
-import { renderInstallSh } from '../src/targets/installer/index.ts';
+import { renderInstallPs1, renderInstallSh } from '../src/targets/installer/index.ts';
+import { userPsLayout } from '../src/layout/user-ps.ts';
 import { homebrewLayout } from '../src/layout/homebrew.ts';
 import { renderFormula } from '../src/targets/homebrew/index.ts';
 import { rubyString } from '../src/render/quote.ts';
@@ -67,5 +68,38 @@ describe('install layout', () => {
     }
     // The target's own user units keep the default per-user bin folder.
     expect(renderServiceUnit(acme, relayd(acme), 'user')).toMatch(/^ExecStart=%h\/\.local\/bin\/relayd /m);
+  });
+  it('install.ps1 takes its folders and each service\'s paths from the per-user PowerShell layout', () => {
+    const ps = renderInstallPs1(acme, mapVersion('2.4.0'), acme.platforms);
+    const { folders, binDir, envFile } = userPsLayout(acme);
+    expect(ps).toContain(`[string]$Prefix = (Join-Path $env:LOCALAPPDATA (Join-Path 'Programs' 'Acme Relay')),`);
+    expect(ps).toMatch(/^\$ConfigDir = Join-Path \$env:APPDATA \$Name$/m);
+    expect(ps).toMatch(/^\$EnvFile = Join-Path \$ConfigDir 'relay\.env'$/m);
+    for (const f of [folders.data, folders.logs, folders.temp]) {
+      expect(ps).toContain(`$${f.variable} = Join-Path $env:${f.env} (Join-Path 'Acme Relay' '${f.below[1]}')`);
+    }
+    // Every placeholder a service path uses is expanded by the script, to the folder's variable.
+    for (const s of acme.services) {
+      for (const p of Object.values(userPsLayout(acme).service(s))) {
+        const f = Object.values(folders).find((x) => x.placeholder === p.root)!;
+        expect(ps).toContain(`.Replace('${f.placeholder}', $${f.variable})`);
+      }
+    }
+    expect(ps).toContain(`Args = @('--state', '${folders.data.placeholder}\\acme-relayd', '--listen', '127.0.0.1:18480')`);
+    expect(binDir).toEqual({ root: folders.prefix.placeholder, path: 'bin' });
+    expect(ps).toContain(`$binary = Join-Path (Join-Path $Prefix 'bin') $s.Binary`);
+    expect(envFile.root).toBe(folders.config.placeholder);
+    // The env file's header names where it lives.
+    expect(ps).toContain('%APPDATA%\\acme\\relay.env');
+  });
+
+  it('install.ps1 follows a change of the per-user PowerShell layout (another display name)', () => {
+    const renamed: Product = { ...acme, meta: { ...acme.meta, displayName: "O'Brien Relay" } };
+    const ps = renderInstallPs1(renamed, mapVersion('2.4.0'), renamed.platforms);
+    expect(userPsLayout(renamed).folders.data.below).toEqual(["O'Brien Relay", 'data']);
+    // The display name reaches the script through the PowerShell quoting helper.
+    expect(ps).toContain(`$DataRoot = Join-Path $env:LOCALAPPDATA (Join-Path 'O''Brien Relay' 'data')`);
+    expect(ps).toContain(`(Join-Path $env:LOCALAPPDATA (Join-Path 'Programs' 'O''Brien Relay'))`);
+    expect(ps).not.toContain('Acme Relay');
   });
 });

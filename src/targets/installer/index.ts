@@ -14,6 +14,8 @@ import { launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../../rend
 import { renderServiceUnit, targetUnitName, renderTargetUnit } from '../../render/systemd.ts';
 import { BINDIR_PLACEHOLDER, HOME_PLACEHOLDER, INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../../layout/user-sh.ts';
 import { CHECKSUMS_SIGNATURE_FILE, releaseKeyFile } from '../release.ts';
+import { userPsLayout, type PsFolder } from '../../layout/user-ps.ts';
+import type { LayoutPath } from '../../layout/path.ts';
 import type { PlannedArtifact, PlanContext, RenderContext, Target } from '../types.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
 import type { Versions } from '../../version.ts';
@@ -154,14 +156,36 @@ export function renderInstallSh(product: Product, versions: Versions, platforms:
 export const psString = powershellString;
 
 // Windows: per-user install below %LOCALAPPDATA%, services as per-user scheduled tasks started at logon
-// (Windows services need an administrator; the MSI installs those).
-const PS_DIRS = { stateDir: '@DATA@', logsDir: '@LOGS@', runtimeDir: '@TEMP@', configDir: '@CONFIG@' } as const;
+// (Windows services need an administrator; the MSI installs those). Folders from the per-user PowerShell layout.
+
+/** A PowerShell expression for `segments` below `base`: Join-Path a (Join-Path b c). */
+function psJoin(base: string, segments: string[]): string {
+  const [first, ...rest] = segments;
+  if (first === undefined) return base;
+  return `Join-Path ${base} ${rest.length ? `(${psJoin(first, rest)})` : first}`;
+}
 
 function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[]) {
   const win = windowsPlatforms(platforms);
   const platform = win[0];
-  const envName = path.basename(product.def.install.envFile);
+  const layout = userPsLayout(product);
+  const { folders } = layout;
+  const byPlaceholder = new Map(Object.values(folders).map((f) => [f.placeholder, f]));
+  const folderOf = (p: LayoutPath): PsFolder => {
+    const f = p.root === undefined ? undefined : byPlaceholder.get(p.root);
+    if (!f) throw new Error(`internal: ${p.root ?? p.path} is not a folder of the per-user PowerShell layout`);
+    return f;
+  };
+  // The script holds the product name in $Name.
+  const segment = (s: string) => (s === product.meta.name ? '$Name' : psString(s));
+  const folderExpr = (f: PsFolder) => psJoin(`$env:${f.env}`, f.below.map(segment));
+  const pathExpr = (p: LayoutPath) => psJoin(`$${folderOf(p).variable}`, p.path.split('\\').filter(Boolean).map(segment));
+  // A service path as the scheduled task's argument states it, before the script expands its placeholder.
+  const argPath = (p: LayoutPath) => (p.path ? `${p.root}\\${p.path}` : p.root!);
+  const envFile = layout.envFile;
+  const envFileText = [`%${folderOf(envFile).env}%`, ...folderOf(envFile).below, envFile.path].join('\\');
   const services = platform ? servicesOn(product, platform) : [];
+  const serviceFolders = [folders.data, folders.logs, folders.temp, folders.config];
   return {
     notice: generatedNotice(definitionName(product)),
     displayName: psString(product.meta.displayName),
@@ -172,15 +196,29 @@ function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[
     checksumsFile: psString(CHECKSUMS_FILE),
     archives: platform ? archivesOn(product, platform, versions.semver).map(psString).join(', ') : '',
     supported: Boolean(platform),
-    envFile: psString(envName),
-    envText: renderEnvFile(product, `%APPDATA%\\${product.meta.name}\\${envName}`).replace(/\n$/, '').split('\n').map(psString).join(',\n  '),
-    services: services.map((s) => ({
-      name: psString(s.name),
-      taskName: psString(`${product.meta.displayName} ${s.name}`),
-      binary: psString(`${s.binary}.exe`),
-      args: expandArgs({ ...s }, { ...PS_DIRS, stateDir: `${PS_DIRS.stateDir}\\${s.name}`, runtimeDir: `${PS_DIRS.runtimeDir}\\${s.name}` }).map(psString).join(', '),
-      env: Object.entries(s.env).map(([k, v]) => ({ name: psString(k), value: psString(v) })),
-    })),
+    folders: {
+      prefix: folderExpr(folders.prefix),
+      config: folderExpr(folders.config),
+      data: folderExpr(folders.data),
+      logs: folderExpr(folders.logs),
+      temp: folderExpr(folders.temp),
+    },
+    envFile: pathExpr(envFile),
+    binDir: pathExpr(layout.binDir),
+    // Expand-ServicePath: each placeholder of the services' paths replaced by its folder.
+    expandServicePath: serviceFolders.map((f) => `.Replace(${psString(f.placeholder)}, $${f.variable})`).join(''),
+    envText: renderEnvFile(product, envFileText).replace(/\n$/, '').split('\n').map(psString).join(',\n  '),
+    services: services.map((s) => {
+      const paths = layout.service(s);
+      const dirs = { stateDir: argPath(paths.stateDir), logsDir: argPath(paths.logsDir), runtimeDir: argPath(paths.runtimeDir), configDir: argPath(paths.configDir) };
+      return {
+        name: psString(s.name),
+        taskName: psString(`${product.meta.displayName} ${s.name}`),
+        binary: psString(`${s.binary}.exe`),
+        args: expandArgs({ ...s }, dirs).map(psString).join(', '),
+        env: Object.entries(s.env).map(([k, v]) => ({ name: psString(k), value: psString(v) })),
+      };
+    }),
     hasServices: services.length > 0,
   };
 }
