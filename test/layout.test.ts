@@ -7,7 +7,7 @@ import type { Product } from '../src/product/model.ts';
 import { pathText, type InstallLayout } from '../src/layout/path.ts';
 import { systemLayout } from '../src/layout/system.ts';
 import { launchdSystemLayout } from '../src/layout/launchd-system.ts';
-import { INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../src/layout/user-sh.ts';
+import { INSTALL_TIME_BIN_DIR, USER_PREFIX, userLaunchdLayout, userSystemdLayout, XDG_CONFIG_HOME, XDG_STATE_HOME } from '../src/layout/user-sh.ts';
 import { renderServiceUnit, renderSysusers } from '../src/render/systemd.ts';
 import { renderLaunchdPlist } from '../src/render/launchd.ts';
 import { renderInstallPs1, renderInstallSh } from '../src/targets/installer/index.ts';
@@ -102,4 +102,24 @@ describe('install layout', () => {
     expect(ps).toContain(`(Join-Path $env:LOCALAPPDATA (Join-Path 'Programs' 'O''Brien Relay'))`);
     expect(ps).not.toContain('Acme Relay');
   });
+  for (const [label, product] of [['acme', acme], ['acme with install.stateDir moved', moved]] as const) {
+    it(`${label}: install.sh's prefix, XDG folders and cleanup list come from the per-user install.sh layout`, () => {
+      const sh = renderInstallSh(product, mapVersion('2.4.0'), product.platforms);
+      const units = userSystemdLayout(product);
+      expect(pathText(units.binDir)).toBe(`%h/${USER_PREFIX}/bin`);
+      expect(sh).toMatch(new RegExp(`^PREFIX=\\$HOME/${USER_PREFIX.replace('.', '\\.')}$`, 'm'));
+      expect(sh).toContain(`  if [ "$PREFIX" = "$HOME/${USER_PREFIX}" ]; then\n    bindir='${pathText(units.binDir)}'\n`);
+      expect(sh).toContain(`  CONFIG_HOME=\${${XDG_CONFIG_HOME.variable}:-$HOME/${XDG_CONFIG_HOME.fallback}}\n`);
+      expect(sh).toContain(`  for base in "\${${XDG_STATE_HOME.variable}:-$HOME/${XDG_STATE_HOME.fallback}}" "$CONFIG_HOME"; do`);
+      // The folders the user units' StateDirectory=/LogsDirectory= create are the ones uninstall removes.
+      const stateDirs = product.services.map((s) => units.service(s).stateDir.path);
+      expect(sh).toContain(`    for d in ${stateDirs.join(' ')}; do`);
+      expect(sh).toContain(`    rm -rf "\${base:?}"/log/${units.service(product.services[0]!).logsDir.path}\n`);
+      expect(sh).toContain(`    rmdir "$base"/${product.def.install.stateDir} "$base/log" 2>/dev/null || true`);
+      // The env file's folder: the units' %E one on Linux, the LaunchAgents' one below $HOME on macOS.
+      expect(units.envFile.root).toBe('%E');
+      expect(sh).toContain(`  env_dir=$CONFIG_HOME/${units.envFile.path.split('/')[0]}\n`);
+      expect(sh).toContain(`  [ "$OS" = darwin ] && env_dir=$HOME/${userLaunchdLayout(product).envFile.path.split('/').slice(0, -1).join('/')}\n`);
+    });
+  }
 });

@@ -6,16 +6,27 @@
 import path from 'node:path';
 import { expandArgs, splitPlatform, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
-import { commentText, powershellString, shHeredocBody, shWord } from '../../render/quote.ts';
+import { commentText, powershellString, shDoubleQuotedText, shHeredocBody, shSingleQuoted, shWord } from '../../render/quote.ts';
 import { artifactId } from '../../graph/index.ts';
 import { archiveFileName, CHECKSUMS_FILE } from '../release.ts';
 import { definitionName, renderEnvFile } from '../../render/envfile.ts';
 import { launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../../render/launchd.ts';
 import { renderServiceUnit, targetUnitName, renderTargetUnit } from '../../render/systemd.ts';
-import { BINDIR_PLACEHOLDER, HOME_PLACEHOLDER, INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../../layout/user-sh.ts';
+import {
+  BINDIR_PLACEHOLDER,
+  HOME_PLACEHOLDER,
+  INSTALL_TIME_BIN_DIR,
+  USER_LOGS_BELOW_STATE,
+  USER_PREFIX,
+  userLaunchdLayout,
+  userSystemdLayout,
+  XDG_CONFIG_HOME,
+  XDG_STATE_HOME,
+  type XdgDir,
+} from '../../layout/user-sh.ts';
 import { CHECKSUMS_SIGNATURE_FILE, releaseKeyFile } from '../release.ts';
 import { userPsLayout, type PsFolder } from '../../layout/user-ps.ts';
-import type { LayoutPath } from '../../layout/path.ts';
+import { pathText, type LayoutPath } from '../../layout/path.ts';
 import type { PlannedArtifact, PlanContext, RenderContext, Target } from '../types.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
 import type { Versions } from '../../version.ts';
@@ -52,10 +63,20 @@ function homeWord(p: string): string {
   return `"$HOME"${shWord(p.slice(HOME_PLACEHOLDER.length))}`;
 }
 
+/** An XDG base directory as a sh expansion: ${XDG_CONFIG_HOME:-$HOME/.config}, bare or inside "...". */
+function xdgExpansion(dir: XdgDir, inQuotes: boolean): string {
+  return `\${${dir.variable}:-$HOME/${inQuotes ? shDoubleQuotedText(dir.fallback) : shWord(dir.fallback)}}`;
+}
+
+/** A layout path's literal part, checked to lie below the root the script resolves it from. */
+function below(p: LayoutPath, root: string): string {
+  if (p.root !== root) throw new Error(`internal: ${pathText(p)} is not below ${root}`);
+  return p.path;
+}
+
 function shViewModel(product: Product, versions: Versions, platforms: Platform[], releaseKeyFingerprint: string | undefined) {
   const unix = unixPlatforms(platforms);
   const envName = path.basename(product.def.install.envFile);
-  const { stateDir, logsDir } = product.def.install;
   const linux = unix.filter((p) => splitPlatform(p).os === 'linux');
   const darwin = unix.filter((p) => splitPlatform(p).os === 'darwin');
   const targetUnit = targetUnitName(product);
@@ -64,6 +85,11 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
   const darwinServices = product.services.filter((s) => darwin.some((p) => servicesOn(product, p).includes(s)));
   const unitLayout = userSystemdLayout(product, INSTALL_TIME_BIN_DIR);
   const agentLayout = userLaunchdLayout(product, INSTALL_TIME_BIN_DIR);
+  // The folders below %S and %L the user units' StateDirectory=/LogsDirectory= create: removed on uninstall.
+  const unitStateDirs = linuxServices.map((s) => below(unitLayout.service(s).stateDir, '%S'));
+  const unitLogsDirs = [...new Set(linuxServices.map((s) => below(unitLayout.service(s).logsDir, '%L')))];
+  const unitStateRoots = [...new Set(unitStateDirs.map((d) => path.posix.dirname(d)))];
+  if (unitLogsDirs.length > 1 || unitStateRoots.length > 1) throw new Error('internal: install.sh cleans up one state root and one logs folder');
   const units = linuxServices.map((s) => ({
     file: `${s.name}.service`,
     text: heredocSafe(renderServiceUnit(product, s, 'user', unitLayout), `the user unit of ${s.name}`),
@@ -95,6 +121,13 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
     manifest: manifestPath(product),
     heredocEnd: HEREDOC_END,
     bindirPlaceholder: BINDIR_PLACEHOLDER,
+    homePlaceholder: HOME_PLACEHOLDER,
+    // The default prefix, below $HOME: as a word, and as text inside "$HOME/...".
+    defaultPrefix: shWord(USER_PREFIX),
+    defaultPrefixText: shDoubleQuotedText(USER_PREFIX),
+    defaultPrefixComment: commentText(USER_PREFIX),
+    defaultPrefixUsage: heredocSafe(USER_PREFIX, 'the usage text'),
+    configHome: xdgExpansion(XDG_CONFIG_HOME, false),
     platforms: unix.map((p) => ({
       platform: p,
       archives: archivesOn(product, p, versions.semver).join(' '),
@@ -112,10 +145,14 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
           // Lists of shell words.
           allUnits: [targetUnit, ...units.map((u) => u.file)].map(shWord).join(' '),
           services: units.map((u) => u.file).map(shWord).join(' '),
+          // The units' bin folder with the default prefix (the per-user layout's own).
+          defaultBinDir: shSingleQuoted(pathText(userSystemdLayout(product).binDir)),
           // %S and %L are $XDG_CONFIG_HOME (systemd <= 253) or $XDG_STATE_HOME (newer): both are cleaned up.
-          stateDirs: linuxServices.map((s) => shWord(`${stateDir}/${s.name}`)).join(' '),
-          stateRoot: stateDir,
-          logsDir: `log/${logsDir}`,
+          stateHome: `"${xdgExpansion(XDG_STATE_HOME, true)}"`,
+          stateDirs: unitStateDirs.map(shWord).join(' '),
+          stateRoot: unitStateRoots[0]!,
+          logsBelowState: shDoubleQuotedText(USER_LOGS_BELOW_STATE),
+          logsDir: `${USER_LOGS_BELOW_STATE}/${unitLogsDirs[0]!}`,
         }
       : false,
     launchd: darwin.length && agents.length
@@ -134,9 +171,11 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
         }
       : false,
     env: {
-      dir: product.meta.name,
+      // Its folder below the config home (Linux, %E) and below $HOME (macOS).
+      dir: path.posix.dirname(below(unitLayout.envFile, '%E')),
+      darwinDir: path.posix.dirname(below(agentLayout.envFile, HOME_PLACEHOLDER)),
       file: envName,
-      text: heredocSafe(renderEnvFile(product, `~/.config/${product.meta.name}/${envName}`), 'the env file'),
+      text: heredocSafe(renderEnvFile(product, `~/${below(agentLayout.envFile, HOME_PLACEHOLDER)}`), 'the env file'),
     },
   };
 }
