@@ -15,7 +15,7 @@ import { userPsLayout } from '../src/layout/user-ps.ts';
 import { homebrewLayout } from '../src/layout/homebrew.ts';
 import { renderFormula } from '../src/targets/homebrew/index.ts';
 import { rubyString } from '../src/render/quote.ts';
-import { msiLayout } from '../src/layout/msi.ts';
+import { MSI_INSTALL_DIR, MSI_INSTALL_ROOT, msiLayout } from '../src/layout/msi.ts';
 import { msiModel } from '../src/targets/msi/model.ts';
 import { renderWxs } from '../src/targets/msi/wxs.ts';
 import { mapVersion } from '../src/version.ts';
@@ -122,4 +122,22 @@ describe('install layout', () => {
       expect(sh).toContain(`  [ "$OS" = darwin ] && env_dir=$HOME/${userLaunchdLayout(product).envFile.path.split('/').slice(0, -1).join('/')}\n`);
     });
   }
+  it('the MSI install folder tree (bin, the service host folder) comes from the MSI layout', () => {
+    const layout = msiLayout(acme);
+    expect(layout.binDir.root).toBe(MSI_INSTALL_ROOT);
+    expect(layout.serviceHostDir.root).toBe(MSI_INSTALL_ROOT);
+    const model = msiModel(acme, mapVersion('2.4.0'));
+    expect(model.installDir.id).toBe(MSI_INSTALL_DIR);
+    const sub = (name: string) => model.installDir.dirs.find((d) => d.name === name)!;
+    const bin = sub(layout.binDir.path);
+    expect(bin.components.flatMap((c) => c.files.map((f) => f.source)).every((src) => src.startsWith(`${layout.binDir.path}/`))).toBe(true);
+    expect(bin.components.length).toBeGreaterThan(0);
+    // The CLI's PATH entry is the layout's bin folder.
+    expect(bin.components.some((c) => c.pathEntry?.directory === bin.id)).toBe(true);
+    const hostDir = sub(layout.serviceHostDir.path);
+    expect(hostDir.components.map((c) => c.files[0]!.source)).toEqual([`${layout.serviceHostDir.path}/acme-service.exe`]);
+    const wxs = renderWxs(acme, model, 'acme.cab');
+    expect(wxs).toMatch(new RegExp(`<Directory Id="${bin.id}" Name="${layout.binDir.path}"`));
+    expect(wxs).toMatch(new RegExp(`<Directory Id="${hostDir.id}" Name="${layout.serviceHostDir.path}"`));
+  });
 });
