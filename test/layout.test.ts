@@ -7,14 +7,15 @@ import type { Product } from '../src/product/model.ts';
 import { pathText, type InstallLayout } from '../src/layout/path.ts';
 import { systemLayout } from '../src/layout/system.ts';
 import { launchdSystemLayout } from '../src/layout/launchd-system.ts';
-import { INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../src/layout/user-sh.ts';
+import { INSTALL_TIME_BIN_DIR, USER_PREFIX, userLaunchdLayout, userSystemdLayout, XDG_CONFIG_HOME, XDG_STATE_HOME } from '../src/layout/user-sh.ts';
 import { renderServiceUnit, renderSysusers } from '../src/render/systemd.ts';
 import { renderLaunchdPlist } from '../src/render/launchd.ts';
-import { renderInstallSh } from '../src/targets/installer/index.ts';
+import { renderInstallPs1, renderInstallSh } from '../src/targets/installer/index.ts';
+import { userPsLayout } from '../src/layout/user-ps.ts';
 import { homebrewLayout } from '../src/layout/homebrew.ts';
 import { renderFormula } from '../src/targets/homebrew/index.ts';
 import { rubyString } from '../src/render/quote.ts';
-import { msiLayout } from '../src/layout/msi.ts';
+import { MSI_INSTALL_DIR, MSI_INSTALL_ROOT, msiLayout } from '../src/layout/msi.ts';
 import { msiModel } from '../src/targets/msi/model.ts';
 import { renderWxs } from '../src/targets/msi/wxs.ts';
 import { mapVersion } from '../src/version.ts';
@@ -67,5 +68,76 @@ describe('install layout', () => {
     }
     // The target's own user units keep the default per-user bin folder.
     expect(renderServiceUnit(acme, relayd(acme), 'user')).toMatch(/^ExecStart=%h\/\.local\/bin\/relayd /m);
+  });
+  it('install.ps1 takes its folders and each service\'s paths from the per-user PowerShell layout', () => {
+    const ps = renderInstallPs1(acme, mapVersion('2.4.0'), acme.platforms);
+    const { folders, binDir, envFile } = userPsLayout(acme);
+    expect(ps).toContain(`[string]$Prefix = (Join-Path $env:LOCALAPPDATA (Join-Path 'Programs' 'Acme Relay')),`);
+    expect(ps).toMatch(/^\$ConfigDir = Join-Path \$env:APPDATA \$Name$/m);
+    expect(ps).toMatch(/^\$EnvFile = Join-Path \$ConfigDir 'relay\.env'$/m);
+    for (const f of [folders.data, folders.logs, folders.temp]) {
+      expect(ps).toContain(`$${f.variable} = Join-Path $env:${f.env} (Join-Path 'Acme Relay' '${f.below[1]}')`);
+    }
+    // Every placeholder a service path uses is expanded by the script, to the folder's variable.
+    for (const s of acme.services) {
+      for (const p of Object.values(userPsLayout(acme).service(s))) {
+        const f = Object.values(folders).find((x) => x.placeholder === p.root)!;
+        expect(ps).toContain(`.Replace('${f.placeholder}', $${f.variable})`);
+      }
+    }
+    expect(ps).toContain(`Args = @('--state', '${folders.data.placeholder}\\acme-relayd', '--listen', '127.0.0.1:18480')`);
+    expect(binDir).toEqual({ root: folders.prefix.placeholder, path: 'bin' });
+    expect(ps).toContain(`$binary = Join-Path (Join-Path $Prefix 'bin') $s.Binary`);
+    expect(envFile.root).toBe(folders.config.placeholder);
+    // The env file's header names where it lives.
+    expect(ps).toContain('%APPDATA%\\acme\\relay.env');
+  });
+
+  it('install.ps1 follows a change of the per-user PowerShell layout (another display name)', () => {
+    const renamed: Product = { ...acme, meta: { ...acme.meta, displayName: "O'Brien Relay" } };
+    const ps = renderInstallPs1(renamed, mapVersion('2.4.0'), renamed.platforms);
+    expect(userPsLayout(renamed).folders.data.below).toEqual(["O'Brien Relay", 'data']);
+    // The display name reaches the script through the PowerShell quoting helper.
+    expect(ps).toContain(`$DataRoot = Join-Path $env:LOCALAPPDATA (Join-Path 'O''Brien Relay' 'data')`);
+    expect(ps).toContain(`(Join-Path $env:LOCALAPPDATA (Join-Path 'Programs' 'O''Brien Relay'))`);
+    expect(ps).not.toContain('Acme Relay');
+  });
+  for (const [label, product] of [['acme', acme], ['acme with install.stateDir moved', moved]] as const) {
+    it(`${label}: install.sh's prefix, XDG folders and cleanup list come from the per-user install.sh layout`, () => {
+      const sh = renderInstallSh(product, mapVersion('2.4.0'), product.platforms);
+      const units = userSystemdLayout(product);
+      expect(pathText(units.binDir)).toBe(`%h/${USER_PREFIX}/bin`);
+      expect(sh).toMatch(new RegExp(`^PREFIX=\\$HOME/${USER_PREFIX.replace('.', '\\.')}$`, 'm'));
+      expect(sh).toContain(`  if [ "$PREFIX" = "$HOME/${USER_PREFIX}" ]; then\n    bindir='${pathText(units.binDir)}'\n`);
+      expect(sh).toContain(`  CONFIG_HOME=\${${XDG_CONFIG_HOME.variable}:-$HOME/${XDG_CONFIG_HOME.fallback}}\n`);
+      expect(sh).toContain(`  for base in "\${${XDG_STATE_HOME.variable}:-$HOME/${XDG_STATE_HOME.fallback}}" "$CONFIG_HOME"; do`);
+      // The folders the user units' StateDirectory=/LogsDirectory= create are the ones uninstall removes.
+      const stateDirs = product.services.map((s) => units.service(s).stateDir.path);
+      expect(sh).toContain(`    for d in ${stateDirs.join(' ')}; do`);
+      expect(sh).toContain(`    rm -rf "\${base:?}"/log/${units.service(product.services[0]!).logsDir.path}\n`);
+      expect(sh).toContain(`    rmdir "$base"/${product.def.install.stateDir} "$base/log" 2>/dev/null || true`);
+      // The env file's folder: the units' %E one on Linux, the LaunchAgents' one below $HOME on macOS.
+      expect(units.envFile.root).toBe('%E');
+      expect(sh).toContain(`  env_dir=$CONFIG_HOME/${units.envFile.path.split('/')[0]}\n`);
+      expect(sh).toContain(`  [ "$OS" = darwin ] && env_dir=$HOME/${userLaunchdLayout(product).envFile.path.split('/').slice(0, -1).join('/')}\n`);
+    });
+  }
+  it('the MSI install folder tree (bin, the service host folder) comes from the MSI layout', () => {
+    const layout = msiLayout(acme);
+    expect(layout.binDir.root).toBe(MSI_INSTALL_ROOT);
+    expect(layout.serviceHostDir.root).toBe(MSI_INSTALL_ROOT);
+    const model = msiModel(acme, mapVersion('2.4.0'));
+    expect(model.installDir.id).toBe(MSI_INSTALL_DIR);
+    const sub = (name: string) => model.installDir.dirs.find((d) => d.name === name)!;
+    const bin = sub(layout.binDir.path);
+    expect(bin.components.flatMap((c) => c.files.map((f) => f.source)).every((src) => src.startsWith(`${layout.binDir.path}/`))).toBe(true);
+    expect(bin.components.length).toBeGreaterThan(0);
+    // The CLI's PATH entry is the layout's bin folder.
+    expect(bin.components.some((c) => c.pathEntry?.directory === bin.id)).toBe(true);
+    const hostDir = sub(layout.serviceHostDir.path);
+    expect(hostDir.components.map((c) => c.files[0]!.source)).toEqual([`${layout.serviceHostDir.path}/acme-service.exe`]);
+    const wxs = renderWxs(acme, model, 'acme.cab');
+    expect(wxs).toMatch(new RegExp(`<Directory Id="${bin.id}" Name="${layout.binDir.path}"`));
+    expect(wxs).toMatch(new RegExp(`<Directory Id="${hostDir.id}" Name="${layout.serviceHostDir.path}"`));
   });
 });

@@ -15,6 +15,8 @@ import {
   shHeredocBody,
   shPrintLines,
   shWord,
+  shSingleQuoted,
+  shDoubleQuotedText,
   systemdEnv,
   systemdExecWord,
   systemdLineValue,
@@ -32,6 +34,14 @@ describe.each(['dash', 'bash'])('shell words read back by %s', (shell) => {
   it('shWord: every value is one word, byte for byte', async () => {
     const r = await execa(shell, ['-c', `printf '%s\\0' ${WITH_CONTROL.map(shWord).join(' ')}`], { stripFinalNewline: false });
     expect(r.stdout.split('\0').slice(0, -1)).toEqual(WITH_CONTROL);
+  });
+
+  it('shSingleQuoted and shDoubleQuotedText: read back byte for byte, bare or inside "..."', async () => {
+    const words = await execa(shell, ['-c', `printf '%s\\0' ${WITH_CONTROL.map(shSingleQuoted).join(' ')}`], { stripFinalNewline: false });
+    expect(words.stdout.split('\0').slice(0, -1)).toEqual(WITH_CONTROL);
+    expect(shSingleQuoted('%h/.local/bin')).toBe(`'%h/.local/bin'`);
+    const inQuotes = await execa(shell, ['-c', `printf '%s\\0' ${WITH_CONTROL.map((v) => `"x/${shDoubleQuotedText(v)}"`).join(' ')}`], { stripFinalNewline: false });
+    expect(inQuotes.stdout.split('\0').slice(0, -1)).toEqual(WITH_CONTROL.map((v) => `x/${v}`));
   });
 
   it('shPrintLines: prints the lines (no here-document a line could end)', async () => {

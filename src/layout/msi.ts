@@ -3,18 +3,24 @@
 // properties, resolved at install time; paths below them are "\"-separated (the property ends with a "\").
 import path from 'node:path';
 import type { Product } from '../product/model.ts';
-import type { InstallLayout } from './path.ts';
+import type { InstallLayout, LayoutPath } from './path.ts';
 
 export const MSI_DATA_ROOT = '[CommonAppDataFolder]';
+/** The install folder's directory id (Program Files\<DisplayName>), and its property as a layout root. */
+export const MSI_INSTALL_DIR = 'INSTALLDIR';
+export const MSI_INSTALL_ROOT = `[${MSI_INSTALL_DIR}]`;
 
 export interface MsiLayout extends InstallLayout {
   envFile: { root: string; path: string };
+  /** Where the service host that runs the wrapped services is installed. */
+  serviceHostDir: LayoutPath;
 }
 
 export function msiLayout(product: Product): MsiLayout {
   const data = (...rel: string[]) => ({ root: MSI_DATA_ROOT, path: [product.meta.displayName, ...rel].join('\\') });
   return {
-    binDir: { root: '[INSTALLDIR]', path: 'bin' },
+    binDir: { root: MSI_INSTALL_ROOT, path: 'bin' },
+    serviceHostDir: { root: MSI_INSTALL_ROOT, path: 'services' },
     envFile: data(path.basename(product.def.install.envFile)),
     service: (s) => ({ stateDir: data('data', s.name), logsDir: data('logs'), runtimeDir: data('run', s.name), configDir: data() }),
   };

@@ -15,8 +15,24 @@ export const BINDIR_PLACEHOLDER = '@BINDIR@';
 /** The bin folder the script fills in at install time (its --prefix), for the units and plists it embeds. */
 export const INSTALL_TIME_BIN_DIR: LayoutPath = { root: BINDIR_PLACEHOLDER, path: '' };
 
+/** install.sh's default prefix, below the home folder; binaries go to its bin folder. */
+export const USER_PREFIX = '.local';
+
+/** An XDG base directory: its environment variable, and the folder below $HOME it defaults to. */
+export interface XdgDir {
+  variable: string;
+  fallback: string;
+}
+
+/** %E: the user's config home. */
+export const XDG_CONFIG_HOME: XdgDir = { variable: 'XDG_CONFIG_HOME', fallback: '.config' };
+/** %S since systemd 254 (before it, %S was %E's folder). */
+export const XDG_STATE_HOME: XdgDir = { variable: 'XDG_STATE_HOME', fallback: '.local/state' };
+/** %L: this folder below %S's. */
+export const USER_LOGS_BELOW_STATE = 'log';
+
 /** User units: %h home, %E config home, %S state, %L logs, %t runtime dir (systemd.unit(5) specifiers). */
-export function userSystemdLayout(product: Product, binDir: LayoutPath = { root: '%h', path: '.local/bin' }): InstallLayout {
+export function userSystemdLayout(product: Product, binDir: LayoutPath = { root: '%h', path: `${USER_PREFIX}/bin` }): InstallLayout {
   const { stateDir, logsDir, envFile } = product.def.install;
   return {
     binDir,
@@ -31,9 +47,9 @@ export function userSystemdLayout(product: Product, binDir: LayoutPath = { root:
 }
 
 /** LaunchAgents: the macOS per-user folders (Application Support, Logs, Caches) and ~/.config for the env file. */
-export function userLaunchdLayout(product: Product, binDir: LayoutPath = { root: HOME_PLACEHOLDER, path: '.local/bin' }): InstallLayout {
+export function userLaunchdLayout(product: Product, binDir: LayoutPath = { root: HOME_PLACEHOLDER, path: `${USER_PREFIX}/bin` }): InstallLayout {
   const app = product.meta.displayName;
-  const config = `.config/${product.meta.name}`;
+  const config = `${XDG_CONFIG_HOME.fallback}/${product.meta.name}`;
   return {
     binDir,
     envFile: { root: HOME_PLACEHOLDER, path: `${config}/${path.basename(product.def.install.envFile)}` },

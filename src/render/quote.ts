@@ -23,6 +23,18 @@ export function shWord(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** One POSIX sh word, always single-quoted (where the script's own style quotes a value that shWord would leave bare). */
+export function shSingleQuoted(s: string): string {
+  if (s.includes('\u0000')) throw new Error('internal: a shell word cannot hold NUL');
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Text inside a double-quoted sh string ("$HOME/<text>"): $ ` " \ escaped with a backslash, read back byte for byte. */
+export function shDoubleQuotedText(s: string): string {
+  if (s.includes('\u0000')) throw new Error('internal: a shell word cannot hold NUL');
+  return s.replace(/[$`"\\]/g, (c) => `\\${c}`);
+}
+
 /**
  * A command that writes `lines` to its standard output, one per line (instead of a here-document, whose
  * body a line of data could end): `printf '%s\n' 'line 1' 'line 2'`.

@@ -6,14 +6,27 @@
 import path from 'node:path';
 import { expandArgs, splitPlatform, type Platform, type Product, type Service } from '../../product/model.ts';
 import { generatedNotice, renderTemplate } from '../../render/templates.ts';
-import { commentText, powershellString, shHeredocBody, shWord } from '../../render/quote.ts';
+import { commentText, powershellString, shDoubleQuotedText, shHeredocBody, shSingleQuoted, shWord } from '../../render/quote.ts';
 import { artifactId } from '../../graph/index.ts';
 import { archiveFileName, CHECKSUMS_FILE } from '../release.ts';
 import { definitionName, renderEnvFile } from '../../render/envfile.ts';
 import { launchdLabel, launchdPlistObject, renderLaunchdPlist } from '../../render/launchd.ts';
 import { renderServiceUnit, targetUnitName, renderTargetUnit } from '../../render/systemd.ts';
-import { BINDIR_PLACEHOLDER, HOME_PLACEHOLDER, INSTALL_TIME_BIN_DIR, userLaunchdLayout, userSystemdLayout } from '../../layout/user-sh.ts';
+import {
+  BINDIR_PLACEHOLDER,
+  HOME_PLACEHOLDER,
+  INSTALL_TIME_BIN_DIR,
+  USER_LOGS_BELOW_STATE,
+  USER_PREFIX,
+  userLaunchdLayout,
+  userSystemdLayout,
+  XDG_CONFIG_HOME,
+  XDG_STATE_HOME,
+  type XdgDir,
+} from '../../layout/user-sh.ts';
 import { CHECKSUMS_SIGNATURE_FILE, releaseKeyFile } from '../release.ts';
+import { userPsLayout, type PsFolder } from '../../layout/user-ps.ts';
+import { pathText, type LayoutPath } from '../../layout/path.ts';
 import type { PlannedArtifact, PlanContext, RenderContext, Target } from '../types.ts';
 import { writeFileAtomic } from '../../util/fsx.ts';
 import type { Versions } from '../../version.ts';
@@ -50,10 +63,20 @@ function homeWord(p: string): string {
   return `"$HOME"${shWord(p.slice(HOME_PLACEHOLDER.length))}`;
 }
 
+/** An XDG base directory as a sh expansion: ${XDG_CONFIG_HOME:-$HOME/.config}, bare or inside "...". */
+function xdgExpansion(dir: XdgDir, inQuotes: boolean): string {
+  return `\${${dir.variable}:-$HOME/${inQuotes ? shDoubleQuotedText(dir.fallback) : shWord(dir.fallback)}}`;
+}
+
+/** A layout path's literal part, checked to lie below the root the script resolves it from. */
+function below(p: LayoutPath, root: string): string {
+  if (p.root !== root) throw new Error(`internal: ${pathText(p)} is not below ${root}`);
+  return p.path;
+}
+
 function shViewModel(product: Product, versions: Versions, platforms: Platform[], releaseKeyFingerprint: string | undefined) {
   const unix = unixPlatforms(platforms);
   const envName = path.basename(product.def.install.envFile);
-  const { stateDir, logsDir } = product.def.install;
   const linux = unix.filter((p) => splitPlatform(p).os === 'linux');
   const darwin = unix.filter((p) => splitPlatform(p).os === 'darwin');
   const targetUnit = targetUnitName(product);
@@ -62,6 +85,11 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
   const darwinServices = product.services.filter((s) => darwin.some((p) => servicesOn(product, p).includes(s)));
   const unitLayout = userSystemdLayout(product, INSTALL_TIME_BIN_DIR);
   const agentLayout = userLaunchdLayout(product, INSTALL_TIME_BIN_DIR);
+  // The folders below %S and %L the user units' StateDirectory=/LogsDirectory= create: removed on uninstall.
+  const unitStateDirs = linuxServices.map((s) => below(unitLayout.service(s).stateDir, '%S'));
+  const unitLogsDirs = [...new Set(linuxServices.map((s) => below(unitLayout.service(s).logsDir, '%L')))];
+  const unitStateRoots = [...new Set(unitStateDirs.map((d) => path.posix.dirname(d)))];
+  if (unitLogsDirs.length > 1 || unitStateRoots.length > 1) throw new Error('internal: install.sh cleans up one state root and one logs folder');
   const units = linuxServices.map((s) => ({
     file: `${s.name}.service`,
     text: heredocSafe(renderServiceUnit(product, s, 'user', unitLayout), `the user unit of ${s.name}`),
@@ -93,6 +121,13 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
     manifest: manifestPath(product),
     heredocEnd: HEREDOC_END,
     bindirPlaceholder: BINDIR_PLACEHOLDER,
+    homePlaceholder: HOME_PLACEHOLDER,
+    // The default prefix, below $HOME: as a word, and as text inside "$HOME/...".
+    defaultPrefix: shWord(USER_PREFIX),
+    defaultPrefixText: shDoubleQuotedText(USER_PREFIX),
+    defaultPrefixComment: commentText(USER_PREFIX),
+    defaultPrefixUsage: heredocSafe(USER_PREFIX, 'the usage text'),
+    configHome: xdgExpansion(XDG_CONFIG_HOME, false),
     platforms: unix.map((p) => ({
       platform: p,
       archives: archivesOn(product, p, versions.semver).join(' '),
@@ -110,10 +145,14 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
           // Lists of shell words.
           allUnits: [targetUnit, ...units.map((u) => u.file)].map(shWord).join(' '),
           services: units.map((u) => u.file).map(shWord).join(' '),
+          // The units' bin folder with the default prefix (the per-user layout's own).
+          defaultBinDir: shSingleQuoted(pathText(userSystemdLayout(product).binDir)),
           // %S and %L are $XDG_CONFIG_HOME (systemd <= 253) or $XDG_STATE_HOME (newer): both are cleaned up.
-          stateDirs: linuxServices.map((s) => shWord(`${stateDir}/${s.name}`)).join(' '),
-          stateRoot: stateDir,
-          logsDir: `log/${logsDir}`,
+          stateHome: `"${xdgExpansion(XDG_STATE_HOME, true)}"`,
+          stateDirs: unitStateDirs.map(shWord).join(' '),
+          stateRoot: unitStateRoots[0]!,
+          logsBelowState: shDoubleQuotedText(USER_LOGS_BELOW_STATE),
+          logsDir: `${USER_LOGS_BELOW_STATE}/${unitLogsDirs[0]!}`,
         }
       : false,
     launchd: darwin.length && agents.length
@@ -132,9 +171,11 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
         }
       : false,
     env: {
-      dir: product.meta.name,
+      // Its folder below the config home (Linux, %E) and below $HOME (macOS).
+      dir: path.posix.dirname(below(unitLayout.envFile, '%E')),
+      darwinDir: path.posix.dirname(below(agentLayout.envFile, HOME_PLACEHOLDER)),
       file: envName,
-      text: heredocSafe(renderEnvFile(product, `~/.config/${product.meta.name}/${envName}`), 'the env file'),
+      text: heredocSafe(renderEnvFile(product, `~/${below(agentLayout.envFile, HOME_PLACEHOLDER)}`), 'the env file'),
     },
   };
 }
@@ -154,14 +195,36 @@ export function renderInstallSh(product: Product, versions: Versions, platforms:
 export const psString = powershellString;
 
 // Windows: per-user install below %LOCALAPPDATA%, services as per-user scheduled tasks started at logon
-// (Windows services need an administrator; the MSI installs those).
-const PS_DIRS = { stateDir: '@DATA@', logsDir: '@LOGS@', runtimeDir: '@TEMP@', configDir: '@CONFIG@' } as const;
+// (Windows services need an administrator; the MSI installs those). Folders from the per-user PowerShell layout.
+
+/** A PowerShell expression for `segments` below `base`: Join-Path a (Join-Path b c). */
+function psJoin(base: string, segments: string[]): string {
+  const [first, ...rest] = segments;
+  if (first === undefined) return base;
+  return `Join-Path ${base} ${rest.length ? `(${psJoin(first, rest)})` : first}`;
+}
 
 function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[]) {
   const win = windowsPlatforms(platforms);
   const platform = win[0];
-  const envName = path.basename(product.def.install.envFile);
+  const layout = userPsLayout(product);
+  const { folders } = layout;
+  const byPlaceholder = new Map(Object.values(folders).map((f) => [f.placeholder, f]));
+  const folderOf = (p: LayoutPath): PsFolder => {
+    const f = p.root === undefined ? undefined : byPlaceholder.get(p.root);
+    if (!f) throw new Error(`internal: ${p.root ?? p.path} is not a folder of the per-user PowerShell layout`);
+    return f;
+  };
+  // The script holds the product name in $Name.
+  const segment = (s: string) => (s === product.meta.name ? '$Name' : psString(s));
+  const folderExpr = (f: PsFolder) => psJoin(`$env:${f.env}`, f.below.map(segment));
+  const pathExpr = (p: LayoutPath) => psJoin(`$${folderOf(p).variable}`, p.path.split('\\').filter(Boolean).map(segment));
+  // A service path as the scheduled task's argument states it, before the script expands its placeholder.
+  const argPath = (p: LayoutPath) => (p.path ? `${p.root}\\${p.path}` : p.root!);
+  const envFile = layout.envFile;
+  const envFileText = [`%${folderOf(envFile).env}%`, ...folderOf(envFile).below, envFile.path].join('\\');
   const services = platform ? servicesOn(product, platform) : [];
+  const serviceFolders = [folders.data, folders.logs, folders.temp, folders.config];
   return {
     notice: generatedNotice(definitionName(product)),
     displayName: psString(product.meta.displayName),
@@ -172,15 +235,29 @@ function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[
     checksumsFile: psString(CHECKSUMS_FILE),
     archives: platform ? archivesOn(product, platform, versions.semver).map(psString).join(', ') : '',
     supported: Boolean(platform),
-    envFile: psString(envName),
-    envText: renderEnvFile(product, `%APPDATA%\\${product.meta.name}\\${envName}`).replace(/\n$/, '').split('\n').map(psString).join(',\n  '),
-    services: services.map((s) => ({
-      name: psString(s.name),
-      taskName: psString(`${product.meta.displayName} ${s.name}`),
-      binary: psString(`${s.binary}.exe`),
-      args: expandArgs({ ...s }, { ...PS_DIRS, stateDir: `${PS_DIRS.stateDir}\\${s.name}`, runtimeDir: `${PS_DIRS.runtimeDir}\\${s.name}` }).map(psString).join(', '),
-      env: Object.entries(s.env).map(([k, v]) => ({ name: psString(k), value: psString(v) })),
-    })),
+    folders: {
+      prefix: folderExpr(folders.prefix),
+      config: folderExpr(folders.config),
+      data: folderExpr(folders.data),
+      logs: folderExpr(folders.logs),
+      temp: folderExpr(folders.temp),
+    },
+    envFile: pathExpr(envFile),
+    binDir: pathExpr(layout.binDir),
+    // Expand-ServicePath: each placeholder of the services' paths replaced by its folder.
+    expandServicePath: serviceFolders.map((f) => `.Replace(${psString(f.placeholder)}, $${f.variable})`).join(''),
+    envText: renderEnvFile(product, envFileText).replace(/\n$/, '').split('\n').map(psString).join(',\n  '),
+    services: services.map((s) => {
+      const paths = layout.service(s);
+      const dirs = { stateDir: argPath(paths.stateDir), logsDir: argPath(paths.logsDir), runtimeDir: argPath(paths.runtimeDir), configDir: argPath(paths.configDir) };
+      return {
+        name: psString(s.name),
+        taskName: psString(`${product.meta.displayName} ${s.name}`),
+        binary: psString(`${s.binary}.exe`),
+        args: expandArgs({ ...s }, dirs).map(psString).join(', '),
+        env: Object.entries(s.env).map(([k, v]) => ({ name: psString(k), value: psString(v) })),
+      };
+    }),
     hasServices: services.length > 0,
   };
 }

@@ -9,7 +9,7 @@ import { uuidV5 } from '../../util/uuid.ts';
 import { formatted, registryMultiString, registryString, windowsArg, type FormattedPart } from './escape.ts';
 import { productCode, productVersion } from '../release.ts';
 import type { LayoutPath } from '../../layout/path.ts';
-import { MSI_DATA_ROOT, msiLayout } from '../../layout/msi.ts';
+import { MSI_DATA_ROOT, MSI_INSTALL_DIR, MSI_INSTALL_ROOT, msiLayout } from '../../layout/msi.ts';
 
 export const MSI_PLATFORM: Platform = WINDOWS_PLATFORM;
 
@@ -217,13 +217,21 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
   });
   const serviceKey = (service: Service) => `SYSTEM\\CurrentControlSet\\Services\\${windowsServiceName(service)}`;
 
+  // The install folder's subfolders (src/layout/msi.ts); each is one folder name below INSTALLDIR, also the
+  // build folder's subfolder its files are staged in.
+  const installSubdir = (p: LayoutPath): string => {
+    if (p.root !== MSI_INSTALL_ROOT || !p.path || /[\\/]/.test(p.path)) throw new Error(`internal: ${p.root ?? ''}${p.path} is not one folder below ${MSI_INSTALL_ROOT}`);
+    return p.path;
+  };
+  const layout = msiLayout(product);
+  const binName = installSubdir(layout.binDir);
   // INSTALLDIR\bin: every payload; a natively registered service sits in its payload's component.
-  const binDir: MsiDirectory = { id: 'Dir_bin', name: 'bin', components: [], dirs: [] };
+  const binDir: MsiDirectory = { id: msiId('Dir', binName), name: binName, components: [], dirs: [] };
   const wrapped: { service: Service; fileId: string }[] = [];
   for (const c of components) {
     const name = exeName(c.binary, MSI_PLATFORM);
-    const file: MsiFile = { id: msiId('File', c.name), name, source: `bin/${name}`, origin: { payload: c.name }, keyPath: true, lockedTo: [] };
-    const mine = component({ id: msiId('Cmp', c.name), files: [file] }, `bin/${name}`);
+    const file: MsiFile = { id: msiId('File', c.name), name, source: `${binName}/${name}`, origin: { payload: c.name }, keyPath: true, lockedTo: [] };
+    const mine = component({ id: msiId('Cmp', c.name), files: [file] }, `${binName}/${name}`);
     const s = c.service;
     if (s && windowsServiceMode(product, c) === 'native') {
       mine.services.push(serviceInstall(s, serviceArgs(product, s).map(windowsArg).join(' ')));
@@ -242,9 +250,10 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
   // INSTALLDIR\services: the service host registered once per wrapped service, configured under Parameters.
   if (wrapped.length) {
     const host = serviceHostExe(product);
+    const hostDir = installSubdir(layout.serviceHostDir);
     const hostComponent = component(
-      { id: 'Cmp_ServiceHost', files: [{ id: 'File_ServiceHost', name: host, source: `services/${host}`, origin: { serviceHost: true }, keyPath: true, lockedTo: [] }] },
-      `services/${host}`,
+      { id: 'Cmp_ServiceHost', files: [{ id: 'File_ServiceHost', name: host, source: `${hostDir}/${host}`, origin: { serviceHost: true }, keyPath: true, lockedTo: [] }] },
+      `${hostDir}/${host}`,
     );
     for (const { service: s, fileId } of wrapped) {
       hostComponent.services.push(serviceInstall(s, `run ${windowsServiceName(s)}`));
@@ -263,7 +272,7 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
       reg('AppRestartDelay', 'integer', String(s.restart.delaySeconds));
       reg('AppStopTimeout', 'integer', String(s.stop.timeoutSeconds));
     }
-    installDirs.push({ id: 'Dir_services', name: 'services', components: [hostComponent], dirs: [] });
+    installDirs.push({ id: msiId('Dir', hostDir), name: hostDir, components: [hostComponent], dirs: [] });
   }
 
   // Extra files (definition `files`), in the same layout as the archives.
@@ -323,7 +332,7 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
     manufacturer: product.meta.vendor,
     description: product.meta.summary,
     homepage: product.meta.homepage,
-    installDir: { id: 'INSTALLDIR', name: product.meta.displayName, components: [], dirs: installDirs },
+    installDir: { id: MSI_INSTALL_DIR, name: product.meta.displayName, components: [], dirs: installDirs },
     dataDir: { id: 'DATADIR', name: product.meta.displayName, components: [envComponent], dirs: dataDirs },
     components: allComponents,
     envFilePath: `%ProgramData%\\${msiLayout(product).envFile.path}`,
