@@ -10,6 +10,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 import yauzl from 'yauzl';
 import { EXIT, UserError } from '../errors.ts';
+import { openZip, zipEntries, zipEntryStream } from '../util/zip-read.ts';
 
 export type ArchiveKind = 'tar' | 'tar.gz' | 'zip' | 'bare';
 
@@ -216,20 +217,11 @@ function zipKind(e: yauzl.Entry, name: string): EntryInfo['kind'] {
   return 'other';
 }
 
-function openZip(file: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false }, (err, zip) => (err ? reject(err) : resolve(zip)));
-  });
-}
-
-function readStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
-  return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
-}
 
 async function walkZip(archive: string, selection: Selection, dest: string, max: number, label: string): Promise<void> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await openZip(archive);
+    zip = await openZip(archive, { decodeStrings: false });
   } catch (err) {
     throw new UserError(`${label}: not a readable zip archive: ${(err as Error).message}`, { hint: 'the download is damaged or not the archive it should be; check the URL and the checksum' });
   }
@@ -241,16 +233,7 @@ async function walkZip(archive: string, selection: Selection, dest: string, max:
 }
 
 async function checkAndExtractZip(zip: yauzl.ZipFile, selection: Selection, dest: string, max: number, label: string): Promise<void> {
-  const entries: yauzl.Entry[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (e: yauzl.Entry) => {
-      entries.push(e);
-      zip.readEntry();
-    });
-    zip.on('end', resolve);
-    zip.on('error', reject);
-    zip.readEntry();
-  });
+  const entries = await zipEntries(zip);
   // Check every entry first (symlink targets are the entry's content), then extract the chosen one.
   let chosen: yauzl.Entry | undefined;
   for (const e of entries) {
@@ -260,7 +243,7 @@ async function checkAndExtractZip(zip: yauzl.ZipFile, selection: Selection, dest
     if (kind === 'symlink') {
       if (e.uncompressedSize > 4096) throw new UnsafeArchiveError(label, name, 'is a symlink with an oversized target');
       const chunks: Buffer[] = [];
-      for await (const c of await readStream(zip, e)) chunks.push(c as Buffer);
+      for await (const c of await zipEntryStream(zip, e)) chunks.push(c as Buffer);
       linkpath = Buffer.concat(chunks).toString('utf8');
     }
     const bad = entryProblem({ name, kind, size: e.uncompressedSize, linkpath, rawType: `file of mode ${((e.externalFileAttributes >>> 16) & 0o170000).toString(8)}` }, max);
@@ -276,6 +259,6 @@ async function checkAndExtractZip(zip: yauzl.ZipFile, selection: Selection, dest
   }
   if (chosen && !selection.duplicates.length) {
     const bound = new Bound(chosen.uncompressedSize, () => new UnsafeArchiveError(label, selection.chosen!, 'holds more data than its header says'));
-    await pipeline(await readStream(zip, chosen), bound, createWriteStream(dest, { mode: 0o755 }));
+    await pipeline(await zipEntryStream(zip, chosen), bound, createWriteStream(dest, { mode: 0o755 }));
   }
 }

@@ -4,8 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import { openZip, zipEntries, zipEntryStream } from '../util/zip-read.ts';
 import { OSSLSIGNCODE_INSTALL, SNAPSHOT_AUTHENTICODE, verifyAuthenticode } from '../signing/authenticode.ts';
 import type { CheckEnv, CheckRow } from './checks.ts';
 import { hasTool } from '../util/exec.ts';
@@ -30,30 +29,18 @@ async function firstBytes(file: string, n: number): Promise<string> {
   }
 }
 
-function openZip(file: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => yauzl.open(file, { lazyEntries: true, autoClose: false }, (err, zip) => (err ? reject(err) : resolve(zip))));
-}
 
 /** Extracts every file entry of `zip` whose first bytes are a PE's ("MZ") into `dest`; returns entry name -> file. */
 async function peMembers(zipFile: string, dest: string): Promise<Map<string, string>> {
   const zip = await openZip(zipFile);
   const found = new Map<string, string>();
   try {
-    const entries: yauzl.Entry[] = [];
-    await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (e: yauzl.Entry) => {
-        entries.push(e);
-        zip.readEntry();
-      });
-      zip.on('end', resolve);
-      zip.on('error', reject);
-      zip.readEntry();
-    });
+    const entries = await zipEntries(zip);
     for (const [i, e] of entries.entries()) {
       if (e.fileName.endsWith('/') || e.uncompressedSize < 2) continue;
       const file = path.join(dest, String(i), path.basename(e.fileName));
       await mkdir(path.dirname(file), { recursive: true });
-      const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(e, (err, s) => (err ? reject(err) : resolve(s))));
+      const stream = await zipEntryStream(zip, e);
       await pipeline(stream, createWriteStream(file));
       if ((await firstBytes(file, 2)) === 'MZ') found.set(e.fileName, file);
     }
