@@ -407,10 +407,11 @@ async function build(definition: string, version: string, out: string, repoUrl: 
   const dir = path.join(out, version);
   const plan = JSON.parse(await readFile(path.join(dir, 'plan.json'), 'utf8')) as {
     versions: { semver: string; debian: string; rpm: { version: string; release: string } };
-    artifacts: { path: string; role: string }[];
+    artifacts: { path: string; role: string; release: boolean }[];
   };
+  // The release assets (the rpm target also plans the unsigned RPM the signed one is made from).
   const one = (role: string) => {
-    const found = plan.artifacts.filter((a) => a.role === role);
+    const found = plan.artifacts.filter((a) => a.role === role && a.release);
     if (found.length !== 1) throw new Error(`expected one ${role} in ${dir}/plan.json, found ${found.length}`);
     return path.join(dir, found[0]!.path);
   };
