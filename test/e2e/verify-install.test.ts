@@ -116,7 +116,7 @@ describe('verify --install (acme, Debian 12)', () => {
       await cp(from.path, path.join(payloads, windows, `${c.binary}.exe`));
     }
     const out = path.join(work, 'msi-exits');
-    await cli(['build', '--from', payloads, '--config', DEFINITION, '--platform', windows, '--target', 'msi', '--version', version, '--out', out]);
+    await cli(['build', '--from', payloads, '--config', DEFINITION, '--platform', windows, '--target', 'msi', '--version', version, '--out', out, '--unsigned-windows']); // a release build: no code-signing key here
     const { exitCode, rows, stderr } = await verifyCli(out, ['--distro', 'windows']);
     expect(exitCode, stderr).toBe(1);
     const failed = rows.filter((r) => r.result === 'FAIL');
