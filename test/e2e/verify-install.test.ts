@@ -2,9 +2,10 @@
 // its signed APT repository, the .rpm through its scriptlets, the signed YUM repository with dnf, install.sh as a
 // user), and fails, naming the step and keeping its log, on broken builds: a repository signed with another key,
 // a wrong health port, a unit with a wrong binary path, a postinst that does not start the target, an MSI whose
-// service cannot start. The MSI's MajorUpgrade from --from-version: the acme MSI built at two versions, the older
-// one laid out in a --repo-base tree, and the same tree without it. The broken .deb builds are the good one taken apart with dpkg-deb, edited, rebuilt, and
-// the repository re-indexed and re-signed by the apt-repo target's own code; they run through the CLI (--json).
+// service cannot start; and the MSI's MajorUpgrade from --from-version (the acme MSI built at two versions, the
+// older one laid out in a --repo-base tree; then the same tree without it). The broken .deb builds are the good
+// one taken apart with dpkg-deb, edited, rebuilt, and the repository re-indexed and re-signed by the apt-repo
+// target's own code; they run through the CLI (--json).
 import { execa } from 'execa';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
