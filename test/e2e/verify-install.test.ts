@@ -158,16 +158,8 @@ describe('verify --install (acme, Debian 12)', () => {
     return out;
   }
 
-  async function verifyCli(out: string, extra: string[] = ['--distro', 'debian-12']): Promise<{ exitCode: number; rows: InstallRow[]; stderr: string }> {
-    const args = [CLI, 'verify', '--install', '--json', '--cached-root', '--settle', '5', '--config', DEFINITION, '--version', version, '--out', out, ...extra];
-    const r = await execa(process.execPath, args, { cwd: ROOT, reject: false, stdin: 'ignore', env: { CI: 'true' } });
-    let rows: InstallRow[];
-    try {
-      rows = JSON.parse(r.stdout) as InstallRow[];
-    } catch {
-      throw new Error(`stigmer-dist ${args.slice(1).join(' ')}: stdout is not the JSON rows (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-    }
-    return { exitCode: r.exitCode ?? -1, rows, stderr: r.stderr };
+  function verifyCli(out: string, extra: string[] = ['--distro', 'debian-12']): Promise<VerifyInstallRun> {
+    return verifyInstallCli(['--cached-root', '--config', DEFINITION, '--version', version, '--out', out, ...extra]);
   }
 
   /** The failing step's log is kept, named after the platform and step, and holds the error. */
@@ -311,16 +303,8 @@ describe('verify --install --distro windows --from-version (acme): the MSI\'s Ma
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  async function upgradeCli(repoBase: string): Promise<{ exitCode: number; rows: InstallRow[]; stderr: string }> {
-    const args = [CLI, 'verify', '--install', '--json', '--settle', '5', '--distro', 'windows', '--config', DEFINITION, '--version', NEW, '--out', out, '--from-version', OLD, '--repo-base', repoBase];
-    const r = await execa(process.execPath, args, { cwd: ROOT, reject: false, stdin: 'ignore', env: { CI: 'true' } });
-    let rows: InstallRow[];
-    try {
-      rows = JSON.parse(r.stdout) as InstallRow[];
-    } catch {
-      throw new Error(`stigmer-dist ${args.slice(1).join(' ')}: stdout is not the JSON rows (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-    }
-    return { exitCode: r.exitCode ?? -1, rows, stderr: r.stderr };
+  function upgradeCli(repoBase: string): Promise<VerifyInstallRun> {
+    return verifyInstallCli(['--distro', 'windows', '--config', DEFINITION, '--version', NEW, '--out', out, '--from-version', OLD, '--repo-base', repoBase]);
   }
 
   it('installs the older MSI from --repo-base, upgrades it in place to the build\'s, then uninstalls clean', async () => {
@@ -363,6 +347,25 @@ describe('verify --install --distro windows --from-version (acme): the MSI\'s Ma
     await rm(path.dirname(failed[0]!.log!), { recursive: true, force: true });
   });
 });
+
+interface VerifyInstallRun {
+  exitCode: number;
+  rows: InstallRow[];
+  stderr: string;
+}
+
+/** `stigmer-dist verify --install --json --settle 5 ...args` through the CLI: its exit code, JSON rows and stderr. */
+async function verifyInstallCli(extra: string[]): Promise<VerifyInstallRun> {
+  const args = [CLI, 'verify', '--install', '--json', '--settle', '5', ...extra];
+  const r = await execa(process.execPath, args, { cwd: ROOT, reject: false, stdin: 'ignore', env: { CI: 'true' } });
+  let rows: InstallRow[];
+  try {
+    rows = JSON.parse(r.stdout) as InstallRow[];
+  } catch {
+    throw new Error(`stigmer-dist ${args.slice(1).join(' ')}: stdout is not the JSON rows (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+  }
+  return { exitCode: r.exitCode ?? -1, rows, stderr: r.stderr };
+}
 
 function debName(dir: string): string {
   const debs = readdirSync(dir).filter((f) => f.endsWith('.deb'));

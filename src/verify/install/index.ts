@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UserError } from '../../errors.ts';
 import { readManifest } from '../../manifest/manifest.ts';
+import { mapVersion } from '../../version.ts';
 import type { Product } from '../../product/model.ts';
 import type { Reporter } from '../../util/progress.ts';
 import { DISTROS, verifyAptInstall, type Distro } from './apt.ts';
@@ -100,7 +101,7 @@ export async function runInstallVerify(opts: InstallVerifyOptions): Promise<Inst
   }
   if (msi && platforms.includes(WINDOWS_PLATFORM)) {
     // With --from-version: X's MSI under --repo-base (olderMsiPath) first, then the build's as a MajorUpgrade.
-    const from = opts.from ? { version: opts.from.version, msi: olderMsiPath(opts.product, opts.from) } : undefined;
+    const from = opts.from ? { version: mapVersion(opts.from.version, { source: '--from-version' }).semver, msi: olderMsiPath(opts.product, opts.from) } : undefined;
     rows.push(...(await verifyMsiInstall({ product: opts.product, msi: path.join(opts.dir, msi.path), version: manifest.versions.semver, from, settleSeconds: opts.settleSeconds ?? DEFAULT_SETTLE_SECONDS, logDir, report: opts.report })));
   }
   if (!rows.some((r) => r.result === 'FAIL')) await rm(logDir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Product, Service } from '../../product/model.ts';
 import { envFileName, msiComponents, windowsServiceName } from '../../targets/msi/model.ts';
-import { msiFileName, productCode, productVersion } from '../../targets/release.ts';
+import { msiFileName, productCode } from '../../targets/release.ts';
 import { mapVersion } from '../../version.ts';
 import { registerCleanup } from '../../util/cleanup.ts';
 import type { Reporter } from '../../util/progress.ts';
