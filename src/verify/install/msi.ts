@@ -43,13 +43,18 @@ const UNINSTALL_KEY = 'HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Unins
 /** The products Windows Installer registered under the product's name: ProductCode (upper case, braced) -> DisplayVersion. */
 export async function registeredProducts(wine: WinePrefix, product: Product): Promise<Record<string, string>> {
   const r = await wine.wine(['reg', 'query', UNINSTALL_KEY, '/s'], { timeoutMs: 60_000 });
+  return productsNamed(r.stdout, product.meta.displayName);
+}
+
+/** From `reg query <Uninstall> /s` output: the subkeys whose DisplayName is `displayName`, as key name -> DisplayVersion. */
+export function productsNamed(regQueryOutput: string, displayName: string): Record<string, string> {
   const found: Record<string, string> = {};
   let key = '';
   let values: Record<string, string> = {};
   const flush = () => {
-    if (values.DisplayName === product.meta.displayName) found[key.split('\\').pop()!.toUpperCase()] = values.DisplayVersion ?? '';
+    if (values.DisplayName === displayName) found[key.split('\\').pop()!.toUpperCase()] = values.DisplayVersion ?? '';
   };
-  for (const line of r.stdout.split('\n')) {
+  for (const line of regQueryOutput.replace(/\r/g, '').split('\n')) {
     if (/^HKEY_/i.test(line)) {
       flush();
       key = line.trim();
