@@ -7,8 +7,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatInstallTable, parseDistros } from '../src/verify/install/index.ts';
 import { StepFailure, StepRunner } from '../src/verify/install/steps.ts';
+import { olderMsiPath, productsNamed, registeredProductCode, reportedVersion } from '../src/verify/install/msi.ts';
+import { loadProduct } from '../src/product/load.ts';
 import { silentReporter } from '../src/util/progress.ts';
-import { ACME_YAML, runCli } from './helpers.ts';
+import { ACME_YAML, STIGMER_YAML, runCli } from './helpers.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -70,5 +72,46 @@ describe('verify options that go with --install', () => {
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr).toContain('--from-version, --repo-base, --json and --cached-root go with --install');
     }
+  });
+});
+
+describe('the MSI upgrade (--from-version X --repo-base DIR)', () => {
+  it('looks for X\'s MSI directly in DIR under the release asset name the definition gives it', () => {
+    expect(olderMsiPath(loadProduct(ACME_YAML), { version: 'v0.9.0', repoBase: '/srv/published' })).toBe('/srv/published/acme-acme-windows-amd64-0.9.0.msi');
+    expect(olderMsiPath(loadProduct(STIGMER_YAML), { version: '1.4.0-rc.1', repoBase: '/srv/published' })).toBe('/srv/published/stigmer_windows_amd64_1.4.0-rc.1.msi');
+  });
+  it('reads the version a health answer reports, when its body is JSON that has one', () => {
+    expect(reportedVersion('{"status":"ok","version":"0.1.1"}')).toBe('0.1.1');
+    for (const body of ['ok', '{"status":"ok"}', '{"version":3}', 'null', '[]']) expect(reportedVersion(body), body).toBeUndefined();
+  });
+  it('finds the products registered under the product\'s name in reg query /s output (upper-case ProductCode -> DisplayVersion)', () => {
+    const acme = loadProduct(ACME_YAML);
+    const code = registeredProductCode(acme, '0.1.1');
+    expect(code).toMatch(/^\{[0-9A-F-]{36}\}$/);
+    const key = 'HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall';
+    const output = [
+      '',
+      key,
+      '',
+      `${key}\\{11111111-2222-3333-4444-555555555555}`,
+      '    DisplayName    REG_SZ    Other Product',
+      '    DisplayVersion    REG_SZ    9.9.9',
+      '',
+      `${key}\\${code.toLowerCase()}`,
+      `    DisplayName    REG_SZ    ${acme.meta.displayName}`,
+      '    DisplayVersion    REG_SZ    0.1.1',
+      '    InstallLocation    REG_SZ    ',
+      '',
+      `${key}\\Wine Gecko`,
+      '    (Default)    REG_SZ    ',
+      '',
+    ].join('\r\n');
+    expect(productsNamed(output, acme.meta.displayName)).toEqual({ [code]: '0.1.1' });
+    expect(productsNamed(output, 'Nothing')).toEqual({});
+  });
+  it('refuses a --from-version that is not a semantic version before anything boots: exit 2', async () => {
+    const r = await runCli(['verify', '--install', '--config', ACME_YAML, '--from-version', 'latest', '--repo-base', '/nonexistent']);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--from-version: "latest" is not a semantic version');
   });
 });

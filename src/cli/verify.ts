@@ -11,6 +11,7 @@ import { isReadableFile } from '../util/fsx.ts';
 import type { SigstoreTrust } from '../verify/sigstore.ts';
 import { executeBuild } from './build.ts';
 import { DEFAULT_CONFIG, loadConfig, resolveVersion } from './context.ts';
+import { mapVersion } from '../version.ts';
 
 export function addVerifyCommand(program: Command, helpText: string): void {
   program
@@ -30,8 +31,8 @@ export function addVerifyCommand(program: Command, helpText: string): void {
     .option('--unsigned-windows', 'with --reproduce: the build\'s Windows files were not Authenticode-signed')
     .option('--install', 'instead: boot each --distro (mmdebstrap + systemd-nspawn; Linux host, root), add the dist\'s signed APT repository served on loopback, apt-get install the product, and prove every service is active, stays up, runs as the product\'s user and answers its health check; then remove and purge')
     .option('--distro <list>', `with --install: comma-separated ${DEFAULT_DISTROS.join(', ')}, windows (the MSI under wine64); default: the Debian releases, and windows when the build has an MSI`)
-    .option('--from-version <semver>', 'with --install and --repo-base: install this published older version first, then upgrade to the build')
-    .option('--repo-base <dir>', 'with --install: the published repository tree (holding apt/) that has --from-version')
+    .option('--from-version <semver>', 'with --install and --repo-base: install this published older version first, then upgrade to the build (apt-get upgrade on each Debian release; a MajorUpgrade of the MSI on windows)')
+    .option('--repo-base <dir>', 'with --install: the published tree that has --from-version: its APT repository in DIR/apt/, and for windows the MSI of that version directly in DIR, under the release asset name build gives it (release.archiveName with the product as {name}, windows/amd64, that version; a missing one fails the "install <version>" row naming the path)')
     .option('--settle <seconds>', 'with --install: how long every service must stay up without a restart', String(DEFAULT_SETTLE_SECONDS))
     .option('--json', 'with --install: print the rows as JSON instead of a table')
     .option('--sigstore-key <pem>', 'verify SHA256SUMS.sigstore.json offline against this public key (a bundle made with cosign sign-blob --key)')
@@ -107,8 +108,10 @@ interface VerifyOptions {
 async function verifyInstall(opts: VerifyOptions, product: Product, dir: string): Promise<void> {
   if (opts.reproduce) throw new UserError('--install and --reproduce are separate runs', { hint: 'run verify --reproduce and verify --install one after the other', exitCode: EXIT.usage });
   if (Boolean(opts.fromVersion) !== Boolean(opts.repoBase)) {
-    throw new UserError('--from-version and --repo-base go together', { hint: 'give the older version and the published repository tree that holds it (the folder with apt/)', exitCode: EXIT.usage });
+    throw new UserError('--from-version and --repo-base go together', { hint: 'give the older version and the published tree that holds it (the folder with apt/, and its MSI for windows)', exitCode: EXIT.usage });
   }
+  // A malformed version is a usage error now, not a failed row after the roots have booted.
+  if (opts.fromVersion) mapVersion(opts.fromVersion, { source: '--from-version' });
   const settleSeconds = Number(opts.settle);
   if (!Number.isInteger(settleSeconds) || settleSeconds < 0) throw new UserError(`--settle: "${opts.settle}" is not a whole number of seconds`, { hint: 'e.g. --settle 10', exitCode: EXIT.usage });
   const report = createReporter({ stream: process.stderr });

@@ -2,8 +2,10 @@
 // its signed APT repository, the .rpm through its scriptlets, the signed YUM repository with dnf, install.sh as a
 // user), and fails, naming the step and keeping its log, on broken builds: a repository signed with another key,
 // a wrong health port, a unit with a wrong binary path, a postinst that does not start the target, an MSI whose
-// service cannot start. The broken .deb builds are the good one taken apart with dpkg-deb, edited, rebuilt, and
-// the repository re-indexed and re-signed by the apt-repo target's own code; they run through the CLI (--json).
+// service cannot start; and the MSI's MajorUpgrade from --from-version (the acme MSI built at two versions, the
+// older one laid out in a --repo-base tree; then the same tree without it). The broken .deb builds are the good
+// one taken apart with dpkg-deb, edited, rebuilt, and the repository re-indexed and re-signed by the apt-repo
+// target's own code; they run through the CLI (--json).
 import { execa } from 'execa';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
@@ -16,7 +18,9 @@ import { cacheDir } from '../../src/cli/context.ts';
 import { buildStandins } from '../../src/payloads/standin.ts';
 import { signingSession } from '../../src/signing/gpg.ts';
 import { APT_REPO_DIR, aptKeyringName, aptRepoMeta, buildAptRepo } from '../../src/targets/apt-repo/index.ts';
-import { windowsServiceName } from '../../src/targets/msi/model.ts';
+import { msiComponents, windowsServiceName } from '../../src/targets/msi/model.ts';
+import { msiFileName, productCode } from '../../src/targets/release.ts';
+import { mapVersion } from '../../src/version.ts';
 import { formatInstallTable, runInstallVerify, type InstallRow } from '../../src/verify/install/index.ts';
 import { silentReporter } from '../../src/util/progress.ts';
 
@@ -154,16 +158,8 @@ describe('verify --install (acme, Debian 12)', () => {
     return out;
   }
 
-  async function verifyCli(out: string, extra: string[] = ['--distro', 'debian-12']): Promise<{ exitCode: number; rows: InstallRow[]; stderr: string }> {
-    const args = [CLI, 'verify', '--install', '--json', '--cached-root', '--settle', '5', '--config', DEFINITION, '--version', version, '--out', out, ...extra];
-    const r = await execa(process.execPath, args, { cwd: ROOT, reject: false, stdin: 'ignore', env: { CI: 'true' } });
-    let rows: InstallRow[];
-    try {
-      rows = JSON.parse(r.stdout) as InstallRow[];
-    } catch {
-      throw new Error(`stigmer-dist ${args.slice(1).join(' ')}: stdout is not the JSON rows (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-    }
-    return { exitCode: r.exitCode ?? -1, rows, stderr: r.stderr };
+  function verifyCli(out: string, extra: string[] = ['--distro', 'debian-12']): Promise<VerifyInstallRun> {
+    return verifyInstallCli(['--cached-root', '--config', DEFINITION, '--version', version, '--out', out, ...extra]);
   }
 
   /** The failing step's log is kept, named after the platform and step, and holds the error. */
@@ -286,6 +282,90 @@ describe('verify --install through the CLI (packaging/stigmer.yaml: Debian 12, D
     }
   });
 });
+
+describe('verify --install --distro windows --from-version (acme): the MSI\'s MajorUpgrade', () => {
+  const product = loadProduct(DEFINITION);
+  const OLD = '0.1.0';
+  const NEW = '0.1.1';
+  let work: string;
+  let out: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'stigmer-e2e-vinstall-msiup-'));
+    out = path.join(work, 'dist');
+    for (const version of [OLD, NEW]) {
+      const r = await execa(process.execPath, [CLI, 'build', '--snapshot', '--config', DEFINITION, '--platform', 'windows-amd64', '--target', 'msi', '--version', version, '--out', out], { cwd: ROOT, reject: false, all: true, stdin: 'ignore' });
+      expect(r.exitCode, r.all).toBe(0);
+    }
+  }, 900_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  function upgradeCli(repoBase: string): Promise<VerifyInstallRun> {
+    return verifyInstallCli(['--distro', 'windows', '--config', DEFINITION, '--version', NEW, '--out', out, '--from-version', OLD, '--repo-base', repoBase]);
+  }
+
+  it('installs the older MSI from --repo-base, upgrades it in place to the build\'s, then uninstalls clean', async () => {
+    // The published tree: the older release's MSI under its release asset name, directly in --repo-base.
+    const published = path.join(work, 'published');
+    await mkdir(published, { recursive: true });
+    await cp(path.join(out, OLD, msiFileName(product, OLD)), path.join(published, msiFileName(product, OLD)));
+    const { exitCode, rows, stderr } = await upgradeCli(published);
+    const table = formatInstallTable(rows);
+    expect(exitCode, `${table}\n${stderr}`).toBe(0);
+    expect(rows.map((r) => `${r.artifact} ${r.platform} ${r.step} ${r.result}`), table).toEqual(
+      ['prefix', `install ${OLD}`, 'upgrade', 'running', 'health', 'settle', 'uninstall'].map((step) => `${msiFileName(product, NEW)} windows ${step} ok`),
+    );
+    const row = (step: string) => rows.find((r) => r.step === step)!.detail;
+    const code = (version: string) => `{${productCode(product, mapVersion(version)).toUpperCase()}}`;
+    expect(row(`install ${OLD}`), table).toContain(`${code(OLD)} ${OLD}`);
+    expect(row('upgrade'), table).toContain(`only ${code(NEW)} ${NEW} registered`);
+    expect(row('upgrade'), table).toContain(`edited ${path.basename(product.def.install.envFile)} kept`);
+    for (const s of product.services.filter((x) => msiComponents(product).some((c) => c.service?.name === x.name))) {
+      // The stand-ins report the version they were built as: the old binaries, then the new ones.
+      if (s.health?.type !== 'http') continue;
+      expect(row(`install ${OLD}`), table).toContain(`${s.name}: GET http://127.0.0.1:${s.health.portNumber}${s.health.path} ok, version ${OLD}`);
+      expect(row('upgrade'), table).toContain(`${s.name}: GET http://127.0.0.1:${s.health.portNumber}${s.health.path} ok, version ${NEW}`);
+    }
+    expect(row('uninstall'), table).toContain('no product registered');
+    process.stderr.write(`${table}\n`);
+  });
+
+  it('fails the "install X" row, naming the path it looked at, when --repo-base has no MSI of X', async () => {
+    const empty = path.join(work, 'published-empty');
+    await mkdir(path.join(empty, 'apt'), { recursive: true });
+    const { exitCode, rows, stderr } = await upgradeCli(empty);
+    const table = formatInstallTable(rows);
+    expect(exitCode, `${table}\n${stderr}`).toBe(1);
+    const failed = rows.filter((r) => r.result === 'FAIL');
+    expect(failed.map((r) => `${r.platform} ${r.step}`), table).toEqual([`windows install ${OLD}`]);
+    expect(failed[0]!.detail).toContain(`no MSI of ${OLD} at ${path.join(empty, msiFileName(product, OLD))}`);
+    expect(rows.filter((r) => r.result === 'skip').map((r) => r.step)).toEqual(['upgrade', 'running', 'health', 'settle', 'uninstall']);
+    expect(stderr).toContain(`verify --install failed: windows install ${OLD}`);
+    await rm(path.dirname(failed[0]!.log!), { recursive: true, force: true });
+  });
+});
+
+interface VerifyInstallRun {
+  exitCode: number;
+  rows: InstallRow[];
+  stderr: string;
+}
+
+/** `stigmer-dist verify --install --json --settle 5 ...args` through the CLI: its exit code, JSON rows and stderr. */
+async function verifyInstallCli(extra: string[]): Promise<VerifyInstallRun> {
+  const args = [CLI, 'verify', '--install', '--json', '--settle', '5', ...extra];
+  const r = await execa(process.execPath, args, { cwd: ROOT, reject: false, stdin: 'ignore', env: { CI: 'true' } });
+  let rows: InstallRow[];
+  try {
+    rows = JSON.parse(r.stdout) as InstallRow[];
+  } catch {
+    throw new Error(`stigmer-dist ${args.slice(1).join(' ')}: stdout is not the JSON rows (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+  }
+  return { exitCode: r.exitCode ?? -1, rows, stderr: r.stderr };
+}
 
 function debName(dir: string): string {
   const debs = readdirSync(dir).filter((f) => f.endsWith('.deb'));

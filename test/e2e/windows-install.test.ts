@@ -16,6 +16,7 @@ import { msiFileName, productCode } from '../../src/targets/release.ts';
 import { mapVersion } from '../../src/version.ts';
 import { REPO, runCli } from '../helpers.ts';
 import { WinePrefix } from '../../src/verify/install/wine.ts';
+import { registeredProducts, registeredProductCode } from '../../src/verify/install/msi.ts';
 
 const OLD = '0.1.0';
 const NEW = '0.1.1';
@@ -183,10 +184,8 @@ describe('MSI under wine', () => {
       });
       expect(h.status).toBe('ok');
     }
-    const uninstall = 'HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall';
-    const newKey = await wine.regValues(`${uninstall}\\{${productCode(product, mapVersion(NEW))}}`);
-    expect(newKey?.DisplayVersion?.data).toBe(NEW);
-    expect(await wine.regValues(`${uninstall}\\{${productCode(product, mapVersion(OLD))}}`)).toBeNull();
+    // Exactly one product of this name registered: the new one (what verify --install's upgrade row checks).
+    expect(await registeredProducts(wine, product)).toEqual({ [registeredProductCode(product, NEW)]: NEW });
     expect(readFileSync(path.join(programData(), 'stigmer.env'), 'utf8')).toContain('ANTHROPIC_API_KEY=e2e-secret-value');
     const runner = product.services.find((s) => s.name === 'agent-runner')!;
     expect((await health(runner))!.secrets).toMatchObject({ ANTHROPIC_API_KEY: sha16('e2e-secret-value') });
@@ -216,6 +215,7 @@ describe('MSI under wine', () => {
     expect(existsSync(path.join(programFiles(), 'services'))).toBe(false);
     const pathValue = (await wine.regValues('HKLM\\System\\CurrentControlSet\\Control\\Session Manager\\Environment'))!.PATH!.data;
     expect(pathValue).not.toContain('Stigmer');
+    expect(await registeredProducts(wine, product)).toEqual({});
     expect(readFileSync(path.join(programData(), 'stigmer.env'), 'utf8')).toContain('ANTHROPIC_API_KEY=e2e-secret-value');
   });
 });

@@ -5,10 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UserError } from '../../errors.ts';
 import { readManifest } from '../../manifest/manifest.ts';
+import { mapVersion } from '../../version.ts';
 import type { Product } from '../../product/model.ts';
 import type { Reporter } from '../../util/progress.ts';
 import { DISTROS, verifyAptInstall, type Distro } from './apt.ts';
-import { verifyMsiInstall, WINDOWS_PLATFORM } from './msi.ts';
+import { olderMsiPath, verifyMsiInstall, WINDOWS_PLATFORM } from './msi.ts';
 import { INSTALL_SH } from '../../targets/installer/index.ts';
 import { hostToolProblem } from './nspawn.ts';
 import type { InstallRow } from './steps.ts';
@@ -99,7 +100,9 @@ export async function runInstallVerify(opts: InstallVerifyOptions): Promise<Inst
     );
   }
   if (msi && platforms.includes(WINDOWS_PLATFORM)) {
-    rows.push(...(await verifyMsiInstall({ product: opts.product, msi: path.join(opts.dir, msi.path), settleSeconds: opts.settleSeconds ?? DEFAULT_SETTLE_SECONDS, logDir, report: opts.report })));
+    // With --from-version: X's MSI under --repo-base (olderMsiPath) first, then the build's as a MajorUpgrade.
+    const from = opts.from ? { version: mapVersion(opts.from.version, { source: '--from-version' }).semver, msi: olderMsiPath(opts.product, opts.from) } : undefined;
+    rows.push(...(await verifyMsiInstall({ product: opts.product, msi: path.join(opts.dir, msi.path), version: manifest.versions.semver, from, settleSeconds: opts.settleSeconds ?? DEFAULT_SETTLE_SECONDS, logDir, report: opts.report })));
   }
   if (!rows.some((r) => r.result === 'FAIL')) await rm(logDir, { recursive: true, force: true });
   return { rows, logDir };
