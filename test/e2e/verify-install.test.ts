@@ -29,7 +29,7 @@ const CLI = path.join(ROOT, 'bin', 'stigmer-dist.js');
 const DEFINITION = path.join(ROOT, 'test/fixtures/acme/acme.yaml');
 const PLATFORM = process.arch === 'arm64' ? 'linux-arm64' : 'linux-amd64';
 
-describe('verify --install (acme, Debian 12)', () => {
+describe('verify --install (acme)', () => {
   const product = loadProduct(DEFINITION);
   const version = product.meta.version;
   let work: string;
@@ -50,18 +50,22 @@ describe('verify --install (acme, Debian 12)', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('passes every step on the snapshot build', async () => {
-    const { rows } = await runInstallVerify({ dir: dist, product, distros: ['debian-12'], settleSeconds: 5, report: silentReporter });
+  it('passes every step on the snapshot build, on Debian 12 and Debian 13', async () => {
+    const distros = ['debian-12', 'debian-13'] as const;
+    const { rows } = await runInstallVerify({ dir: dist, product, distros: [...distros], settleSeconds: 5, report: silentReporter });
     const table = formatInstallTable(rows);
     expect(rows.filter((r) => r.result !== 'ok'), table).toEqual([]);
     const running = ['active', 'health', 'settle', 'user', 'env-file'];
     const rpm = readdirSync(dist).find((f) => f.endsWith('.rpm'))!;
-    expect(rows.map((r) => `${r.artifact} ${r.step}`), table).toEqual([
-      ...['boot', 'repository', 'install', ...running, 'remove', 'purge'].map((step) => `${debName(dist)} ${step}`),
-      ...['rpm -i', ...running, 'rpm -e'].map((step) => `${rpm} ${step}`),
-      ...['dnf repository', 'dnf install'].map((step) => `repo/yum/ ${step}`),
-      ...['install.sh', 'user units', 'health', 'uninstall'].map((step) => `install.sh ${step}`),
-    ]);
+    // Each release in turn: the .deb, the .rpm, the YUM repository, install.sh.
+    expect(rows.map((r) => `${r.platform} ${r.artifact} ${r.step}`), table).toEqual(
+      distros.flatMap((d) => [
+        ...['boot', 'repository', 'install', ...running, 'remove', 'purge'].map((step) => `${d} ${debName(dist)} ${step}`),
+        ...['rpm -i', ...running, 'rpm -e'].map((step) => `${d} ${rpm} ${step}`),
+        ...['dnf repository', 'dnf install'].map((step) => `${d} repo/yum/ ${step}`),
+        ...['install.sh', 'user units', 'health', 'uninstall'].map((step) => `${d} install.sh ${step}`),
+      ]),
+    );
     for (const health of rows.filter((r) => r.step === 'health')) {
       for (const s of product.services) expect(health.detail, table).toContain(`${s.name}: GET http://127.0.0.1:${s.health!.portNumber}${s.health!.path} ok`);
     }
