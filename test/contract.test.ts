@@ -3,10 +3,9 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DefinitionError } from '../src/errors.ts';
 import { checkArgs, loadContract } from '../src/product/contract.ts';
 import { loadProduct } from '../src/product/load.ts';
-import { ACME_YAML, runCli, STIGMER_YAML, tempDir } from './helpers.ts';
+import { ACME_YAML, runCli, STIGMER_YAML, tempDir, definitionProblems } from './helpers.ts';
 
 const CONTRACT = path.join(path.dirname(STIGMER_YAML), 'contracts/temporal-1.8.2.yaml');
 const contract = loadContract(CONTRACT);
@@ -25,15 +24,7 @@ function definitionWith(edit: (text: string) => string): string {
   return file;
 }
 
-function problemsOf(file: string) {
-  try {
-    loadProduct(file);
-  } catch (err) {
-    expect(err).toBeInstanceOf(DefinitionError);
-    return (err as DefinitionError).problems;
-  }
-  throw new Error('expected the definition to be refused');
-}
+const problemsOf = (file: string) => definitionProblems(() => loadProduct(file));
 
 describe('the Temporal CLI 1.8.2 contract', () => {
   it("accepts the Stigmer definition's temporal command line, and is loaded into the model", () => {

@@ -7,7 +7,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
+import { DefinitionError } from '../src/errors.ts';
 import { exeName, type Platform, type Product } from '../src/product/model.ts';
 import { fixtureExecutable } from './go-programs.ts';
 
@@ -15,6 +16,17 @@ export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const STIGMER_YAML = path.join(REPO, 'packaging/stigmer.yaml');
 export const ACME_YAML = path.join(REPO, 'test/fixtures/acme/acme.yaml');
 export const CLI = path.join(REPO, 'bin/stigmer-dist.js');
+
+/** The problems a definition load reports; fails the test when it loads. */
+export function definitionProblems(load: () => unknown): DefinitionError['problems'] {
+  try {
+    load();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DefinitionError);
+    return (err as DefinitionError).problems;
+  }
+  throw new Error('expected the definition to be refused');
+}
 
 export function tempDir(prefix = 'sd-test-'): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -3,24 +3,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DefinitionError } from '../src/errors.ts';
 import { loadProduct, parseProduct } from '../src/product/load.ts';
 import { makePlan } from '../src/plan/plan.ts';
 import { DEFAULT_RUNNERS } from '../src/plan/matrix.ts';
-import { ACME_YAML, STIGMER_YAML, runCli } from './helpers.ts';
+import { ACME_YAML, STIGMER_YAML, runCli, definitionProblems } from './helpers.ts';
 
 const base = readFileSync(STIGMER_YAML, 'utf8');
 const FILE = path.join(path.dirname(STIGMER_YAML), 'broken.yaml');
 
-function problemsOf(text: string) {
-  try {
-    parseProduct(text, FILE);
-  } catch (err) {
-    expect(err).toBeInstanceOf(DefinitionError);
-    return (err as DefinitionError).problems;
-  }
-  throw new Error('expected the definition to be rejected');
-}
+const problemsOf = (text: string) => definitionProblems(() => parseProduct(text, FILE));
 
 describe('build matrix', () => {
   it('stigmer: one entry per platform on the runner the definition names, upstream components not built', () => {

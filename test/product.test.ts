@@ -2,22 +2,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DefinitionError } from '../src/errors.ts';
 import { loadProduct, parseProduct } from '../src/product/load.ts';
-import { ACME_YAML, STIGMER_YAML } from './helpers.ts';
+import { ACME_YAML, STIGMER_YAML, definitionProblems } from './helpers.ts';
 
 const base = readFileSync(STIGMER_YAML, 'utf8');
 const FILE = path.join(path.dirname(STIGMER_YAML), 'broken.yaml');
 
-function problemsOf(text: string) {
-  try {
-    parseProduct(text, FILE);
-  } catch (err) {
-    expect(err).toBeInstanceOf(DefinitionError);
-    return (err as DefinitionError).problems;
-  }
-  throw new Error('expected the definition to be rejected');
-}
+const problemsOf = (text: string) => definitionProblems(() => parseProduct(text, FILE));
 
 describe('product definition', () => {
   it('loads the Stigmer product with services ordered after their dependencies', () => {

@@ -9,40 +9,8 @@ import { gzipSync } from 'node:zlib';
 import yazl from 'yazl';
 import { UserError } from '../src/errors.ts';
 import { extractMember, sniffArchive, UnsafeArchiveError, type ArchiveKind } from '../src/sources/extract.ts';
+import { rawTar, type RawTarEntry } from './helpers/raw-tar.ts';
 
-interface RawEntry {
-  name: string;
-  /** tar typeflag: 0 file, 1 hard link, 2 symlink, 3 char device, 5 directory */
-  type: '0' | '1' | '2' | '3' | '5';
-  data?: Buffer;
-  linkname?: string;
-}
-
-/** A ustar archive written byte by byte, so tests can put anything in it (tools refuse to). */
-function rawTar(entries: RawEntry[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const h = Buffer.alloc(512);
-    const data = e.data ?? Buffer.alloc(0);
-    h.write(e.name, 0, 100, 'utf8');
-    h.write('0000755\0', 100, 8, 'ascii');
-    h.write('0000000\0', 108, 8, 'ascii');
-    h.write('0000000\0', 116, 8, 'ascii');
-    h.write(data.length.toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
-    h.write('00000000000\0', 136, 12, 'ascii');
-    h.write('        ', 148, 8, 'ascii');
-    h.write(e.type, 156, 1, 'ascii');
-    if (e.linkname) h.write(e.linkname, 157, 100, 'utf8');
-    h.write('ustar\0', 257, 6, 'ascii');
-    h.write('00', 263, 2, 'ascii');
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
-    blocks.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
 
 async function zipOf(entries: { name: string; data: Buffer; mode?: number }[]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
@@ -104,7 +72,7 @@ describe('archive extraction', () => {
     await expect(extract(tar, { basename: 'stigmer' })).rejects.toThrow('temporal.tar.gz: more than one file named "stigmer": a/stigmer, b/stigmer');
   });
 
-  const unsafe: [string, RawEntry, RegExp][] = [
+  const unsafe: [string, RawTarEntry, RegExp][] = [
     ['an absolute path', { name: '/etc/cron.d/evil', type: '0', data: BIN }, /entry "\/etc\/cron\.d\/evil" has an absolute path/],
     ['a ".." segment', { name: 'bin/../../evil', type: '0', data: BIN }, /entry "bin\/\.\.\/\.\.\/evil" has a "\.\." path segment/],
     ['a symlink pointing outside', { name: 'bin/link', type: '2', linkname: '../../etc/passwd' }, /entry "bin\/link" links outside the archive \(\.\.\/\.\.\/etc\/passwd\)/],

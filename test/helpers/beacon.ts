@@ -9,36 +9,14 @@ import { loadProduct } from '../../src/product/load.ts';
 import { exeName, splitPlatform, type Platform, type Product } from '../../src/product/model.ts';
 import { fixtureExecutable } from '../go-programs.ts';
 import { sendFile, serve, type Loopback } from './loopback.ts';
+import { tarOf } from './raw-tar.ts';
 
 export const BEACON_PLATFORMS: Platform[] = ['linux-amd64', 'darwin-arm64', 'windows-amd64'];
 export const ENGINE_VERSION = '2.0.0';
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-/** A tiny ustar archive of regular files. */
-export function tarOf(files: Record<string, Buffer | string>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const [name, content] of Object.entries(files)) {
-    const data = Buffer.from(content);
-    const h = Buffer.alloc(512);
-    h.write(name, 0, 100, 'utf8');
-    h.write('0000755\0', 100, 8, 'ascii');
-    h.write('0000000\0', 108, 8, 'ascii');
-    h.write('0000000\0', 116, 8, 'ascii');
-    h.write(data.length.toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
-    h.write('00000000000\0', 136, 12, 'ascii');
-    h.write('        ', 148, 8, 'ascii');
-    h.write('0', 156, 1, 'ascii');
-    h.write('ustar\0', 257, 6, 'ascii');
-    h.write('00', 263, 2, 'ascii');
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
-    blocks.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
+export { tarOf };
 
 /** A payload: the platform's fixture executable (test/go-programs.ts), made distinct by `label`. */
 export function payloadBinary(platform: Platform, label: string): Promise<Buffer> {
