@@ -3,10 +3,10 @@
 // dependency module (a local `replace`, so it builds offline), for ELF, Mach-O and PE. Built and cached by test/go-programs.ts.
 import { bundleToJSON, toMessageSignatureBundle } from '@sigstore/bundle';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STANDIN_IMPORT_PATH, STANDIN_SOURCE_DIR } from '../src/payloads/standin.ts';
-import { buildGoProgram } from '../src/util/go-build.ts';
+import { buildGoProgram, goSourceDigests } from '../src/util/go-build.ts';
 import { goBuild, goCacheDir as cacheDir, goVersion, TEST_GOCACHE } from './go-programs.ts';
 
 export const GO_TARGETS = [
@@ -43,11 +43,7 @@ export async function moduleBinary(t: GoTarget): Promise<string> {
 
 /** The stand-in payload program for `t`, built like src/payloads/standin.ts builds it (no config baked in). */
 export async function standinBinary(t: GoTarget): Promise<string> {
-  const sources = readdirSync(STANDIN_SOURCE_DIR)
-    .filter((f) => f.endsWith('.go'))
-    .sort()
-    .map((f) => f + readFileSync(path.join(STANDIN_SOURCE_DIR, f), 'utf8'))
-    .join('\n');
+  const sources = JSON.stringify(await goSourceDigests({ sourceDir: STANDIN_SOURCE_DIR, importPath: STANDIN_IMPORT_PATH, what: 'the test stand-in' }));
   const dir = cacheDir('standin-fixed-import-path', sources, await goVersion());
   mkdirSync(dir, { recursive: true });
   const out = path.join(dir, `standin-${suffix(t)}`);

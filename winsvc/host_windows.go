@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf16"
+
+	"stigmer-dist/winscm"
 )
 
 var (
@@ -273,12 +275,16 @@ func run(service string) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
 		// Under the SCM, report the failure as the service's exit code instead of timing out (error 1053).
-		runAsService(service, func(stop <-chan string, ready func()) int { return 1 })
+		_, _, _ = winscm.Run(service, 30*time.Second, func(stop <-chan string, ready func()) int { return 1 })
 		return 1
 	}
-	stopWaitHintMillis = uint32((s.StopTimeout + 5*time.Second) / time.Millisecond)
-	if handled, code := runAsService(service, func(stop <-chan string, ready func()) int { return supervise(s, stop, ready) }); handled {
+	// The stop may take the program's stop timeout plus a margin before the SCM calls it hung.
+	handled, code, err := winscm.Run(service, s.StopTimeout+5*time.Second, func(stop <-chan string, ready func()) int { return supervise(s, stop, ready) })
+	if handled {
 		return code
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: StartServiceCtrlDispatcherW: %v; running interactively\n", service, err)
 	}
 	// Started from a console: run in the foreground until Ctrl+C.
 	stop := make(chan string, 1)

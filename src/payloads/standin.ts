@@ -3,7 +3,7 @@
 // the component they replace (version, ports, health endpoint, clean stop, PyInstaller unpacking).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
@@ -11,7 +11,7 @@ import { exeName, splitPlatform, type Component, type Platform, type Product } f
 import type { UncheckedPayload } from '../targets/types.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { hashFile, sha256Hex } from '../util/fsx.ts';
-import { buildGoProgram, goBuildRecipe, goVersionOutput } from '../util/go-build.ts';
+import { buildGoProgram, goBuildRecipe, goSourceDigests, goVersionOutput } from '../util/go-build.ts';
 
 /** Directory holding the stand-in's Go source. */
 export const STANDIN_SOURCE_DIR = fileURLToPath(new URL('../../standin/', import.meta.url));
@@ -71,7 +71,7 @@ export async function buildStandins(opts: {
   const sourceDir = opts.sourceDir ?? STANDIN_SOURCE_DIR;
   const goVersion = await goVersionOutput('building the snapshot stand-in payloads');
   // The key holds the sources' names and digests, never their folder: another checkout builds the same bytes.
-  const sources = await readSources(sourceDir);
+  const sources = await goSourceDigests({ sourceDir, importPath: STANDIN_IMPORT_PATH, what: 'the stand-in' });
 
   const jobs: { component: Component; platform: Platform }[] = [];
   for (const component of opts.product.components) {
@@ -105,17 +105,6 @@ export async function buildStandins(opts: {
     const { sha256, size } = await digestFile(file);
     return { component: component.name, platform, path: file, sha256, size, origin: 'standin' } satisfies UncheckedPayload;
   });
-}
-
-async function readSources(sourceDir: string): Promise<{ name: string; sha256: string }[]> {
-  let names: string[];
-  try {
-    names = (await readdir(sourceDir)).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go')).sort();
-  } catch (err) {
-    throw new UserError(`cannot read the stand-in Go source in ${sourceDir}: ${(err as Error).message}`, { cause: err });
-  }
-  if (names.length === 0) throw new UserError(`no Go source in ${sourceDir}`);
-  return Promise.all(names.map(async (name) => ({ name, sha256: sha256Hex(await readFile(path.join(sourceDir, name))) })));
 }
 
 /** Digest of a built stand-in; a size change while reading means another process was writing it. */

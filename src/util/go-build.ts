@@ -2,11 +2,19 @@
 // service host in winsvc/): standard library only, GOPATH mode, the local toolchain, -trimpath, no build id,
 // no VCS stamp, the caller's Go settings dropped, and the source copied to a fixed import path inside a
 // throwaway GOPATH so that no checkout path reaches the binary.
-import { cp } from 'node:fs/promises';
+import { cp, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MissingToolError, UserError } from '../errors.ts';
 import { makeTempDir } from './cleanup.ts';
 import { execa } from './exec.ts';
+import { sha256Hex } from './fsx.ts';
+
+/** This project's Go packages shared by its programs (winscm: the Windows SCM protocol), copied into every
+ * throwaway GOPATH at their import path. */
+export const GO_LIBRARIES: readonly { importPath: string; sourceDir: string }[] = [
+  { importPath: 'stigmer-dist/winscm', sourceDir: fileURLToPath(new URL('../../winscm/', import.meta.url)) },
+];
 
 /** The flags of every build; `-ldflags` gets `-s -w -buildid=` and then the caller's extra flags. */
 const BUILD_FLAGS = ['-trimpath', '-buildvcs=false'] as const;
@@ -44,10 +52,12 @@ export async function buildGoProgram(b: GoProgramBuild): Promise<void> {
   const gopath = await makeTempDir(GOPATH_TEMP_PREFIX);
   try {
     const packageDir = path.join(gopath.path, 'src', ...b.importPath.split('/'));
-    try {
-      await cp(b.sourceDir, packageDir, { recursive: true });
-    } catch (err) {
-      throw new UserError(`cannot copy the Go source of ${b.what} from ${b.sourceDir}: ${(err as Error).message}`, { cause: err });
+    for (const pkg of [{ importPath: b.importPath, sourceDir: b.sourceDir }, ...GO_LIBRARIES]) {
+      try {
+        await cp(pkg.sourceDir, path.join(gopath.path, 'src', ...pkg.importPath.split('/')), { recursive: true });
+      } catch (err) {
+        throw new UserError(`cannot copy the Go source of ${b.what} from ${pkg.sourceDir}: ${(err as Error).message}`, { cause: err });
+      }
     }
     await execa('go', ['build', ...BUILD_FLAGS, '-ldflags', ldflags(b.extraLdflags), '-o', path.resolve(b.out), '.'], {
       cwd: packageDir,
@@ -89,6 +99,25 @@ function goEnv(goos: string, goarch: string, goCache: string, gopath: string): R
     GOPROXY: 'off',
     GOTOOLCHAIN: 'local',
   };
+}
+
+/**
+ * The Go files a program is built from (its own package and the shared libraries), by import path and
+ * digest, never by folder: for cache keys, so another checkout builds (and finds) the same bytes.
+ */
+export async function goSourceDigests(b: Pick<GoProgramBuild, 'sourceDir' | 'importPath' | 'what'>): Promise<{ name: string; sha256: string }[]> {
+  const digests: { name: string; sha256: string }[] = [];
+  for (const pkg of [{ importPath: b.importPath, sourceDir: b.sourceDir }, ...GO_LIBRARIES]) {
+    let names: string[];
+    try {
+      names = (await readdir(pkg.sourceDir)).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go')).sort();
+    } catch (err) {
+      throw new UserError(`cannot read the Go source of ${b.what} in ${pkg.sourceDir}: ${(err as Error).message}`, { cause: err });
+    }
+    if (names.length === 0) throw new UserError(`no Go source of ${b.what} in ${pkg.sourceDir}`);
+    for (const name of names) digests.push({ name: `${pkg.importPath}/${name}`, sha256: sha256Hex(await readFile(path.join(pkg.sourceDir, name))) });
+  }
+  return digests;
 }
 
 /** `go version` of the local toolchain (part of every cache key: another Go builds other bytes). */

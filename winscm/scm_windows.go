@@ -1,13 +1,12 @@
 //go:build windows
 
-// The Service Control Manager protocol with the standard library's syscall package only (the same
-// approach as standin/service_windows.go): StartServiceCtrlDispatcherW, a HandlerEx and SetServiceStatus.
-package main
+package winscm
 
 import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -36,9 +35,10 @@ const (
 	errorCallNotImplemented             = 120
 	errorServiceSpecificError           = 1066
 	errorFailedServiceControllerConnect = 1063
-	pendingWaitHintMillis               = 30000
+	startWaitHintMillis                 = 30000
 )
 
+// SERVICE_STATUS
 type serviceStatus struct {
 	ServiceType             uint32
 	CurrentState            uint32
@@ -49,11 +49,13 @@ type serviceStatus struct {
 	WaitHint                uint32
 }
 
+// SERVICE_TABLE_ENTRYW
 type serviceTableEntry struct {
 	ServiceName *uint16
 	ServiceProc uintptr
 }
 
+// One service per process: the SCM calls back into this state.
 var scm struct {
 	mu       sync.Mutex
 	name     *uint16
@@ -63,12 +65,11 @@ var scm struct {
 	stop     chan string
 	stopOnce sync.Once
 	exitCode int
+	// How long a stop may take: the SCM and msiexec treat a STOP_PENDING without progress past it as hung.
+	stopWaitHintMillis uint32
 }
 
-// stopWaitHintMillis is how long a stop may take (the program's stop timeout plus a margin): the SCM and
-// msiexec treat a STOP_PENDING without progress past the hint as hung.
-var stopWaitHintMillis uint32 = pendingWaitHintMillis
-
+// Callbacks are never freed by the runtime, so they are created once.
 var (
 	callbacksOnce       sync.Once
 	serviceMainCallback uintptr
@@ -83,10 +84,10 @@ func setStatusLocked(state uint32, code int) {
 		s.ControlsAccepted = serviceAcceptStop | serviceAcceptShutdown
 	case serviceStartPending:
 		s.CheckPoint = scm.status.CheckPoint + 1
-		s.WaitHint = pendingWaitHintMillis
+		s.WaitHint = startWaitHintMillis
 	case serviceStopPending:
 		s.CheckPoint = scm.status.CheckPoint + 1
-		s.WaitHint = stopWaitHintMillis
+		s.WaitHint = scm.stopWaitHintMillis
 	case serviceStopped:
 		if code != 0 {
 			s.Win32ExitCode = errorServiceSpecificError
@@ -99,6 +100,8 @@ func setStatusLocked(state uint32, code int) {
 	}
 }
 
+// handlerEx is the HandlerEx callback: DWORD (DWORD control, DWORD eventType, LPVOID eventData, LPVOID context).
+// It runs on the dispatcher's thread and must return quickly.
 func handlerEx(control, eventType, eventData, context uintptr) uintptr {
 	switch uint32(control) {
 	case serviceControlStop, serviceControlShutdown:
@@ -124,6 +127,8 @@ func handlerEx(control, eventType, eventData, context uintptr) uintptr {
 	return errorCallNotImplemented
 }
 
+// serviceMain is the ServiceMain callback: VOID (DWORD argc, LPWSTR *argv). The SCM runs it on a thread of its
+// own; the service runs until it returns after reporting SERVICE_STOPPED.
 func serviceMain(argc, argv uintptr) uintptr {
 	h, _, _ := procRegisterServiceCtrlHandlerExW.Call(uintptr(unsafe.Pointer(scm.name)), handlerCallback, 0)
 	if h == 0 {
@@ -153,26 +158,35 @@ func serviceMain(argc, argv uintptr) uintptr {
 	return 0
 }
 
-// runAsService runs body under the SCM; handled=false when the process was not started by the SCM.
-func runAsService(name string, body func(stop <-chan string, ready func()) int) (bool, int) {
+// Run runs body as the service `name` when the SCM started this process: body gets a channel that receives
+// the stop reason and a function to call once it is ready (SERVICE_RUNNING); its return value is the
+// service's exit code. stopWait is how long a stop may take. handled=false when the process was not started
+// by the SCM (a console, a test, a wrapper): the caller then runs interactively; err says why the dispatcher
+// failed when that was not the plain "not a service" answer (1063).
+func Run(name string, stopWait time.Duration, body func(stop <-chan string, ready func()) int) (handled bool, code int, err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	namePtr, err := syscall.UTF16PtrFromString(name)
 	if err != nil {
-		return false, 0
+		return false, 0, err
 	}
 	scm.name = namePtr
 	scm.body = body
 	scm.stop = make(chan string, 1)
+	scm.stopWaitHintMillis = uint32(stopWait / time.Millisecond)
 	callbacksOnce.Do(func() {
 		serviceMainCallback = syscall.NewCallback(serviceMain)
 		handlerCallback = syscall.NewCallback(handlerEx)
 	})
+	// Single service in its own process: the SCM ignores the name, the binary name is used.
 	table := []serviceTableEntry{{ServiceName: namePtr, ServiceProc: serviceMainCallback}, {}}
-	r, _, _ := procStartServiceCtrlDispatcherW.Call(uintptr(unsafe.Pointer(&table[0])))
+	r, _, e := procStartServiceCtrlDispatcherW.Call(uintptr(unsafe.Pointer(&table[0])))
 	runtime.KeepAlive(table)
 	if r == 0 {
-		return false, 0 // ERROR_FAILED_SERVICE_CONTROLLER_CONNECT (1063): a console, not the SCM
+		if errno, ok := e.(syscall.Errno); ok && errno == errorFailedServiceControllerConnect {
+			return false, 0, nil
+		}
+		return false, 0, e
 	}
-	return true, scm.exitCode
+	return true, scm.exitCode, nil
 }
