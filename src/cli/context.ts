@@ -1,6 +1,5 @@
 // Resolution of the inputs every command shares: definition, version, source date.
 import { execFileSync } from 'node:child_process';
-import os from 'node:os';
 import path from 'node:path';
 import { makePlan, type Plan } from '../plan/plan.ts';
 import { loadProduct } from '../product/load.ts';
@@ -35,13 +34,6 @@ export function resolveSourceDateEpoch(product: Product): number {
   if (env && /^\d+$/.test(env)) return Number(env);
   const commit = git(['log', '-1', '--format=%ct'], product.dir);
   return commit && /^\d+$/.test(commit) ? Number(commit) : 315532800;
-}
-
-/** The download, stand-in and digest cache: $STIGMER_DIST_CACHE, else $XDG_CACHE_HOME/stigmer-dist, else ~/.cache/stigmer-dist. */
-export function cacheDir(): string {
-  if (process.env.STIGMER_DIST_CACHE) return path.resolve(process.env.STIGMER_DIST_CACHE);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'stigmer-dist');
 }
 
 export interface CommonOptions {

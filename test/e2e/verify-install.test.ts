@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProduct } from '../../src/product/load.ts';
-import { cacheDir } from '../../src/cli/context.ts';
+import { cacheDir } from '../../src/util/cache-dir.ts';
 import { buildStandins } from '../../src/payloads/standin.ts';
 import { signingSession } from '../../src/signing/gpg.ts';
 import { APT_REPO_DIR, aptKeyringName, aptRepoMeta, buildAptRepo } from '../../src/targets/apt-repo/index.ts';

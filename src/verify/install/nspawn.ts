@@ -43,6 +43,7 @@ import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node
 import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { userCacheDir } from '../../util/cache-dir.ts';
 import { liveServers, onServerStarted, type StaticServer } from './http.ts';
 
 /** Debian packages in the cached root on top of mmdebstrap's "apt" variant (essential + apt). */
@@ -110,8 +111,7 @@ export interface BootOptions {
 
 export function e2eCacheDir(): string {
   if (process.env.STIGMER_E2E_CACHE) return path.resolve(process.env.STIGMER_E2E_CACHE);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'stigmer-dist', 'e2e');
+  return path.join(userCacheDir(), 'e2e');
 }
 
 /**
