@@ -57,12 +57,14 @@ describe('the bundled CLI', () => {
     expect(bundle.stdout + bundle.stderr).not.toBe('');
   });
 
-  it('reports a bad definition as the sources do', async () => {
+  it("reports a bad definition as the sources do (the definition's messages and zod's own)", async () => {
     const dir = tempDir();
     const bad = path.join(dir, 'bad.yaml');
-    await writeFile(bad, (await readFile(ACME_YAML, 'utf8')).replace(/^(\s*name:\s*).*$/m, '$1"Not A Name"'));
+    const text = (await readFile(ACME_YAML, 'utf8')).replace(/^(\s*name:\s*).*$/m, '$1"Not A Name"').replace(/^(\s*version:\s*).*$/m, '$1[2, 4]');
+    await writeFile(bad, text.replace(/^product:$/m, 'product:\n  colour: blue'));
     const bundle = await fromBundle(['plan', '--json', '--config', bad]);
     expect(bundle.exitCode).toBe(3);
+    expect(bundle.stderr).toMatch(/colour/);
     expect(bundle).toEqual(await fromSources(['plan', '--json', '--config', bad]));
   });
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const flagName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a long flag name without dashes, like "db-filename"');
 
