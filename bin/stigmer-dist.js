@@ -3,7 +3,7 @@
 // which Node >= 22.18 runs directly (type stripping). STIGMER_DIST_SOURCES=1 always runs the sources.
 import module from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { BUNDLE_ENTRY, bundleIsCurrent } from './bundle-state.ts';
+import { BUNDLE_ENTRY, bundleIsCurrent } from './bundle-state.js';
 
 // Cache compiled (and type-stripped) modules on disk: start-up drops from ~1 s to a few hundred ms.
 module.enableCompileCache?.();

@@ -1,7 +1,7 @@
 // Bundles the CLI into .bundle/cli/ (one ESM file for what `plan` loads, plus chunks for the commands loaded on
 // use): Node then reads a few files instead of resolving and compiling ~300 modules (zod, yaml, src/), which
 // was most of `plan --json`'s start-up time. bin/stigmer-dist.js runs it only while it is current
-// (bin/bundle-state.ts); tests import the sources.
+// (bin/bundle-state.js); tests import the sources.
 //
 //   node scripts/bundle.ts            (re)build the bundle (npm run bundle; npm's `prepare`)
 //   node scripts/bundle.ts --if-stale  only when it is missing or out of date (scripts/setup.sh)
@@ -9,7 +9,7 @@ import type { Plugin } from 'esbuild';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUNDLE_DIR, BUNDLE_RECORD, ROOT, bundleIsCurrent } from '../bin/bundle-state.ts';
+import { BUNDLE_DIR, BUNDLE_RECORD, ROOT, bundleIsCurrent } from '../bin/bundle-state.js';
 
 /** Builds the bundle into `outDir` (entry main.mjs) and, last, its inputs record. */
 export async function bundleCli(outDir: string): Promise<void> {

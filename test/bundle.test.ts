@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_RECORD, bundleIsCurrent } from '../bin/bundle-state.ts';
+import { BUNDLE_RECORD, bundleIsCurrent } from '../bin/bundle-state.js';
 import { bundleCli } from '../scripts/bundle.ts';
 import { ACME_YAML, CLI, REPO, tempDir } from './helpers.ts';
 
