@@ -84,6 +84,15 @@ function sourceLocationPlugin(outDir: string): Plugin {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv.includes('--if-stale') && bundleIsCurrent()) process.exit(0);
   const started = performance.now();
-  await bundleCli(BUNDLE_DIR);
+  // Built beside the live one (same depth: the same relative paths to src/), then swapped in, so a CLI starting
+  // meanwhile runs either the old bundle or the new one, never a half-written one.
+  const fresh = `${BUNDLE_DIR}.new-${process.pid}`;
+  const old = `${BUNDLE_DIR}.old-${process.pid}`;
+  await bundleCli(fresh);
+  await rename(BUNDLE_DIR, old).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await rename(fresh, BUNDLE_DIR);
+  await rm(old, { recursive: true, force: true });
   process.stdout.write(`bundled the CLI into ${path.relative(process.cwd(), BUNDLE_DIR) || '.'}/ in ${Math.round(performance.now() - started)} ms\n`);
 }
