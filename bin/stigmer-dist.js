@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Entry point: Node >= 22.18 runs the TypeScript sources directly (type stripping).
+// Entry point: the bundled CLI (.bundle/cli/, `npm run bundle`) while it is current, else the TypeScript sources,
+// which Node >= 22.18 runs directly (type stripping). STIGMER_DIST_SOURCES=1 always runs the sources.
 import module from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { BUNDLE_ENTRY, bundleIsCurrent } from './bundle-state.js';
 
 // Cache compiled (and type-stripped) modules on disk: start-up drops from ~1 s to a few hundred ms.
 module.enableCompileCache?.();
@@ -8,5 +11,6 @@ module.enableCompileCache?.();
 if (process.env.STIGMER_DIST_REPORT_RSS) {
   process.on('exit', () => process.stderr.write(`stigmer-dist max RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB\n`));
 }
-const { main } = await import('../src/cli/main.ts');
+const useBundle = !process.env.STIGMER_DIST_SOURCES && bundleIsCurrent();
+const { main } = await import(useBundle ? pathToFileURL(BUNDLE_ENTRY).href : '../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

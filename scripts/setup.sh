@@ -64,3 +64,9 @@ elif [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_mo
   # the Node 24 that the `node` devDependency installs, not on the Node that runs npm.
   npm ci --no-audit --no-fund
 fi
+
+# The bundled CLI that bin/stigmer-dist.js runs while it is current (scripts/bundle.ts): rebuilt when a source
+# changed since, silent otherwise. Without esbuild (a production install) the CLI runs its sources.
+if [ -x node_modules/.bin/esbuild ] && [ -x node_modules/.bin/node ]; then
+  node_modules/.bin/node scripts/bundle.ts --if-stale
+fi

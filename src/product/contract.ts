@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const flagName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a long flag name without dashes, like "db-filename"');
 
@@ -52,7 +52,7 @@ export function loadContract(file: string): FlagContract {
       missing ? 'fix the path (relative to the definition) or add the file' : 'fix the YAML of the contract file',
     );
   }
-  const result = flagContractSchema.safeParse(raw);
+  const result = flagContractSchema.safeParse(raw, { jitless: true }); // parsed once: see parseProduct
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new ContractFileError(`contract file ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`, 'fix the contract file (format: src/product/contract.ts)');

@@ -2,7 +2,7 @@
 // scriptlets, systemd units, install.sh, Homebrew formulae, WiX and plists: names and paths get a character set
 // that is safe as a file name, a shell word, a unit key and a package field; free text (descriptions, env values,
 // arguments) may hold any printable character and is quoted for each format where it is inserted.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Characters no field may hold: C0/C1 controls (NUL, CR, tab, escape ...), the Unicode line and paragraph

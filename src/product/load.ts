@@ -53,7 +53,9 @@ export function parseProduct(text: string, file: string): Product {
   const controls = controlCharProblems(raw);
   const controlPaths = new Set(controls.map((c) => JSON.stringify(c.path)));
   const toProblem = ({ path: p, ...rest }: PathProblem): Problem => ({ ...rest, ...at(p), file, field: fieldName(p, raw) });
-  const result = productDefinitionSchema.safeParse(raw);
+  // jitless: a definition is validated once per run, and compiling zod's fast path for each object schema
+  // (new Function) costs more than it saves on one parse (a large part of `plan`'s start-up).
+  const result = productDefinitionSchema.safeParse(raw, { jitless: true });
   if (!result.success || controls.length) {
     const issues = result.success ? [] : result.error.issues.filter((i) => !controlPaths.has(JSON.stringify(i.path.filter((k) => typeof k !== 'symbol'))));
     throw new DefinitionError([...controls.map(toProblem), ...issues.map((issue) => issueToProblem(issue, raw, file, at))]);

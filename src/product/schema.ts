@@ -1,6 +1,6 @@
 // The product definition schema. The TypeScript types of the model are inferred from this one
 // schema (z.infer), so there is no second hand-written copy to drift.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   absolutePath, accountName, assetPattern, componentName, displayName, envName, freeText, githubOwner, githubRepo, githubSlug, homebrewTap,
   httpsUrl, launchdPrefix, timestampUrl, license, maintainer, portName, relativePath, upstreamVersion, vendor, wingetId,

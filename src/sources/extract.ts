@@ -7,8 +7,9 @@ import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { Parser, type ReadEntry } from 'tar';
-import yauzl from 'yauzl';
+// Types only: tar is loaded when an archive is read (`plan` imports this module and reads none).
+import type { ReadEntry } from 'tar';
+import type yauzl from 'yauzl';
 import { EXIT, UserError } from '../errors.ts';
 import { openZip, zipEntries, zipEntryStream } from '../util/zip-read.ts';
 
@@ -171,6 +172,7 @@ export async function extractMember(archive: string, kind: Exclude<ArchiveKind, 
 async function walkTar(archive: string, selection: Selection, dest: string, max: number, label: string): Promise<void> {
   let problem: Error | undefined;
   const writes: Promise<void>[] = [];
+  const { Parser } = await import('tar');
   const parser = new Parser({
     onwarn: (code: string, message: string | Error) => {
       if (code === 'TAR_ENTRY_INFO') return;

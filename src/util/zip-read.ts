@@ -1,15 +1,16 @@
 // Reading zip archives with yauzl, shared by payload extraction and verify: open lazily, list every entry, then
 // stream the chosen ones (the listing comes first so callers can check the whole archive before extracting).
 import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 
 /**
  * Opens a zip for lazy reading. `decodeStrings: false` keeps entry names as raw bytes (extraction checks them
  * itself instead of trusting yauzl's decoding).
  */
-export function openZip(file: string, opts: { decodeStrings?: boolean } = {}): Promise<yauzl.ZipFile> {
+export async function openZip(file: string, opts: { decodeStrings?: boolean } = {}): Promise<yauzl.ZipFile> {
+  const { default: zipReader } = await import('yauzl'); // loaded on use: `plan` imports this module and reads no zip
   return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, decodeStrings: opts.decodeStrings ?? true, validateEntrySizes: true, autoClose: false }, (err, zip) => (err ? reject(err) : resolve(zip)));
+    zipReader.open(file, { lazyEntries: true, decodeStrings: opts.decodeStrings ?? true, validateEntrySizes: true, autoClose: false }, (err, zip) => (err ? reject(err) : resolve(zip)));
   });
 }
 

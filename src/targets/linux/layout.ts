@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EXIT, UserError } from '../../errors.ts';
 import { splitPlatform, type Arch, type Platform, type Product } from '../../product/model.ts';
 import type { BinaryInfo } from '../../util/binary-format.ts';
-import { systemdFiles, targetUnitName } from '../../render/systemd.ts';
+import { systemdFiles, systemdSources, targetUnitName } from '../../render/systemd.ts';
 import type { BuildContext, PlanContext } from '../types.ts';
 import { BIN_DIR, EXTRA_FILES_ROOT, SYSUSERS_DIR, systemLayout, UNIT_DIR } from '../../layout/system.ts';
 
@@ -129,7 +129,8 @@ export const isLicenseFile = (dest: string) => /^(LICEN[CS]E|COPYING)([.-][A-Za-
 
 /** One file a Linux package installs, as planned: where it goes and where its bytes come from (nothing read yet). */
 export interface PlannedPackageFile extends Omit<PackageFile, 'source' | 'binary'> {
-  from: { payload: string } | { file: string } | { text: string };
+  // A text file is rendered only when its bytes are needed: planning checks the paths alone.
+  from: { payload: string } | { file: string } | { render: () => string };
 }
 
 /**
@@ -141,11 +142,11 @@ export function linuxInstallFiles(product: Product, platform: Platform): { files
   const own = productForPlatform(product, platform);
   const files: PlannedPackageFile[] = [];
   for (const c of own.components) files.push({ path: `${BIN_DIR}/${c.binary}`, mode: 0o755, role: 'binary', from: { payload: c.name }, component: c.name });
-  for (const [rel, f] of systemdFiles(own)) {
-    if (rel.startsWith('systemd/system/')) files.push({ path: `${UNIT_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'unit', from: { text: f } });
-    else if (rel.startsWith('systemd/sysusers.d/')) files.push({ path: `${SYSUSERS_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'sysusers', from: { text: f } });
+  for (const [rel, render] of systemdSources(own)) {
+    if (rel.startsWith('systemd/system/')) files.push({ path: `${UNIT_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'unit', from: { render } });
+    else if (rel.startsWith('systemd/sysusers.d/')) files.push({ path: `${SYSUSERS_DIR}/${path.posix.basename(rel)}`, mode: 0o644, role: 'sysusers', from: { render } });
     // 0640: it will hold secrets. The group (the services' group) is set by the package manager or postinst.
-    else if (rel.startsWith('env/')) files.push({ path: own.def.install.envFile, mode: 0o640, role: 'env-file', from: { text: f } });
+    else if (rel.startsWith('env/')) files.push({ path: own.def.install.envFile, mode: 0o640, role: 'env-file', from: { render } });
   }
   const licenses: { name: string; file: string }[] = [];
   for (const f of own.def.files) {
@@ -163,7 +164,7 @@ export async function linuxPayloadFiles(ctx: BuildContext, platform: Platform): 
   const planned = linuxInstallFiles(ctx.product, platform);
   const files: PackageFile[] = [];
   for (const { from, ...f } of planned.files) {
-    if ('text' in from) files.push({ ...f, source: Buffer.from(from.text) });
+    if ('render' in from) files.push({ ...f, source: Buffer.from(from.render()) });
     else if ('file' in from) files.push({ ...f, source: { file: from.file, size: statSync(from.file).size } });
     else {
       const payload = ctx.payload(from.payload, platform);
