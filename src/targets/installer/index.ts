@@ -246,6 +246,8 @@ function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[
     },
     envFile: pathExpr(envFile),
     binDir: pathExpr(layout.binDir),
+    manifest: pathExpr(layout.manifest),
+    launcher: pathExpr(layout.launcher),
     // Expand-ServicePath: each placeholder of the services' paths replaced by its folder.
     expandServicePath: serviceFolders.map((f) => `.Replace(${psString(f.placeholder)}, $${f.variable})`).join(''),
     envText: renderEnvFile(product, envFileText).replace(/\n$/, '').split('\n').map(psString).join(',\n  '),
@@ -256,6 +258,8 @@ function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[
         name: psString(s.name),
         taskName: psString(`${product.meta.displayName} ${s.name}`),
         binary: psString(`${s.binary}.exe`),
+        // The scheduled task's working folder, created before it starts.
+        dataDir: pathExpr(paths.stateDir),
         args: expandArgs({ ...s }, dirs).map(psString).join(', '),
         env: Object.entries(s.env).map(([k, v]) => ({ name: psString(k), value: psString(v) })),
       };
