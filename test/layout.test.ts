@@ -15,7 +15,7 @@ import { userPsLayout } from '../src/layout/user-ps.ts';
 import { homebrewLayout } from '../src/layout/homebrew.ts';
 import { renderFormula } from '../src/targets/homebrew/index.ts';
 import { rubyString } from '../src/render/quote.ts';
-import { MSI_INSTALL_DIR, MSI_INSTALL_ROOT, msiLayout } from '../src/layout/msi.ts';
+import { MSI_DATA_ROOT, MSI_INSTALL_DIR, MSI_INSTALL_ROOT, msiLayout } from '../src/layout/msi.ts';
 import { msiModel } from '../src/targets/msi/model.ts';
 import { renderWxs } from '../src/targets/msi/wxs.ts';
 import { mapVersion } from '../src/version.ts';
@@ -149,5 +149,11 @@ describe('install layout', () => {
     const wxs = renderWxs(acme, model, 'acme.cab');
     expect(wxs).toMatch(new RegExp(`<Directory Id="${bin.id}" Name="${layout.binDir.path}"`));
     expect(wxs).toMatch(new RegExp(`<Directory Id="${hostDir.id}" Name="${layout.serviceHostDir.path}"`));
+    // The install folder and the data folder hang below the system folders the layout names.
+    for (const [folder, id] of [[layout.installFolder, MSI_INSTALL_DIR], [layout.dataFolder, model.dataDir.id]] as const) {
+      expect(wxs).toContain(`<Directory Id="${folder.parent}">\n        <Directory Id="${id}" Name="${folder.name}">`);
+    }
+    expect(layout.installFolder.parent).toBe('ProgramFiles64Folder');
+    expect(MSI_DATA_ROOT).toBe(`[${layout.dataFolder.parent}]`);
   });
 });
