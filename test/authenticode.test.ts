@@ -10,11 +10,16 @@ import {
   AUTHENTICODE_PKCS12_ENV,
   AUTHENTICODE_TIMESTAMP_URL_ENV,
   AuthenticodeSigner,
+  OSSLSIGNCODE_INSTALL,
   resolveAuthenticode,
   SNAPSHOT_AUTHENTICODE,
   verifyAuthenticode,
 } from '../src/signing/authenticode.ts';
 import { UserError } from '../src/errors.ts';
+import { authenticodeForBuild, type AuthenticodeRequest } from '../src/build/windows-signing.ts';
+import { WINDOWS_PLATFORM } from '../src/product/model.ts';
+import type { PlannedArtifact } from '../src/targets/types.ts';
+import { silentReporter } from '../src/util/progress.ts';
 import { ACME_YAML, tempDir } from './helpers.ts';
 import { loadProduct } from '../src/product/load.ts';
 import { standinBinary } from './trust-helpers.ts';
@@ -217,3 +222,35 @@ async function withArgvLog(dir: string, tool: string, fn: () => Promise<unknown>
   }
   return readFileSync(log, 'utf8');
 }
+
+describe("a build's Authenticode decision (authenticodeForBuild)", () => {
+  const acme = loadProduct(ACME_YAML);
+  const windowsZip = { id: 'archive:x.zip', role: 'archive', scope: 'local', platform: WINDOWS_PLATFORM, inputs: [], path: 'x.zip', target: 'archive' } as unknown as PlannedArtifact;
+  const linuxDeb = { ...windowsZip, id: 'deb:x.deb', platform: 'linux-amd64', path: 'x.deb' } as PlannedArtifact;
+  const decide = (o: { building: PlannedArtifact[]; snapshot: boolean; request?: AuthenticodeRequest; env?: NodeJS.ProcessEnv; osslsigncode?: boolean }) => {
+    const warnings: string[] = [];
+    const probed: string[] = [];
+    const report = { ...silentReporter, warn: (l: string) => warnings.push(l) };
+    const probe = (cmd: string) => (probed.push(cmd), o.osslsigncode ?? true);
+    const mode = authenticodeForBuild({ building: o.building, request: o.request, product: acme, snapshot: o.snapshot, report, env: o.env ?? {}, probe });
+    return { mode, warnings, probed };
+  };
+  const key = { [AUTHENTICODE_PKCS12_ENV]: SNAPSHOT_AUTHENTICODE.pkcs12, [AUTHENTICODE_PASSWORD_ENV]: SNAPSHOT_AUTHENTICODE.password };
+
+  it('needs no key and no tool when nothing Windows is built; records only --unsigned-windows', () => {
+    expect(decide({ building: [linuxDeb], snapshot: false })).toEqual({ mode: undefined, warnings: [], probed: [] });
+    expect(decide({ building: [linuxDeb], snapshot: false, request: { unsignedWindows: true } }).mode).toEqual({ mode: 'unsigned' });
+  });
+  it('snapshot: the INSECURE pair with osslsigncode; without it unsigned, with one warning line naming the install command', () => {
+    expect(decide({ building: [windowsZip], snapshot: true })).toEqual({ mode: { mode: 'throwaway' }, warnings: [], probed: ['osslsigncode'] });
+    const missing = decide({ building: [windowsZip], snapshot: true, osslsigncode: false });
+    expect(missing.mode).toEqual({ mode: 'unsigned' });
+    expect(missing.warnings).toEqual([`skipping Authenticode signing: \`osslsigncode\` not installed, the Windows files are unsigned; install: ${OSSLSIGNCODE_INSTALL}`]);
+  });
+  it('release: refuses without a key unless --unsigned-windows (then no tool is needed); with a key, refuses without osslsigncode', () => {
+    expect(() => decide({ building: [windowsZip, linuxDeb], snapshot: false })).toThrow(/no code-signing key was given/);
+    expect(decide({ building: [windowsZip], snapshot: false, request: { unsignedWindows: true }, osslsigncode: false })).toEqual({ mode: { mode: 'unsigned' }, warnings: [], probed: [] });
+    expect(decide({ building: [windowsZip], snapshot: false, env: key, request: { timestampUrl: 'http://tsa.example' } }).mode).toMatchObject({ mode: 'key', timestampUrl: 'http://tsa.example' });
+    expect(() => decide({ building: [windowsZip], snapshot: false, env: key, osslsigncode: false })).toThrow(/needs `osslsigncode`, which is not installed/);
+  });
+});

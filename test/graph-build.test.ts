@@ -46,7 +46,7 @@ describe('a target registered from a test', () => {
 
     const out = tempDir();
     const payloads = await payloadsFrom(await fixturePayloads(product, [...platforms]), product, [...platforms]);
-    const result = await runBuild({ product, plan, outRoot: out, payloads, sourceDateEpoch: 1700000000, report: silentReporter, skipped: [], registry, authenticode: { mode: 'unsigned' } });
+    const result = await runBuild({ product, plan, outRoot: out, payloads, sourceDateEpoch: 1700000000, report: silentReporter, skipped: [], registry, authenticode: { unsignedWindows: true } });
     const listed = JSON.parse(readFileSync(path.join(result.outDir, 'toy-sbom.json'), 'utf8')) as { id: string; file: string; sha256: string }[];
     expect(listed.map((l) => l.id)).toEqual(archives.map((a) => a.id));
     for (const l of listed) expect(l.sha256).toBe((await hashFile(path.join(result.outDir, l.file))).sha256);

@@ -15,7 +15,7 @@ import { userPsLayout } from '../src/layout/user-ps.ts';
 import { homebrewLayout } from '../src/layout/homebrew.ts';
 import { renderFormula } from '../src/targets/homebrew/index.ts';
 import { rubyString } from '../src/render/quote.ts';
-import { MSI_INSTALL_DIR, MSI_INSTALL_ROOT, msiLayout } from '../src/layout/msi.ts';
+import { MSI_DATA_ROOT, MSI_INSTALL_DIR, MSI_INSTALL_ROOT, msiLayout } from '../src/layout/msi.ts';
 import { msiModel } from '../src/targets/msi/model.ts';
 import { renderWxs } from '../src/targets/msi/wxs.ts';
 import { mapVersion } from '../src/version.ts';
@@ -85,7 +85,13 @@ describe('install layout', () => {
         expect(ps).toContain(`.Replace('${f.placeholder}', $${f.variable})`);
       }
     }
-    expect(ps).toContain(`Args = @('--state', '${folders.data.placeholder}\\acme-relayd', '--listen', '127.0.0.1:18480')`);
+    // Each service's data folder lies below install.stateDir, as in the other installs; the script creates the same one.
+    expect(ps).toContain(`Args = @('--state', '${folders.data.placeholder}\\${acme.def.install.stateDir}\\acme-relayd', '--listen', '127.0.0.1:18480')`);
+    expect(ps).toContain(`DataDir = Join-Path $DataRoot (Join-Path '${acme.def.install.stateDir}' 'acme-relayd')`);
+    expect(ps).toContain('$dataDir = $s.DataDir');
+    // The uninstall list and the launcher lie below the prefix, where the layout puts them.
+    expect(ps).toMatch(/^\$Manifest = Join-Path \$Prefix \(Join-Path 'share' \(Join-Path \$Name 'installed-files'\)\)$/m);
+    expect(ps).toMatch(/^\$Launcher = Join-Path \$Prefix \(Join-Path 'libexec' \(Join-Path \$Name 'run-service\.ps1'\)\)$/m);
     expect(binDir).toEqual({ root: folders.prefix.placeholder, path: 'bin' });
     expect(ps).toContain(`$binary = Join-Path (Join-Path $Prefix 'bin') $s.Binary`);
     expect(envFile.root).toBe(folders.config.placeholder);
@@ -116,6 +122,10 @@ describe('install layout', () => {
       expect(sh).toContain(`    for d in ${stateDirs.join(' ')}; do`);
       expect(sh).toContain(`    rm -rf "\${base:?}"/log/${units.service(product.services[0]!).logsDir.path}\n`);
       expect(sh).toContain(`    rmdir "$base"/${product.def.install.stateDir} "$base/log" 2>/dev/null || true`);
+      // The user units' folder below the config home, the LaunchAgents' below $HOME.
+      expect(units.unitDir.root).toBe('%E');
+      expect(sh).toContain(`  unit_dir=$CONFIG_HOME/${units.unitDir.path}\n`);
+      expect(sh).toContain(`  agents_dir=$HOME/${userLaunchdLayout(product).agentsDir.path}\n`);
       // The env file's folder: the units' %E one on Linux, the LaunchAgents' one below $HOME on macOS.
       expect(units.envFile.root).toBe('%E');
       expect(sh).toContain(`  env_dir=$CONFIG_HOME/${units.envFile.path.split('/')[0]}\n`);
@@ -139,5 +149,11 @@ describe('install layout', () => {
     const wxs = renderWxs(acme, model, 'acme.cab');
     expect(wxs).toMatch(new RegExp(`<Directory Id="${bin.id}" Name="${layout.binDir.path}"`));
     expect(wxs).toMatch(new RegExp(`<Directory Id="${hostDir.id}" Name="${layout.serviceHostDir.path}"`));
+    // The install folder and the data folder hang below the system folders the layout names.
+    for (const [folder, id] of [[layout.installFolder, MSI_INSTALL_DIR], [layout.dataFolder, model.dataDir.id]] as const) {
+      expect(wxs).toContain(`<Directory Id="${folder.parent}">\n        <Directory Id="${id}" Name="${folder.name}">`);
+    }
+    expect(layout.installFolder.parent).toBe('ProgramFiles64Folder');
+    expect(MSI_DATA_ROOT).toBe(`[${layout.dataFolder.parent}]`);
   });
 });

@@ -20,8 +20,7 @@ import { buildInputsDigest } from './inputs.ts';
 import { checkJoin, payloadRecords, stageJoined, type JoinInput } from './split.ts';
 import { repoSigningSession } from '../targets/repo-common.ts';
 import type { Reporter } from '../util/progress.ts';
-import type { AuthenticodeMode } from '../signing/authenticode.ts';
-import { authenticodeForBuild, authenticodeInputs, BuildWindowsSigning, shipsWindowsFiles, SIGNED_PAYLOADS_DIR } from './windows-signing.ts';
+import { authenticodeForBuild, authenticodeInputs, BuildWindowsSigning, SIGNED_PAYLOADS_DIR, type AuthenticodeRequest } from './windows-signing.ts';
 
 export type { SkippedTarget };
 
@@ -86,10 +85,10 @@ export interface BuildOptions {
   /** Signing and merge options for the apt-repo/yum-repo targets (the caller closes the signer afterwards). */
   repo?: RepoOptions;
   /**
-   * How the Windows files are Authenticode-signed (src/signing/authenticode.ts); absent: from the environment
-   * (a key, else the INSECURE snapshot pair for a snapshot, else a release refuses).
+   * The caller's Authenticode flags (--unsigned-windows, the time-stamping URL); the rest comes from the
+   * environment (a key, else the INSECURE snapshot pair for a snapshot, else a release refuses).
    */
-  authenticode?: AuthenticodeMode;
+  authenticode?: AuthenticodeRequest;
   /** A signing key was supplied: signatures depend on it, so such a build is never reused from a previous one. */
   signingKeySupplied?: boolean;
   /** Digests of files by identity (size, mtime, ctime, inode): the reuse check re-hashes only what changed. */
@@ -172,8 +171,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const selected = localOnly ? artifacts.filter((a) => a.scope === 'local' && a.platform === localOnly) : join ? artifacts.filter((a) => a.scope === 'global') : artifacts;
   if (join) checkJoin(join, plan, artifacts);
   // Decided before anything is built: a release without a code-signing key (or osslsigncode) fails here.
-  // (A join signs nothing: it takes the mode its caller was given, for the inputs digest only.)
-  const authenticode = shipsWindowsFiles(selected) ? authenticodeForBuild({ mode: opts.authenticode, snapshot: plan.snapshot, report }) : opts.authenticode;
+  const authenticode = authenticodeForBuild({ building: selected, request: opts.authenticode, product, snapshot: plan.snapshot, report });
   // Signatures depend on the key and a published base may change between runs: builds that use either are
   // always redone. (A snapshot's throwaway key is exported next to the repositories it signed, so reusing
   // such a build stays consistent.) Split builds are always redone.

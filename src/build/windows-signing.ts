@@ -18,12 +18,39 @@ export function shipsWindowsFiles(artifacts: readonly PlannedArtifact[]): boolea
   return artifacts.some((a) => a.scope === 'local' && a.platform !== undefined && splitPlatform(a.platform).os === 'windows');
 }
 
+/** What the build's caller asks of Authenticode (the CLI's flags); the rest comes from the environment and the definition. */
+export interface AuthenticodeRequest {
+  /** --unsigned-windows: ship the Windows files unsigned (a release without a code-signing key refuses otherwise). */
+  unsignedWindows?: boolean;
+  /** --authenticode-timestamp-url. */
+  timestampUrl?: string;
+}
+
 /**
- * The signing mode a build uses once osslsigncode's presence is known: a snapshot without it ships unsigned
- * Windows files (one warning line naming the install command), a release that must sign fails.
+ * A build's whole Authenticode decision, taken once before anything is built. Signing is needed only when the
+ * artifacts this run builds ship Windows files (a Linux-only release or a join needs no key; it records only an
+ * --unsigned-windows, for the inputs digest). The key comes from the environment, else the INSECURE snapshot pair
+ * for a snapshot, else a release refuses (unless --unsigned-windows). Signing needs osslsigncode: a snapshot without
+ * it ships unsigned Windows files (one warning line naming the install command), a release that must sign fails.
  */
-export function authenticodeForBuild(opts: { mode?: AuthenticodeMode; snapshot: boolean; report: Reporter; probe?: (cmd: string) => boolean }): AuthenticodeMode {
-  const mode = opts.mode ?? resolveAuthenticode({ snapshot: opts.snapshot });
+export function authenticodeForBuild(opts: {
+  building: readonly PlannedArtifact[];
+  request?: AuthenticodeRequest;
+  product: Product;
+  snapshot: boolean;
+  report: Reporter;
+  env?: NodeJS.ProcessEnv;
+  probe?: (cmd: string) => boolean;
+}): AuthenticodeMode | undefined {
+  const unsignedWindows = opts.request?.unsignedWindows;
+  if (!shipsWindowsFiles(opts.building)) return unsignedWindows ? { mode: 'unsigned' } : undefined;
+  const mode = resolveAuthenticode({
+    snapshot: opts.snapshot,
+    unsignedWindows,
+    timestampUrl: opts.request?.timestampUrl,
+    definitionTimestampUrl: opts.product.def.release.authenticode?.timestampUrl,
+    env: opts.env,
+  });
   if (mode.mode === 'unsigned' || (opts.probe ?? hasTool)('osslsigncode')) return mode;
   if (!opts.snapshot) throw new MissingToolError('osslsigncode', OSSLSIGNCODE_INSTALL, 'Authenticode-signing the Windows files');
   opts.report.warn(`skipping Authenticode signing: \`osslsigncode\` not installed, the Windows files are unsigned; install: ${OSSLSIGNCODE_INSTALL}`);

@@ -14,8 +14,7 @@ import { createReporter, type Reporter } from '../util/progress.ts';
 import { cacheDir } from '../util/cache-dir.ts';
 import { planFor, resolveSourceDateEpoch, type CommonOptions } from './context.ts';
 import { repoSession, type RepoFlags } from './repo.ts';
-import { resolveAuthenticode } from '../signing/authenticode.ts';
-import { shipsWindowsFiles } from '../build/windows-signing.ts';
+import type { AuthenticodeRequest } from '../build/windows-signing.ts';
 
 export type { CommonOptions } from './context.ts';
 
@@ -51,21 +50,12 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
   const payloads = await resolvePayloads({ product, platforms: localOnly ? [localOnly] : plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
   await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
   const sourceDateEpoch = overrides.sourceDateEpoch ?? resolveSourceDateEpoch(product);
-  // Only a build that ships Windows files needs a code-signing decision (a Linux-only release needs no key).
-  const authenticode = shipsWindowsFiles(plan.artifacts.filter((a) => !localOnly || a.platform === localOnly))
-    ? resolveAuthenticode({
-        snapshot: plan.snapshot,
-        unsignedWindows: opts.unsignedWindows,
-        timestampUrl: opts.authenticodeTimestampUrl,
-        definitionTimestampUrl: product.def.release.authenticode?.timestampUrl,
-      })
-    : undefined;
   // A --local-only run makes no OpenPGP signature and pins no key (those, the RPMs' too, are made in the join): it
   // needs no signing key, which the release workflow gives only to the join.
   const building = localOnly ? { ...plan, targets: [] } : plan;
   const repo = await repoSession(product, building, opts, report, sourceDateEpoch);
   const result = await runBuild({
-    authenticode,
+    authenticode: authenticodeRequest(opts),
     product,
     plan,
     outRoot: opts.out,
@@ -92,7 +82,7 @@ async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildRes
   report.info(`${product.meta.name} ${plan.version}: joining ${join.parts.map((p) => p.manifest.partial.platform).join(', ')}`);
   const repo = await repoSession(product, plan, opts, report, join.sourceDateEpoch);
   const result = await runBuild({
-    authenticode: opts.unsignedWindows ? { mode: 'unsigned' } : undefined,
+    authenticode: authenticodeRequest(opts),
     product,
     plan,
     outRoot: opts.out,
@@ -105,6 +95,9 @@ async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildRes
   report.info(`joined ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}`);
   return result;
 }
+
+/** The Authenticode flags; runBuild takes the decision (src/build/windows-signing.ts). */
+const authenticodeRequest = (opts: BuildFlags): AuthenticodeRequest => ({ unsignedWindows: opts.unsignedWindows, timestampUrl: opts.authenticodeTimestampUrl });
 
 /** An unsigned release has no SHA256SUMS.asc and no release key; its install.sh pins no key (and says so). */
 function withoutUnsignedTargets(plan: Plan, opts: RepoFlags): Plan {

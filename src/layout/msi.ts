@@ -5,13 +5,23 @@ import path from 'node:path';
 import type { Product } from '../product/model.ts';
 import type { InstallLayout, LayoutPath } from './path.ts';
 
-export const MSI_DATA_ROOT = '[CommonAppDataFolder]';
+/** A folder the MSI creates below a Windows Installer system folder (a standard directory property). */
+export interface MsiTopFolder {
+  parent: 'ProgramFiles64Folder' | 'CommonAppDataFolder';
+  name: string;
+}
+
+const MSI_DATA_PARENT: MsiTopFolder['parent'] = 'CommonAppDataFolder';
+export const MSI_DATA_ROOT = `[${MSI_DATA_PARENT}]`;
 /** The install folder's directory id (Program Files\<DisplayName>), and its property as a layout root. */
 export const MSI_INSTALL_DIR = 'INSTALLDIR';
 export const MSI_INSTALL_ROOT = `[${MSI_INSTALL_DIR}]`;
 
 export interface MsiLayout extends InstallLayout {
   envFile: { root: string; path: string };
+  /** The install folder (INSTALLDIR, 64-bit Program Files) and the data folder (%ProgramData%), by their parents. */
+  installFolder: MsiTopFolder;
+  dataFolder: MsiTopFolder;
   /** Where the service host that runs the wrapped services is installed. */
   serviceHostDir: LayoutPath;
 }
@@ -19,6 +29,8 @@ export interface MsiLayout extends InstallLayout {
 export function msiLayout(product: Product): MsiLayout {
   const data = (...rel: string[]) => ({ root: MSI_DATA_ROOT, path: [product.meta.displayName, ...rel].join('\\') });
   return {
+    installFolder: { parent: 'ProgramFiles64Folder', name: product.meta.displayName },
+    dataFolder: { parent: MSI_DATA_PARENT, name: product.meta.displayName },
     binDir: { root: MSI_INSTALL_ROOT, path: 'bin' },
     serviceHostDir: { root: MSI_INSTALL_ROOT, path: 'services' },
     envFile: data(path.basename(product.def.install.envFile)),

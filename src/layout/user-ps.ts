@@ -5,7 +5,8 @@
 // "\"-separated.
 import path from 'node:path';
 import type { Product } from '../product/model.ts';
-import type { InstallLayout } from './path.ts';
+import type { InstallLayout, LayoutPath } from './path.ts';
+import { installedFilesManifest } from './user-sh.ts';
 
 /** A folder the script computes at run time: a Windows environment folder with literal segments below it. */
 export interface PsFolder {
@@ -21,10 +22,15 @@ export interface PsFolder {
 export interface UserPsLayout extends InstallLayout {
   /** The install prefix's default (-Prefix), and the folders the services' paths lie below. */
   folders: { prefix: PsFolder; config: PsFolder; data: PsFolder; logs: PsFolder; temp: PsFolder };
+  /** The script's record of the files it installed (install.sh's, below the prefix). */
+  manifest: LayoutPath;
+  /** The launcher the scheduled tasks run: it loads the env file and starts the service. */
+  launcher: LayoutPath;
 }
 
 export function userPsLayout(product: Product): UserPsLayout {
   const app = product.meta.displayName;
+  const { stateDir } = product.def.install;
   const folders: UserPsLayout['folders'] = {
     prefix: { placeholder: '@PREFIX@', variable: 'Prefix', env: 'LOCALAPPDATA', below: ['Programs', app] },
     config: { placeholder: '@CONFIG@', variable: 'ConfigDir', env: 'APPDATA', below: [product.meta.name] },
@@ -35,9 +41,12 @@ export function userPsLayout(product: Product): UserPsLayout {
   return {
     folders,
     binDir: { root: folders.prefix.placeholder, path: 'bin' },
+    manifest: { root: folders.prefix.placeholder, path: installedFilesManifest(product).join('\\') },
+    launcher: { root: folders.prefix.placeholder, path: ['libexec', product.meta.name, 'run-service.ps1'].join('\\') },
     envFile: { root: folders.config.placeholder, path: path.basename(product.def.install.envFile) },
     service: (s) => ({
-      stateDir: { root: folders.data.placeholder, path: s.name },
+      // Below install.stateDir, as every other install kind's state folders.
+      stateDir: { root: folders.data.placeholder, path: `${stateDir}\\${s.name}` },
       logsDir: { root: folders.logs.placeholder, path: '' },
       runtimeDir: { root: folders.temp.placeholder, path: s.name },
       configDir: { root: folders.config.placeholder, path: '' },

@@ -31,11 +31,25 @@ export const XDG_STATE_HOME: XdgDir = { variable: 'XDG_STATE_HOME', fallback: '.
 /** %L: this folder below %S's. */
 export const USER_LOGS_BELOW_STATE = 'log';
 
+/** Where the script records the files it installed, below its prefix (its uninstall list); install.ps1's too. */
+export const installedFilesManifest = (product: Product): string[] => ['share', product.meta.name, 'installed-files'];
+
+export interface UserSystemdLayout extends InstallLayout {
+  /** Where the user's own units go (systemd.unit(5): $XDG_CONFIG_HOME/systemd/user). */
+  unitDir: LayoutPath;
+}
+
+export interface UserLaunchdLayout extends InstallLayout {
+  /** Where the user's LaunchAgents go. */
+  agentsDir: LayoutPath;
+}
+
 /** User units: %h home, %E config home, %S state, %L logs, %t runtime dir (systemd.unit(5) specifiers). */
-export function userSystemdLayout(product: Product, binDir: LayoutPath = { root: '%h', path: `${USER_PREFIX}/bin` }): InstallLayout {
+export function userSystemdLayout(product: Product, binDir: LayoutPath = { root: '%h', path: `${USER_PREFIX}/bin` }): UserSystemdLayout {
   const { stateDir, logsDir, envFile } = product.def.install;
   return {
     binDir,
+    unitDir: { root: '%E', path: 'systemd/user' },
     envFile: { root: '%E', path: `${product.meta.name}/${path.basename(envFile)}` },
     service: (s) => ({
       stateDir: { root: '%S', path: `${stateDir}/${s.name}` },
@@ -47,11 +61,12 @@ export function userSystemdLayout(product: Product, binDir: LayoutPath = { root:
 }
 
 /** LaunchAgents: the macOS per-user folders (Application Support, Logs, Caches) and ~/.config for the env file. */
-export function userLaunchdLayout(product: Product, binDir: LayoutPath = { root: HOME_PLACEHOLDER, path: `${USER_PREFIX}/bin` }): InstallLayout {
+export function userLaunchdLayout(product: Product, binDir: LayoutPath = { root: HOME_PLACEHOLDER, path: `${USER_PREFIX}/bin` }): UserLaunchdLayout {
   const app = product.meta.displayName;
   const config = `${XDG_CONFIG_HOME.fallback}/${product.meta.name}`;
   return {
     binDir,
+    agentsDir: { root: HOME_PLACEHOLDER, path: 'Library/LaunchAgents' },
     envFile: { root: HOME_PLACEHOLDER, path: `${config}/${path.basename(product.def.install.envFile)}` },
     service: (s) => ({
       stateDir: { root: HOME_PLACEHOLDER, path: `Library/Application Support/${app}/${s.name}` },

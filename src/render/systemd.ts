@@ -67,15 +67,14 @@ export function renderTargetUnit(product: Product, scope: UnitScope): string {
   });
 }
 
+/** The sysusers.d(5) entries (no comments) that create the services' group and user, from the system layout's account. */
+export function sysusersLines(product: Product): string[] {
+  const { user, group, gecos, home, shell } = systemLayout(product).account;
+  return [`g ${sysusersField(group)} -`, `u ${sysusersField(user)} -:${sysusersField(group)} ${sysusersField(gecos)} ${sysusersField(home)} ${sysusersField(shell)}`];
+}
+
 export function renderSysusers(product: Product): string {
-  const { user, group } = product.def.install;
-  return renderTemplate('systemd/sysusers.hbs', {
-    notice: commentText(generatedNotice(definitionName(product))),
-    user: sysusersField(user),
-    group: sysusersField(group),
-    gecos: sysusersField(`${product.meta.displayName} services`),
-    home: sysusersField(systemLayout(product).stateRoot),
-  });
+  return renderTemplate('systemd/sysusers.hbs', { notice: commentText(generatedNotice(definitionName(product))), lines: sysusersLines(product) });
 }
 
 /** Every text file this target renders, by path below dist/<version>/, each rendered only when asked for (planning needs the paths alone). */

@@ -16,6 +16,7 @@ import {
   BINDIR_PLACEHOLDER,
   HOME_PLACEHOLDER,
   INSTALL_TIME_BIN_DIR,
+  installedFilesManifest,
   USER_LOGS_BELOW_STATE,
   USER_PREFIX,
   userLaunchdLayout,
@@ -36,8 +37,6 @@ export const INSTALL_PS1 = 'install.ps1';
 
 /** Here-document terminator for embedded files (checked never to occur inside them). */
 const HEREDOC_END = 'END_OF_EMBEDDED_FILE';
-/** Where the script records the files it installed, relative to the prefix (its uninstall list). */
-export const manifestPath = (product: Product) => `share/${product.meta.name}/installed-files`;
 
 const unixPlatforms = (platforms: Platform[]) => platforms.filter((p) => splitPlatform(p).os !== 'windows');
 const windowsPlatforms = (platforms: Platform[]) => platforms.filter((p) => splitPlatform(p).os === 'windows');
@@ -118,7 +117,7 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
     signature: releaseKeyFingerprint
       ? { file: CHECKSUMS_SIGNATURE_FILE, keyFile: releaseKeyFile(product, false), fingerprint: releaseFingerprint(releaseKeyFingerprint) }
       : false,
-    manifest: manifestPath(product),
+    manifest: installedFilesManifest(product).join('/'),
     heredocEnd: HEREDOC_END,
     bindirPlaceholder: BINDIR_PLACEHOLDER,
     homePlaceholder: HOME_PLACEHOLDER,
@@ -140,6 +139,8 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
     systemd: linux.length && linuxServices.length
       ? {
           target: targetUnit,
+          // Below the config home (%E), which the script holds in $CONFIG_HOME.
+          unitDir: below(unitLayout.unitDir, '%E'),
           targetText: heredocSafe(renderTargetUnit(product, 'user'), targetUnit),
           units,
           // Lists of shell words.
@@ -158,6 +159,7 @@ function shViewModel(product: Product, versions: Versions, platforms: Platform[]
     launchd: darwin.length && agents.length
       ? {
           agents,
+          agentsDir: below(agentLayout.agentsDir, HOME_PLACEHOLDER),
           labels: agents.map((a) => shWord(a.label)).join(' '),
           // Created before loading (launchd does not create WorkingDirectory or the log folder).
           dirs: darwinDirs.map(homeWord),
@@ -244,6 +246,8 @@ function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[
     },
     envFile: pathExpr(envFile),
     binDir: pathExpr(layout.binDir),
+    manifest: pathExpr(layout.manifest),
+    launcher: pathExpr(layout.launcher),
     // Expand-ServicePath: each placeholder of the services' paths replaced by its folder.
     expandServicePath: serviceFolders.map((f) => `.Replace(${psString(f.placeholder)}, $${f.variable})`).join(''),
     envText: renderEnvFile(product, envFileText).replace(/\n$/, '').split('\n').map(psString).join(',\n  '),
@@ -254,6 +258,8 @@ function ps1ViewModel(product: Product, versions: Versions, platforms: Platform[
         name: psString(s.name),
         taskName: psString(`${product.meta.displayName} ${s.name}`),
         binary: psString(`${s.binary}.exe`),
+        // The scheduled task's working folder, created before it starts.
+        dataDir: pathExpr(paths.stateDir),
         args: expandArgs({ ...s }, dirs).map(psString).join(', '),
         env: Object.entries(s.env).map(([k, v]) => ({ name: psString(k), value: psString(v) })),
       };

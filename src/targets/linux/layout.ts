@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EXIT, UserError } from '../../errors.ts';
 import { splitPlatform, type Arch, type Platform, type Product } from '../../product/model.ts';
 import type { BinaryInfo } from '../../util/binary-format.ts';
-import { systemdFiles, systemdSources, targetUnitName } from '../../render/systemd.ts';
+import { systemdSources, sysusersLines, targetUnitName } from '../../render/systemd.ts';
 import type { BuildContext, PlanContext } from '../types.ts';
 import { BIN_DIR, EXTRA_FILES_ROOT, SYSUSERS_DIR, systemLayout, UNIT_DIR } from '../../layout/system.ts';
 
@@ -112,12 +112,9 @@ export function runtimeDirs(product: Product): string[] {
  */
 export const recordDir = (product: Product) => `/var/lib/${product.meta.name}.package`;
 
-export const userHome = (product: Product) => systemLayout(product).stateRoot;
-
-/** The sysusers.d entry's path and its non-comment lines (the maintainer scripts feed them to systemd-sysusers). */
+/** The sysusers.d entry's path and its lines without comments (the maintainer scripts feed them to systemd-sysusers). */
 export function sysusersEntry(product: Product): { path: string; lines: string[] } {
-  const file = systemdFiles(product).get(`systemd/sysusers.d/${product.meta.name}.conf`)!;
-  return { path: `${SYSUSERS_DIR}/${product.meta.name}.conf`, lines: file.split('\n').filter((l) => l.trim() && !l.startsWith('#')) };
+  return { path: `${SYSUSERS_DIR}/${product.meta.name}.conf`, lines: sysusersLines(product) };
 }
 
 export function unitNames(product: Product): { target: string; services: string[] } {

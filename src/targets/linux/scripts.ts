@@ -5,8 +5,8 @@ import type { Product } from '../../product/model.ts';
 import { generatedNotice } from '../../render/templates.ts';
 import { commentText, shPrintLines, shWord } from '../../render/quote.ts';
 import { definitionName } from '../../render/envfile.ts';
-import { NOLOGIN, systemLayout } from '../../layout/system.ts';
-import { recordDir, runtimeDirs, sysusersEntry, unitNames, userHome } from './layout.ts';
+import { systemLayout } from '../../layout/system.ts';
+import { recordDir, runtimeDirs, sysusersEntry, unitNames } from './layout.ts';
 
 export interface ScriptView {
   notice: string;
@@ -38,7 +38,8 @@ export interface ScriptView {
 
 export function scriptView(product: Product, escape: (s: string) => string = (s) => s, stopCommand = 'deb-systemd-invoke stop'): ScriptView {
   const q = (s: string) => escape(shWord(s));
-  const { user, group, envFile } = product.def.install;
+  const { envFile } = product.def.install;
+  const { user, group, gecos, home, shell } = systemLayout(product).account;
   const units = unitNames(product);
   const sysusers = sysusersEntry(product);
   return {
@@ -48,9 +49,9 @@ export function scriptView(product: Product, escape: (s: string) => string = (s)
     displayName: escape(commentText(product.meta.displayName)),
     user: q(user),
     group: q(group),
-    home: q(userHome(product)),
-    shell: q(NOLOGIN),
-    gecos: q(`${product.meta.displayName} services`),
+    home: q(home),
+    shell: q(shell),
+    gecos: q(gecos),
     sysusersPath: q(sysusers.path),
     sysusersPrint: escape(shPrintLines(sysusers.lines)),
     envFile: q(envFile),

@@ -115,8 +115,9 @@ export interface MsiModel {
   manufacturer: string;
   description: string;
   homepage: string;
-  installDir: MsiDirectory;
-  dataDir: MsiDirectory;
+  /** Each top folder below its Windows Installer system folder (the directory id of its parent). */
+  installDir: MsiDirectory & { parent: string };
+  dataDir: MsiDirectory & { parent: string };
   components: MsiComponent[];
   /** Where the env file is installed, as Formatted text (documented in the env file itself). */
   envFilePath: string;
@@ -332,8 +333,8 @@ export function msiModel(product: Product, versions: Versions): MsiModel {
     manufacturer: product.meta.vendor,
     description: product.meta.summary,
     homepage: product.meta.homepage,
-    installDir: { id: MSI_INSTALL_DIR, name: product.meta.displayName, components: [], dirs: installDirs },
-    dataDir: { id: 'DATADIR', name: product.meta.displayName, components: [envComponent], dirs: dataDirs },
+    installDir: { id: MSI_INSTALL_DIR, name: layout.installFolder.name, parent: layout.installFolder.parent, components: [], dirs: installDirs },
+    dataDir: { id: 'DATADIR', name: layout.dataFolder.name, parent: layout.dataFolder.parent, components: [envComponent], dirs: dataDirs },
     components: allComponents,
     envFilePath: `%ProgramData%\\${msiLayout(product).envFile.path}`,
   };

@@ -46,8 +46,8 @@ export function renderWxs(product: Product, model: MsiModel, cabinet: string): s
     homepage: xmlAttr(model.homepage),
     downgradeMessage: xmlAttr(`A newer version of ${model.name} is already installed.`.replace(/[[\]{}]/g, (c) => `[\\${c}]`)),
     cabinet,
-    installDir: directoryView(model.installDir),
-    dataDir: directoryView(model.dataDir),
+    installDir: { parent: model.installDir.parent, ...directoryView(model.installDir) },
+    dataDir: { parent: model.dataDir.parent, ...directoryView(model.dataDir) },
     componentRefs: model.components.map((c) => c.id),
   });
 }

@@ -2,7 +2,8 @@
 // recorded into the current step's log, health probes, and why a unit is not active.
 import type { Service } from '../../product/model.ts';
 import type { Container, ExecOptions, ExecResult } from './nspawn.ts';
-import { StepFailure, type StepRunner } from './steps.ts';
+import type { Reporter } from '../../util/progress.ts';
+import { StepFailure, StepRunner } from './steps.ts';
 
 export type Run = (cmd: string[], opts?: ExecOptions) => Promise<ExecResult>;
 
@@ -14,6 +15,12 @@ export function recordedRunner(c: () => Container, steps: () => StepRunner): Run
     if (r.exitCode !== 0) throw new StepFailure(`\`${r.command}\` exited ${r.exitCode}: ${lastLine(r.stderr) || lastLine(r.stdout)}`);
     return r;
   };
+}
+
+/** One row's steps in the booted root `c` (a failed step's log gets its diagnostics), and a recorded runner for them. */
+export function rowInContainer(c: Container, artifact: string, opts: { distro: string; logDir: string; report: Reporter }): { steps: StepRunner; run: Run } {
+  const steps = new StepRunner(artifact, opts.distro, opts.logDir, opts.report, () => c.diagnostics());
+  return { steps, run: recordedRunner(() => c, () => steps) };
 }
 
 /** The command that probes a service's health check inside a booted root (exit 0: it answers). */

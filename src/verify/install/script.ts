@@ -10,8 +10,8 @@ import { unitNames } from '../../targets/linux/layout.ts';
 import type { Reporter } from '../../util/progress.ts';
 import type { StaticServer } from './http.ts';
 import type { Container } from './nspawn.ts';
-import { allActive, answers, recordedRunner, waitHealthy, whyNotActive } from './probe.ts';
-import { StepFailure, StepRunner, type InstallRow } from './steps.ts';
+import { allActive, answers, rowInContainer, waitHealthy, whyNotActive } from './probe.ts';
+import { StepFailure, type InstallRow } from './steps.ts';
 
 export const INSTALL_SCRIPT_ARTIFACT = INSTALL_SH;
 /** The account that runs install.sh: any non-root user; this one exists only in the throwaway root. */
@@ -32,8 +32,7 @@ export interface ScriptVerifyOptions {
 
 export async function verifyInstallScript(opts: ScriptVerifyOptions): Promise<InstallRow[]> {
   const { c, product, server } = opts;
-  const steps = new StepRunner(INSTALL_SCRIPT_ARTIFACT, opts.distro, opts.logDir, opts.report, () => c.diagnostics());
-  const run = recordedRunner(() => c, () => steps);
+  const { steps, run } = rowInContainer(c, INSTALL_SCRIPT_ARTIFACT, opts);
   const asUser = (cmd: string[]) => run(cmd, { user: USER });
   const services = product.components.filter((comp) => comp.service && comp.platforms.includes(opts.platform)).map((comp) => comp.service!);
   const units = [unitNames(product).target, ...services.map((s) => `${s.name}.service`)];

@@ -10,8 +10,8 @@ import { renderYumRepoFile, rpmKeyName, YUM_REPO_DIR } from '../../targets/yum-r
 import type { Reporter } from '../../util/progress.ts';
 import type { StaticServer } from './http.ts';
 import type { Container } from './nspawn.ts';
-import { recordedRunner } from './probe.ts';
-import { StepFailure, StepRunner, type InstallRow } from './steps.ts';
+import { rowInContainer, type Run } from './probe.ts';
+import { StepFailure, type InstallRow } from './steps.ts';
 
 /** The artifact column of the repository's rows. */
 export const YUM_ARTIFACT = `${YUM_REPO_DIR}/`;
@@ -34,8 +34,7 @@ export interface YumVerifyOptions {
 
 export async function verifyYumRepo(opts: YumVerifyOptions): Promise<InstallRow[]> {
   const { c, product, server } = opts;
-  const steps = new StepRunner(YUM_ARTIFACT, opts.distro, opts.logDir, opts.report, () => c.diagnostics());
-  const run = recordedRunner(() => c, () => steps);
+  const { steps, run } = rowInContainer(c, YUM_ARTIFACT, opts);
   const yumDir = path.join(opts.repoTree, path.basename(YUM_REPO_DIR));
   const yumUrl = `${server.url}/${path.basename(YUM_REPO_DIR)}`;
   const releasever = opts.distro.replace(/^\D+/, '') || '1';
@@ -83,7 +82,7 @@ export async function verifyYumRepo(opts: YumVerifyOptions): Promise<InstallRow[
  * An empty rpm database in the installroot, plus one package that provides what `pkg` requires from the base
  * system (/bin/sh and the like): a stand-in for the distribution's own packages, so dnf can resolve it.
  */
-async function prepareInstallRoot(c: Container, run: ReturnType<typeof recordedRunner>, pkg: string, rpmFile: string): Promise<void> {
+async function prepareInstallRoot(c: Container, run: Run, pkg: string, rpmFile: string): Promise<void> {
   await run(['rm', '-rf', INSTALL_ROOT]);
   await run(['rpm', '--root', INSTALL_ROOT, '--initdb']);
   const requires = (await run(['rpm', '-qp', '--requires', rpmFile])).stdout

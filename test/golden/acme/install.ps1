@@ -38,7 +38,8 @@ $Services = @(
     Name = 'acme-relayd'
     Task = 'Acme Relay acme-relayd'
     Binary = 'relayd.exe'
-    Args = @('--state', '@DATA@\acme-relayd', '--listen', '127.0.0.1:18480')
+    DataDir = Join-Path $DataRoot (Join-Path 'acme-relay' 'acme-relayd')
+    Args = @('--state', '@DATA@\acme-relay\acme-relayd', '--listen', '127.0.0.1:18480')
     Env = @{
       'RELAY_MODE' = 'fast path'
     }
@@ -213,7 +214,7 @@ function Register-Services {
   Set-Content -LiteralPath $Launcher -Value $LauncherText -Encoding UTF8
   $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
   foreach ($s in $Services) {
-    $dataDir = Join-Path $DataRoot $s.Name
+    $dataDir = $s.DataDir
     New-Item -ItemType Directory -Force -Path $dataDir | Out-Null
     # -Command (not -File) so the lists arrive as arrays; every value is a single-quoted PowerShell literal.
     $quote = { param($v) "'" + ([string]$v).Replace("'", "''") + "'" }
@@ -239,7 +240,7 @@ function Unregister-Services {
       Stop-ScheduledTask -TaskName $s.Task -ErrorAction SilentlyContinue
       Unregister-ScheduledTask -TaskName $s.Task -Confirm:$false
     }
-    $dataDir = Join-Path $DataRoot $s.Name
+    $dataDir = $s.DataDir
     if ($Purge) { Remove-Item -LiteralPath $dataDir -Recurse -Force -ErrorAction SilentlyContinue }
   }
   Remove-Item -LiteralPath $LogsRoot, $TempRoot -Recurse -Force -ErrorAction SilentlyContinue

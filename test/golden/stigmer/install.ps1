@@ -38,7 +38,8 @@ $Services = @(
     Name = 'stigmer-temporal'
     Task = 'Stigmer stigmer-temporal'
     Binary = 'stigmer-temporal.exe'
-    Args = @('server', 'start-dev', '--db-filename', '@DATA@\stigmer-temporal/temporal.db', '--ip', '127.0.0.1', '--port', '7233', '--http-port', '7243', '--metrics-port', '7244', '--headless', '--log-format', 'json', '--log-level', 'warn')
+    DataDir = Join-Path $DataRoot (Join-Path $Name 'stigmer-temporal')
+    Args = @('server', 'start-dev', '--db-filename', '@DATA@\stigmer\stigmer-temporal/temporal.db', '--ip', '127.0.0.1', '--port', '7233', '--http-port', '7243', '--metrics-port', '7244', '--headless', '--log-format', 'json', '--log-level', 'warn')
     Env = @{
     }
   }
@@ -46,7 +47,8 @@ $Services = @(
     Name = 'stigmer-server'
     Task = 'Stigmer stigmer-server'
     Binary = 'stigmer-server.exe'
-    Args = @('serve', '--data-dir', '@DATA@\stigmer-server', '--port', '7234', '--http-port', '7235')
+    DataDir = Join-Path $DataRoot (Join-Path $Name 'stigmer-server')
+    Args = @('serve', '--data-dir', '@DATA@\stigmer\stigmer-server', '--port', '7234', '--http-port', '7235')
     Env = @{
       'STIGMER_LOG_FORMAT' = 'json'
       'STIGMER_TEMPORAL_ADDRESS' = '127.0.0.1:7233'
@@ -56,7 +58,8 @@ $Services = @(
     Name = 'workflow-runner'
     Task = 'Stigmer workflow-runner'
     Binary = 'workflow-runner.exe'
-    Args = @('--data-dir', '@DATA@\workflow-runner')
+    DataDir = Join-Path $DataRoot (Join-Path $Name 'workflow-runner')
+    Args = @('--data-dir', '@DATA@\stigmer\workflow-runner')
     Env = @{
       'STIGMER_LOG_FORMAT' = 'json'
       'STIGMER_SERVER_ADDRESS' = '127.0.0.1:7234'
@@ -67,7 +70,8 @@ $Services = @(
     Name = 'agent-runner'
     Task = 'Stigmer agent-runner'
     Binary = 'agent-runner.exe'
-    Args = @('--data-dir', '@DATA@\agent-runner')
+    DataDir = Join-Path $DataRoot (Join-Path $Name 'agent-runner')
+    Args = @('--data-dir', '@DATA@\stigmer\agent-runner')
     Env = @{
       'STIGMER_LOG_FORMAT' = 'json'
       'STIGMER_SERVER_ADDRESS' = '127.0.0.1:7234'
@@ -247,7 +251,7 @@ function Register-Services {
   Set-Content -LiteralPath $Launcher -Value $LauncherText -Encoding UTF8
   $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
   foreach ($s in $Services) {
-    $dataDir = Join-Path $DataRoot $s.Name
+    $dataDir = $s.DataDir
     New-Item -ItemType Directory -Force -Path $dataDir | Out-Null
     # -Command (not -File) so the lists arrive as arrays; every value is a single-quoted PowerShell literal.
     $quote = { param($v) "'" + ([string]$v).Replace("'", "''") + "'" }
@@ -273,7 +277,7 @@ function Unregister-Services {
       Stop-ScheduledTask -TaskName $s.Task -ErrorAction SilentlyContinue
       Unregister-ScheduledTask -TaskName $s.Task -Confirm:$false
     }
-    $dataDir = Join-Path $DataRoot $s.Name
+    $dataDir = $s.DataDir
     if ($Purge) { Remove-Item -LiteralPath $dataDir -Recurse -Force -ErrorAction SilentlyContinue }
   }
   Remove-Item -LiteralPath $LogsRoot, $TempRoot -Recurse -Force -ErrorAction SilentlyContinue
