@@ -31,7 +31,7 @@ async function assemble(parts: XzPart[]): Promise<Buffer> {
 
 async function compressed(name: string, content: Buffer, blockSize: number) {
   const file = path.join(work, `${name}.xz`);
-  writeFileSync(file, (await execa('xz', ['-6', '-c', '-T2', `--block-size=${blockSize}`], { input: content, encoding: 'buffer' })).stdout);
+  writeFileSync(file, (await execa('xz', ['-6', '-c', '-T2', `--block-size=${blockSize}`], { input: content, encoding: 'buffer', stripFinalNewline: false })).stdout);
   return readXzBlocks(file);
 }
 
@@ -59,7 +59,7 @@ describe('xz stream assembly', () => {
     const parts: XzPart[] = [Buffer.from('head'), aBlocks, Buffer.from('mid'), big, bBlocks, Buffer.alloc(0), Buffer.from('tail')];
     const xz = await assemble(parts);
     await execa('xz', ['-t'], { input: xz });
-    const out = Buffer.from((await execa('xz', ['-dc'], { input: xz, encoding: 'buffer' })).stdout);
+    const out = Buffer.from((await execa('xz', ['-dc'], { input: xz, encoding: 'buffer', stripFinalNewline: false })).stdout);
     expect(out.equals(Buffer.concat([Buffer.from('head'), a, Buffer.from('mid'), big, b, Buffer.from('tail')]))).toBe(true);
     const listed = await robotList(xz);
     // head+? stored (1), a (3), mid+big stored in 1 MiB blocks (3), b (1), tail (1).
@@ -74,16 +74,16 @@ describe('xz stream assembly', () => {
     for (const parts of [[], [Buffer.from('only stored')]]) {
       const xz = await assemble(parts);
       await execa('xz', ['-t'], { input: xz });
-      expect(Buffer.from((await execa('xz', ['-dc'], { input: xz, encoding: 'buffer' })).stdout).equals(Buffer.concat(parts))).toBe(true);
+      expect(Buffer.from((await execa('xz', ['-dc'], { input: xz, encoding: 'buffer', stripFinalNewline: false })).stdout).equals(Buffer.concat(parts))).toBe(true);
     }
   });
 
   it('refuses a file that is not one CRC64 stream', async () => {
     const file = path.join(work, 'sha256.xz');
-    writeFileSync(file, (await execa('xz', ['-6', '-c', '-T2', '--check=sha256'], { input: data(1000, 4), encoding: 'buffer' })).stdout);
+    writeFileSync(file, (await execa('xz', ['-6', '-c', '-T2', '--check=sha256'], { input: data(1000, 4), encoding: 'buffer', stripFinalNewline: false })).stdout);
     await expect(readXzBlocks(file)).rejects.toThrow(/not CRC64/);
     const two = path.join(work, 'two.xz');
-    const one = (await execa('xz', ['-c', '-T2'], { input: data(1000, 5), encoding: 'buffer' })).stdout;
+    const one = (await execa('xz', ['-c', '-T2'], { input: data(1000, 5), encoding: 'buffer', stripFinalNewline: false })).stdout;
     writeFileSync(two, Buffer.concat([one, one]));
     await expect(readXzBlocks(two)).rejects.toThrow(/do not fill the stream/);
   });
@@ -97,7 +97,7 @@ describe('xz stream assembly', () => {
     const [one, two] = await Promise.all([cache.get(sha, file, content.length, 'test'), cache.get(sha, file, content.length, 'test')]);
     expect(one).toBe(two);
     expect(one.md5).toBe(createHash('md5').update(content).digest('hex'));
-    expect(Buffer.from((await execa('xz', ['-dc', one.blocks.file], { encoding: 'buffer' })).stdout).equals(content)).toBe(true);
+    expect(Buffer.from((await execa('xz', ['-dc', one.blocks.file], { encoding: 'buffer', stripFinalNewline: false })).stdout).equals(content)).toBe(true);
     await expect(new XzContentCache(path.join(work, 'cache2')).get('0'.repeat(64), file, content.length, 'test')).rejects.toThrow(/changed while being packaged/);
   });
 });
