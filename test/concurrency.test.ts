@@ -44,6 +44,31 @@ describe('Limiter', () => {
     expect(order).toEqual(['a', 'b', 'c']);
   });
 
+  it('counts weights: light tasks share the slots, a heavy one waits for all of them and no later task jumps it', async () => {
+    const l = new Limiter(2);
+    let used = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const task = (name: string, weight: number) =>
+      l.run(async () => {
+        used += Math.min(weight, l.limit);
+        peak = Math.max(peak, used);
+        order.push(`${name}+`);
+        await tick();
+        await tick();
+        used -= Math.min(weight, l.limit);
+        order.push(`${name}-`);
+      }, weight);
+    await Promise.all([task('a', 1), task('b', 1), task('heavy', 2), task('c', 1), task('huge', 5)]);
+    expect(peak).toBe(2);
+    // a and b run together; heavy starts only when both are done; c (light) still waits behind heavy; a weight
+    // above the limit takes the whole limit.
+    expect(order.slice(0, 2)).toEqual(['a+', 'b+']);
+    expect(order.indexOf('heavy+')).toBeGreaterThan(Math.max(order.indexOf('a-'), order.indexOf('b-')));
+    expect(order.indexOf('c+')).toBeGreaterThan(order.indexOf('heavy-'));
+    expect(order.indexOf('huge+')).toBeGreaterThan(order.indexOf('c-'));
+  });
+
   it('refuses a limit below 1', () => {
     expect(() => new Limiter(0)).toThrow(/at least 1/);
   });

@@ -21,6 +21,10 @@ import { checkJoin, payloadRecords, stageJoined, type JoinInput } from './split.
 import { repoSigningSession } from '../targets/repo-common.ts';
 import type { Reporter } from '../util/progress.ts';
 import { authenticodeForBuild, authenticodeInputs, BuildWindowsSigning, SIGNED_PAYLOADS_DIR, type AuthenticodeRequest } from './windows-signing.ts';
+import { XzContentCache } from '../util/xz-content.ts';
+
+/** Where the build keeps the compressed contents the .deb and .rpm payloads share (removed before the swap). */
+const XZ_CONTENT_DIR = '.xz-content';
 
 export type { SkippedTarget };
 
@@ -212,6 +216,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     report,
     repo: opts.repo ?? { signer: ownSigner },
     windowsSigning,
+    xzContent: new XzContentCache(path.join(staging, XZ_CONTENT_DIR)),
     signsChecksums: artifacts.some((a) => a.role === 'signature' && a.inputs.some((i) => byId.get(i)?.role === 'checksums')),
     payload(component: string, platform: Platform) {
       const p = payloadByKey.get(`${component}/${platform}`);
@@ -243,6 +248,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       }
     }, { limit: Math.max(4, availableParallelism()), cost, given });
     await rm(path.join(staging, SIGNED_PAYLOADS_DIR), { recursive: true, force: true });
+    await rm(path.join(staging, XZ_CONTENT_DIR), { recursive: true, force: true });
     const record: BuildManifest = {
       ...plan,
       sourceDateEpoch: opts.sourceDateEpoch,

@@ -4,6 +4,7 @@ import type { Versions } from '../version.ts';
 import type { Reporter } from '../util/progress.ts';
 import type { Signer } from '../signing/gpg.ts';
 import type { BuiltFile } from '../util/fsx.ts';
+import type { XzContentCache } from '../util/xz-content.ts';
 import type { BinaryInfo } from '../util/binary-format.ts';
 import type { Artifact, ArtifactRole, Planned } from '../graph/index.ts';
 
@@ -64,6 +65,8 @@ export interface BuildContext extends PlanContext {
   repo?: RepoOptions;
   /** Authenticode for the Windows files (set by the build when it signs them); absent: they ship as given. */
   windowsSigning?: WindowsSigning;
+  /** Large contents compressed once per build for the .deb and .rpm payloads; absent: each package has its own. */
+  xzContent?: XzContentCache;
 }
 
 export interface WindowsSigning {

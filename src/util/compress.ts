@@ -50,15 +50,12 @@ export const XZ_BLOCK_SIZE = 24 * 1024 * 1024;
 export const XZ_THREADS = 2;
 
 /**
- * xz jobs that may run at once, so all of them together use the cores without oversubscribing them: four
- * packages compressing at once with 2 threads each on 2 cores is slower than one after another.
+ * xz threads that may run at once (a job takes as many slots as it runs threads), so all xz jobs together use
+ * the cores without oversubscribing them: four packages compressing at once with 2 threads each on 2 cores is
+ * slower than one after another.
  */
-export const xzJobs = new Limiter(Math.max(1, Math.floor(availableParallelism() / XZ_THREADS)));
+export const xzJobs = new Limiter(Math.max(XZ_THREADS, availableParallelism()));
 
-/** Runs `work` (which compresses with `kind`) in an xz job slot when it uses xz. */
-export function inCompressorSlot<T>(kind: StreamCompression, work: () => Promise<T>): Promise<T> {
-  return kind === 'xz' ? xzJobs.run(work) : work();
-}
 
 /**
  * Deterministic compressor stages for writeStream. gzip uses zlib; xz and zstd stream through the system

@@ -19,25 +19,31 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return results;
 }
 
-/** At most `limit` tasks at once; the rest wait in order. */
+/** At most `limit` tasks at once (or, with weights, tasks whose weights sum to at most `limit`); the rest wait in order. */
 export class Limiter {
   private active = 0;
-  private readonly queue: (() => void)[] = [];
+  private readonly queue: { weight: number; start: () => void }[] = [];
   readonly limit: number;
   constructor(limit: number) {
     this.limit = limit;
     if (limit < 1) throw new Error('Limiter needs a limit of at least 1');
   }
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    // A finishing task hands its slot straight to the next waiter, so a newcomer cannot slip in between.
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
-    else this.active++;
+  /** `weight`: how many of the slots the task takes (e.g. threads of a compressor), at most `limit`. */
+  async run<T>(task: () => Promise<T>, weight = 1): Promise<T> {
+    const w = Math.min(Math.max(1, weight), this.limit);
+    // Strictly in order: a newcomer waits behind every waiter, so a heavy task is never starved by light ones.
+    if (this.queue.length > 0 || this.active + w > this.limit) await new Promise<void>((start) => this.queue.push({ weight: w, start }));
+    else this.active += w;
     try {
       return await task();
     } finally {
-      const next = this.queue.shift();
-      if (next) next();
-      else this.active--;
+      this.active -= w;
+      // A finishing task hands its slots straight to the waiters that fit, in order.
+      while (this.queue.length > 0 && this.active + this.queue[0]!.weight <= this.limit) {
+        const next = this.queue.shift()!;
+        this.active += next.weight;
+        next.start();
+      }
     }
   }
 }

@@ -73,7 +73,8 @@ function padding(size: number): Buffer {
   return Buffer.alloc(rest === 0 ? 0 : BLOCK - rest);
 }
 
-async function* entryChunks(e: TarEntry, onContent?: ContentObserver): AsyncGenerator<Buffer> {
+/** An entry's bytes: headers, padding and in-memory contents as Buffers, a content on disk as the entry itself. */
+function* entryPieces(e: TarEntry): Generator<Buffer | TarEntry> {
   const size = e.type === 'file' ? (Buffer.isBuffer(e.source) ? e.source.length : (e.source?.size ?? 0)) : 0;
   const needsPax = !splitUstarName(e.name) || (e.linkname !== undefined && Buffer.byteLength(e.linkname) > 100);
   if (needsPax) {
@@ -87,19 +88,36 @@ async function* entryChunks(e: TarEntry, onContent?: ContentObserver): AsyncGene
   }
   yield header(e, size, e.type === 'file' ? '0' : e.type === 'dir' ? '5' : '2');
   if (e.type !== 'file') return;
-  if (Buffer.isBuffer(e.source)) {
-    onContent?.(e, e.source);
-    yield e.source;
-  } else if (e.source) {
+  if (Buffer.isBuffer(e.source)) yield e.source;
+  else if (e.source) yield e;
+  yield padding(size);
+}
+
+/**
+ * The archive of `entries` as pieces in order: Buffers (headers, padding, in-memory contents, the end blocks)
+ * and, for each content on disk, its entry (the caller supplies those bytes: `source.size` of them).
+ */
+export function* tarPieces(entries: TarEntry[]): Generator<Buffer | TarEntry> {
+  for (const e of entries) yield* entryPieces(e);
+  yield Buffer.alloc(BLOCK * 2);
+}
+
+async function* entryChunks(e: TarEntry, onContent?: ContentObserver): AsyncGenerator<Buffer> {
+  for (const piece of entryPieces(e)) {
+    if (Buffer.isBuffer(piece)) {
+      if (piece === e.source) onContent?.(e, piece);
+      yield piece;
+      continue;
+    }
+    const source = piece.source as { file: string; size: number };
     let seen = 0;
-    for await (const chunk of createReadStream(e.source.file, { highWaterMark: 1 << 18 })) {
+    for await (const chunk of createReadStream(source.file, { highWaterMark: 1 << 18 })) {
       seen += (chunk as Buffer).length;
       onContent?.(e, chunk as Buffer);
       yield chunk as Buffer;
     }
-    if (seen !== e.source.size) throw new Error(`${e.source.file} changed size while being archived (${e.source.size} -> ${seen} bytes)`);
+    if (seen !== source.size) throw new Error(`${source.file} changed size while being archived (${source.size} -> ${seen} bytes)`);
   }
-  yield padding(size);
 }
 
 /** Sees each file entry's content as it is archived (e.g. to digest it without reading the file twice). */

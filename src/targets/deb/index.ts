@@ -6,12 +6,14 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { splitPlatform, type Platform, type Product } from '../../product/model.ts';
 import { artifactId } from '../../graph/index.ts';
 import { arStream } from '../../util/ar.ts';
-import { compressStream, explainCompressorError, inCompressorSlot, writeStream, type StreamCompression } from '../../util/compress.ts';
-import { tarStream, type ContentObserver, type TarEntry } from '../../util/tar.ts';
+import { compressStream, explainCompressorError, writeStream, type StreamCompression } from '../../util/compress.ts';
+import { tarPieces, tarStream, type ContentObserver, type TarEntry } from '../../util/tar.ts';
+import { withContentCache, type CompressedContent, type XzContentCache } from '../../util/xz-content.ts';
+import { xzStreamOf, type XzPart } from '../../util/xz-stream.ts';
 import { checkPackageName, linuxInstallFiles, linuxPayloadFiles, linuxPlatforms, parentDirs, productForPlatform, sortFiles, sourceSize, type PackageFile } from '../linux/layout.ts';
 import { buildEach } from '../build-each.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
@@ -73,6 +75,38 @@ export async function debFiles(ctx: BuildContext, platform: Platform): Promise<P
   return sortFiles([...files, ...extra]);
 }
 
+/**
+ * data.tar as parts of one .xz stream: the payload binaries as their contents compressed once per build
+ * (shared with the .rpm of the same architecture), everything else (tar headers, padding, small files) stored.
+ * Records the md5 of every content on disk in `md5s`.
+ */
+async function* xzDataParts(entries: TarEntry[], byName: Map<string, PackageFile>, cache: XzContentCache, what: string, md5s: Map<string, string>): AsyncGenerator<XzPart> {
+  // Every compression starts now, so they run side by side as the xz slots allow; they are copied in archive order.
+  const compressed = new Map<string, Promise<CompressedContent>>();
+  for (const e of entries) {
+    const f = byName.get(e.name);
+    if (f?.sha256 && !Buffer.isBuffer(f.source)) compressed.set(e.name, cache.get(f.sha256, f.source.file, f.source.size, what));
+  }
+  for (const piece of tarPieces(entries)) {
+    if (Buffer.isBuffer(piece)) {
+      yield piece;
+      continue;
+    }
+    const content = compressed.get(piece.name);
+    if (content) {
+      const { blocks, md5 } = await content;
+      md5s.set(piece.name, md5);
+      yield blocks;
+      continue;
+    }
+    const source = piece.source as { file: string; size: number };
+    const bytes = await readFile(source.file);
+    if (bytes.length !== source.size) throw new Error(`${source.file} changed size while being archived (${source.size} -> ${bytes.length} bytes)`);
+    md5s.set(piece.name, createHash('md5').update(bytes).digest('hex'));
+    yield bytes;
+  }
+}
+
 export async function buildDeb(ctx: BuildContext, platform: Platform, dest: string): Promise<BuiltFile> {
   const product = productForPlatform(ctx.product, platform);
   const arch = splitPlatform(platform).arch;
@@ -122,9 +156,17 @@ export async function buildDeb(ctx: BuildContext, platform: Platform, dest: stri
     let controlTar: Buffer;
     let dataTar: BuiltFile;
     try {
-      dataTar = await inCompressorSlot(kind, async () => writeStream(tarStream(data, observe), dataTmp, await compressStream(kind)));
-      // An empty file on disk never reaches the observer: it gets the md5 of no bytes.
-      const md5Of = (f: PackageFile) => (digests.get(`.${f.path}`) ?? createHash('md5')).digest('hex');
+      let md5Of: (f: PackageFile) => string;
+      if (kind === 'xz') {
+        const byName = new Map(files.map((f) => [`.${f.path}`, f]));
+        const md5s = new Map<string, string>();
+        dataTar = await withContentCache(ctx.xzContent, dest, (cache) => writeStream(Readable.from(xzStreamOf(xzDataParts(data, byName, cache, what, md5s))), dataTmp));
+        md5Of = (f) => md5s.get(`.${f.path}`) ?? createHash('md5').update(Buffer.isBuffer(f.source) ? f.source : Buffer.alloc(0)).digest('hex');
+      } else {
+        dataTar = await writeStream(tarStream(data, observe), dataTmp, await compressStream(kind));
+        // An empty file on disk never reaches the observer: it gets the md5 of no bytes.
+        md5Of = (f) => (digests.get(`.${f.path}`) ?? createHash('md5')).digest('hex');
+      }
       controlTar = await controlTarFor(files.filter((f) => !conffiles.includes(f)).map((f) => `${md5Of(f)}  ${f.path.slice(1)}`));
     } catch (err) {
       throw explainCompressorError(err, kind, what);

@@ -58,6 +58,8 @@ export interface PackageFile {
   source: FileSource;
   /** For binaries: what the payload is (static or dynamic, stripped or not). */
   binary?: BinaryInfo;
+  /** For binaries: the payload's sha256, which keys its one compression per build (src/util/xz-content.ts). */
+  sha256?: string;
   component?: string;
 }
 
@@ -166,7 +168,7 @@ export async function linuxPayloadFiles(ctx: BuildContext, platform: Platform): 
     else {
       const payload = ctx.payload(from.payload, platform);
       // Checked with every payload before the build (src/payloads/check.ts): an executable for this platform.
-      files.push({ ...f, source: { file: payload.path, size: statSync(payload.path).size }, binary: payload.binary });
+      files.push({ ...f, source: { file: payload.path, size: statSync(payload.path).size }, binary: payload.binary, sha256: payload.sha256 });
     }
   }
   return { files: sortFiles(files), licenses: planned.licenses.map((l) => ({ ...l, size: statSync(l.file).size })) };

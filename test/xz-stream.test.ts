@@ -1,0 +1,103 @@
+// xz streams assembled from stored bytes and already compressed blocks (src/util/xz-stream.ts), checked with xz itself.
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { crc64, readXzBlocks, xzStreamOf, type XzPart } from '../src/util/xz-stream.ts';
+import { XzContentCache } from '../src/util/xz-content.ts';
+import { createHash } from 'node:crypto';
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'sd-xz-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Deterministic, partly compressible bytes. */
+function data(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = i % 3 === 0 ? x >>> 24 : (i >> 6) & 0xff;
+  }
+  return b;
+}
+
+async function assemble(parts: XzPart[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of Readable.from(xzStreamOf(parts))) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function compressed(name: string, content: Buffer, blockSize: number) {
+  const file = path.join(work, `${name}.xz`);
+  writeFileSync(file, (await execa('xz', ['-6', '-c', '-T2', `--block-size=${blockSize}`], { input: content, encoding: 'buffer', stripFinalNewline: false })).stdout);
+  return readXzBlocks(file);
+}
+
+/** `xz --robot -lvv`: the stream's block lines and the file's totals. */
+async function robotList(xz: Buffer): Promise<{ blocks: string[][]; check: string }> {
+  const file = path.join(work, 'listed.xz');
+  writeFileSync(file, xz);
+  const lines = (await execa('xz', ['--robot', '-lvv', file])).stdout.split('\n').map((l) => l.split('\t'));
+  return { blocks: lines.filter((l) => l[0] === 'block'), check: lines.find((l) => l[0] === 'file')![6]! };
+}
+
+describe('xz stream assembly', () => {
+  it('computes xz CRC64 (the check value of the xz spec\'s test vector)', () => {
+    expect(crc64(Buffer.from('123456789')).readBigUInt64LE()).toBe(0x995dc9bbdf1939fan);
+  });
+
+  it('round-trips stored bytes and copied blocks through xz -t and xz -d, one index record per block', async () => {
+    const a = data(3_000_000, 1);
+    const b = data(200_000, 2);
+    const aBlocks = await compressed('a', a, 1_000_000); // three blocks
+    const bBlocks = await compressed('b', b, 24 << 20); // one block
+    expect(aBlocks.blocks).toHaveLength(3);
+    expect(aBlocks.uncompressedSize).toBe(a.length);
+    const big = data(2_500_000, 3); // stored: more than one stored block (1 MiB each) and many 64 KiB chunks
+    const parts: XzPart[] = [Buffer.from('head'), aBlocks, Buffer.from('mid'), big, bBlocks, Buffer.alloc(0), Buffer.from('tail')];
+    const xz = await assemble(parts);
+    await execa('xz', ['-t'], { input: xz });
+    const out = Buffer.from((await execa('xz', ['-dc'], { input: xz, encoding: 'buffer', stripFinalNewline: false })).stdout);
+    expect(out.equals(Buffer.concat([Buffer.from('head'), a, Buffer.from('mid'), big, b, Buffer.from('tail')]))).toBe(true);
+    const listed = await robotList(xz);
+    // head+? stored (1), a (3), mid+big stored in 1 MiB blocks (3), b (1), tail (1).
+    expect(listed.blocks).toHaveLength(1 + 3 + 3 + 1 + 1);
+    expect(listed.check).toBe('CRC64');
+    // The copied blocks are the compressed file's bytes verbatim.
+    const aFile = readFileSync(aBlocks.file);
+    expect(xz.indexOf(aFile.subarray(12, aBlocks.blocks.at(-1)!.offset + aBlocks.blocks.at(-1)!.unpaddedSize))).toBeGreaterThan(0);
+  });
+
+  it('writes a valid empty stream and one of stored bytes only', async () => {
+    for (const parts of [[], [Buffer.from('only stored')]]) {
+      const xz = await assemble(parts);
+      await execa('xz', ['-t'], { input: xz });
+      expect(Buffer.from((await execa('xz', ['-dc'], { input: xz, encoding: 'buffer', stripFinalNewline: false })).stdout).equals(Buffer.concat(parts))).toBe(true);
+    }
+  });
+
+  it('refuses a file that is not one CRC64 stream', async () => {
+    const file = path.join(work, 'sha256.xz');
+    writeFileSync(file, (await execa('xz', ['-6', '-c', '-T2', '--check=sha256'], { input: data(1000, 4), encoding: 'buffer', stripFinalNewline: false })).stdout);
+    await expect(readXzBlocks(file)).rejects.toThrow(/not CRC64/);
+    const two = path.join(work, 'two.xz');
+    const one = (await execa('xz', ['-c', '-T2'], { input: data(1000, 5), encoding: 'buffer', stripFinalNewline: false })).stdout;
+    writeFileSync(two, Buffer.concat([one, one]));
+    await expect(readXzBlocks(two)).rejects.toThrow(/do not fill the stream/);
+  });
+
+  it('compresses each content once per cache, checks its sha256 and keeps its md5', async () => {
+    const content = data(300_000, 6);
+    const file = path.join(work, 'payload');
+    writeFileSync(file, content);
+    const sha = createHash('sha256').update(content).digest('hex');
+    const cache = new XzContentCache(path.join(work, 'cache'));
+    const [one, two] = await Promise.all([cache.get(sha, file, content.length, 'test'), cache.get(sha, file, content.length, 'test')]);
+    expect(one).toBe(two);
+    expect(one.md5).toBe(createHash('md5').update(content).digest('hex'));
+    expect(Buffer.from((await execa('xz', ['-dc', one.blocks.file], { encoding: 'buffer', stripFinalNewline: false })).stdout).equals(content)).toBe(true);
+    await expect(new XzContentCache(path.join(work, 'cache2')).get('0'.repeat(64), file, content.length, 'test')).rejects.toThrow(/changed while being packaged/);
+  });
+});
