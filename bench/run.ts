@@ -5,6 +5,8 @@
 //   npm run bench -- --scales 1                     # 1x only
 //   npm run bench -- --scales 1,4 --per-target 1    # per-target runs at 1x only (a 4x run then takes ~1 h, not ~1.5 h)
 //   npm run bench -- --per-target 0 --no-split      # no per-target runs, no split build
+//   npm run bench -- --split-by platform            # the split build with one local job per platform (default:
+//                                                   #   one per local target of each platform, e.g. the Linux deb alone)
 //   npm run bench -- --scales 0.02 --per-target 0   # a smoke run in a few minutes (its numbers mean little)
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
@@ -169,7 +171,8 @@ async function ourSizes(dir: string): Promise<Record<string, number>> {
 
 /** Seconds of a --local-only job and what it built: the artifact count per role, from its partial manifest. */
 interface LocalJob {
-  platform: string;
+  /** The job's options: one platform, or one part of it. */
+  job: string;
   seconds: number;
   ownRssMb?: number;
   maxRssKb?: number;
@@ -179,7 +182,7 @@ interface LocalJob {
 interface SplitResult {
   local: LocalJob[];
   join: Timed;
-  /** The slowest local job + the join: the release's wall time with one machine per platform. */
+  /** The slowest local job + the join: the release's wall time with one machine per local job. */
   criticalPath: number;
   /** How the joined dist was compared with the single build's. */
   identical: string;
@@ -210,17 +213,26 @@ function compareDists(single: string, joined: string): string {
   return `identical (${a.length} files: same list and sizes, same SHA256SUMS over ${listed.size} release assets, sha256 of the ${a.length - listed.size} other files)`;
 }
 
-/** Each platform's `--local-only` job alone, one after another, then the join alone over their folders. */
-async function splitBuild(opts: { product: Product; config: string; payloads: string; work: string; single: string }): Promise<SplitResult> {
+/**
+ * The local jobs alone, one after another, then the join alone over their folders. `byTarget`: one job per local
+ * target of each platform (`--local-only --local-targets T`: the Linux deb and rpm on machines of their own);
+ * otherwise one job per platform.
+ */
+async function splitBuild(opts: { product: Product; config: string; payloads: string; work: string; single: string; byTarget: boolean }): Promise<SplitResult> {
+  const planned = JSON.parse((await execa(process.execPath, [CLI, 'plan', '--json', '--config', opts.config, '--version', VERSION])).stdout) as { targets: string[]; artifacts: { target: string; scope: string; platform?: string }[] };
+  const jobs = opts.product.platforms.flatMap((platform): { platform: string; targets?: string[] }[] => {
+    const targets = planned.targets.filter((t) => planned.artifacts.some((a) => a.target === t && a.scope === 'local' && a.platform === platform));
+    return opts.byTarget && targets.length > 1 ? targets.map((t) => ({ platform, targets: [t] })) : [{ platform }];
+  });
   const local: LocalJob[] = [];
   const parts: string[] = [];
-  for (const platform of opts.product.platforms) {
-    const out = path.join(opts.work, `local-${platform}`);
-    const t = await timed(process.execPath, [CLI, 'build', ...buildArgs(opts.config), '--from', opts.payloads, '--platform', platform, '--local-only', '--out', out]);
+  for (const job of jobs) {
+    const out = path.join(opts.work, `local-${job.platform}${job.targets ? `-${job.targets.join('-')}` : ''}`);
+    const t = await timed(process.execPath, [CLI, 'build', ...buildArgs(opts.config), '--from', opts.payloads, '--platform', job.platform, '--local-only', ...(job.targets ? ['--local-targets', job.targets.join(',')] : []), '--out', out]);
     const manifest = JSON.parse(readFileSync(path.join(out, VERSION, 'plan.json'), 'utf8')) as { artifacts: { role: string }[] };
     const built: Record<string, number> = {};
     for (const a of manifest.artifacts) built[a.role] = (built[a.role] ?? 0) + 1;
-    local.push({ platform, seconds: t.seconds, ownRssMb: t.ownRssMb, maxRssKb: t.maxRssKb, built });
+    local.push({ job: `--platform ${job.platform} --local-only${job.targets ? ` --local-targets ${job.targets.join(',')}` : ''}`, seconds: t.seconds, ownRssMb: t.ownRssMb, maxRssKb: t.maxRssKb, built });
     parts.push(path.join(out, VERSION));
   }
   const joined = path.join(opts.work, 'join');
@@ -257,9 +269,9 @@ function splitRows(scale: number, split: SplitResult, single: number): string[] 
     '',
     '| job | seconds | what it built (artifacts by role) | stigmer-dist peak (MiB) | largest process (MiB) |',
     '|---|---:|---|---:|---:|',
-    ...split.local.map((l) => `| \`--platform ${l.platform} --local-only\` | ${l.seconds.toFixed(2)} | ${Object.entries(l.built).map(([role, n]) => `${role} ${n}`).join(', ')} | ${l.ownRssMb ?? '?'} | ${mib(l.maxRssKb)} |`),
+    ...split.local.map((l) => `| \`${l.job}\` | ${l.seconds.toFixed(2)} | ${Object.entries(l.built).map(([role, n]) => `${role} ${n}`).join(', ')} | ${l.ownRssMb ?? '?'} | ${mib(l.maxRssKb)} |`),
     `| \`--join\` (the ${split.local.length} folders) | ${split.join.seconds.toFixed(2)} | the global artifacts; ${split.identical.split(' (')[0]} to the single build | ${split.join.ownRssMb ?? '?'} | ${mib(split.join.maxRssKb)} |`,
-    `| **critical path** (slowest local job, ${slowest.platform}, + join) | **${split.criticalPath.toFixed(2)}** | | | |`,
+    `| **critical path** (slowest local job, \`${slowest.job}\`, + join) | **${split.criticalPath.toFixed(2)}** | | | |`,
     `| single build (every target, one machine) | ${single.toFixed(2)} | | | |`,
     `| **critical path / single build** | **${(split.criticalPath / single).toFixed(2)}** | target <= ${CRITICAL_PATH_TARGET} at 1x | | |`,
     '',
@@ -305,6 +317,8 @@ async function main() {
   if (!scales.every((x) => Number.isFinite(x) && x > 0)) throw new Error(`--scales takes positive numbers separated by commas (e.g. 1,4 or 0.02), not ${option('--scales')}`);
   const perTargetScales = option('--per-target')?.split(',').map(Number) ?? scales;
   const split = !process.argv.includes('--no-split');
+  // The split build's local jobs: one per local target of each platform (default), or one per platform.
+  const splitByTarget = (option('--split-by') ?? 'target') === 'target';
   const work = await mkdtemp(path.join(os.tmpdir(), 'stigmer-bench-'));
   const { product, config } = benchProduct(work);
   const cacheDir = path.join(os.homedir(), '.cache/stigmer-dist');
@@ -351,7 +365,7 @@ async function main() {
     const rebuild = await build(outRoot);
     const ours = path.join(outRoot, VERSION);
     // The split build of the same payloads: each platform's local job alone, then the join alone.
-    const splitRun = split ? await splitBuild({ product, config, payloads, work: path.join(work, `split-${scale}x`), single: ours }) : undefined;
+    const splitRun = split ? await splitBuild({ product, config, payloads, work: path.join(work, `split-${scale}x`), single: ours, byTarget: splitByTarget }) : undefined;
     if (!process.argv.includes('--keep')) await rm(path.join(work, `split-${scale}x`), { recursive: true, force: true }); // ~2 dists of disk at 4x
     const ref = await reference(product, payloads, ours, path.join(work, `ref-${scale}x`), path.join(work, 'LICENSE'));
     const refTotal = Object.values(ref.times).reduce((a, b) => a + b, 0);
