@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkPart } from '../src/build/split.ts';
 import { loadProduct } from '../src/product/load.ts';
 import { filesBelow, hashFile } from '../src/util/fsx.ts';
 import { ACME_YAML, fixturePayloads, runCli, tempDir } from './helpers.ts';
@@ -102,6 +103,14 @@ describe('split build', () => {
     expect(wrong.exitCode).toBe(2);
     expect(wrong.stderr).toMatch(/--local-targets checksums: checksums builds no local artifact of linux-amd64/);
   }, 300_000);
+
+  it('refuses a part whose artifact reads a local artifact left to another part, naming both ids', () => {
+    const local = (id: string, target: string, inputs: string[] = []) => ({ id, role: 'deb' as const, target, scope: 'local' as const, platform: 'linux-amd64' as const, path: id, release: true, inputs });
+    const source = local('wix-source:x', 'source');
+    const reader = local('msi:x', 'msi', [source.id]);
+    expect(() => checkPart([reader], [source, reader], ['msi'])).toThrow(/--local-targets msi: msi:x reads wix-source:x, which this part does not build/);
+    expect(() => checkPart([source, reader], [source, reader], ['msi', 'source'])).not.toThrow();
+  });
 
   it('signs the RPMs in the join: the local step leaves them unsigned, the joined release asset equals a single build, signature included', async () => {
     const common = ['--config', ACME_YAML, '--version', '2.4.0', '--snapshot', '--target', 'rpm,yum-repo,checksums,checksums-signature'];
