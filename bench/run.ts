@@ -4,7 +4,12 @@
 //   npm run bench                                   # 1x and 4x, every target also built alone
 //   npm run bench -- --scales 1                     # 1x only
 //   npm run bench -- --scales 1,4 --per-target 1    # per-target runs at 1x only (a 4x run then takes ~1 h, not ~1.5 h)
+//   npm run bench -- --per-target 0 --no-split      # no per-target runs, no split build
+//   npm run bench -- --split-by platform            # the split build with one local job per platform (default:
+//                                                   #   one per local target of each platform, e.g. the Linux deb alone)
+//   npm run bench -- --scales 0.02 --per-target 0   # a smoke run in a few minutes (its numbers mean little)
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -164,17 +169,163 @@ async function ourSizes(dir: string): Promise<Record<string, number>> {
   return sizes;
 }
 
+/** Seconds of a --local-only job and what it built: the artifact count per role, from its partial manifest. */
+interface LocalJob {
+  /** The job's options: one platform, or one part of it. */
+  job: string;
+  seconds: number;
+  ownRssMb?: number;
+  maxRssKb?: number;
+  built: Record<string, number>;
+}
+
+interface SplitResult {
+  local: LocalJob[];
+  join: Timed;
+  /** The slowest local job + the join: the release's wall time with one machine per local job. */
+  criticalPath: number;
+  /** How the joined dist was compared with the single build's. */
+  identical: string;
+}
+
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+function filesBelow(dir: string, rel = ''): string[] {
+  return readdirSync(path.join(dir, rel), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesBelow(dir, path.posix.join(rel, e.name)) : [path.posix.join(rel, e.name)]))
+    .sort();
+}
+
+/**
+ * The joined dist equals the single build's, byte for byte, or this throws naming the files that differ. Cheap:
+ * the same file list and sizes, the same SHA256SUMS (the join hashes every release asset it copies in and writes
+ * SHA256SUMS from those hashes), and a sha256 of every file SHA256SUMS does not list (plan.json, repositories).
+ */
+function compareDists(single: string, joined: string): string {
+  const a = filesBelow(single);
+  const b = filesBelow(joined);
+  const onlyOne = [...a.filter((f) => !b.includes(f)).map((f) => `${f} (single build only)`), ...b.filter((f) => !a.includes(f)).map((f) => `${f} (join only)`)];
+  if (onlyOne.length) throw new Error(`split build: the joined dist ${joined} and the single build ${single} hold different files: ${onlyOne.join(', ')}`);
+  if (!a.includes('SHA256SUMS')) throw new Error(`split build: the single build ${single} has no SHA256SUMS to compare`);
+  const listed = new Set(readFileSync(path.join(single, 'SHA256SUMS'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^[0-9a-f]{64} [ *]/, '')));
+  const differ = a.filter((f) => size(path.join(single, f)) !== size(path.join(joined, f)) || ((f === 'SHA256SUMS' || !listed.has(f)) && sha256Of(path.join(single, f)) !== sha256Of(path.join(joined, f))));
+  if (differ.length) throw new Error(`split build: the joined dist ${joined} differs from the single build ${single} in ${differ.join(', ')}`);
+  return `identical (${a.length} files: same list and sizes, same SHA256SUMS over ${listed.size} release assets, sha256 of the ${a.length - listed.size} other files)`;
+}
+
+/**
+ * The local jobs alone, one after another, then the join alone over their folders. `byTarget`: one job per local
+ * target of each platform (`--local-only --local-targets T`: the Linux deb and rpm on machines of their own);
+ * otherwise one job per platform.
+ */
+async function splitBuild(opts: { product: Product; config: string; payloads: string; work: string; single: string; byTarget: boolean }): Promise<SplitResult> {
+  const planned = JSON.parse((await execa(process.execPath, [CLI, 'plan', '--json', '--config', opts.config, '--version', VERSION])).stdout) as { targets: string[]; artifacts: { target: string; scope: string; platform?: string }[] };
+  const jobs = opts.product.platforms.flatMap((platform): { platform: string; targets?: string[] }[] => {
+    const targets = planned.targets.filter((t) => planned.artifacts.some((a) => a.target === t && a.scope === 'local' && a.platform === platform));
+    return opts.byTarget && targets.length > 1 ? targets.map((t) => ({ platform, targets: [t] })) : [{ platform }];
+  });
+  const local: LocalJob[] = [];
+  const parts: string[] = [];
+  for (const job of jobs) {
+    const out = path.join(opts.work, `local-${job.platform}${job.targets ? `-${job.targets.join('-')}` : ''}`);
+    const t = await timed(process.execPath, [CLI, 'build', ...buildArgs(opts.config), '--from', opts.payloads, '--platform', job.platform, '--local-only', ...(job.targets ? ['--local-targets', job.targets.join(',')] : []), '--out', out]);
+    const manifest = JSON.parse(readFileSync(path.join(out, VERSION, 'plan.json'), 'utf8')) as { artifacts: { role: string }[] };
+    const built: Record<string, number> = {};
+    for (const a of manifest.artifacts) built[a.role] = (built[a.role] ?? 0) + 1;
+    local.push({ job: `--platform ${job.platform} --local-only${job.targets ? ` --local-targets ${job.targets.join(',')}` : ''}`, seconds: t.seconds, ownRssMb: t.ownRssMb, maxRssKb: t.maxRssKb, built });
+    parts.push(path.join(out, VERSION));
+  }
+  const joined = path.join(opts.work, 'join');
+  const join = await timed(process.execPath, [CLI, 'build', ...buildArgs(opts.config), '--join', ...parts, '--out', joined]);
+  const identical = compareDists(opts.single, path.join(joined, VERSION));
+  return { local, join, criticalPath: Math.max(...local.map((l) => l.seconds)) + join.seconds, identical };
+}
+
+/** Every build here: the same definition and version, unsigned (no key on this machine), Windows files too. */
+const buildArgs = (config: string) => ['--config', config, '--version', VERSION, '--unsigned', '--unsigned-windows'];
+
+const CRITICAL_PATH_TARGET = 0.35;
+
+interface ScaleResult {
+  scale: number;
+  payloadMb: number;
+  perTarget: Record<string, number>;
+  whole: Timed;
+  rebuild: Timed;
+  ref: { times: Record<string, number>; sizes: Record<string, number>; peaks: Record<string, number> };
+  refTotal: number;
+  oursSizes: Record<string, number>;
+  plan: { seconds: number };
+  split?: SplitResult;
+}
+
+const mib = (kb?: number) => (kb === undefined ? '?' : (kb / 1024).toFixed(0));
+
+/** One scale's split build: each local job, the join, the critical path and its ratio to the single build. */
+function splitRows(scale: number, split: SplitResult, single: number): string[] {
+  const slowest = split.local.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+  return [
+    `#### ${scale}x, split build (each job alone on this machine, one after another)`,
+    '',
+    '| job | seconds | what it built (artifacts by role) | stigmer-dist peak (MiB) | largest process (MiB) |',
+    '|---|---:|---|---:|---:|',
+    ...split.local.map((l) => `| \`${l.job}\` | ${l.seconds.toFixed(2)} | ${Object.entries(l.built).map(([role, n]) => `${role} ${n}`).join(', ')} | ${l.ownRssMb ?? '?'} | ${mib(l.maxRssKb)} |`),
+    `| \`--join\` (the ${split.local.length} folders) | ${split.join.seconds.toFixed(2)} | the global artifacts; ${split.identical.split(' (')[0]} to the single build | ${split.join.ownRssMb ?? '?'} | ${mib(split.join.maxRssKb)} |`,
+    `| **critical path** (slowest local job, \`${slowest.job}\`, + join) | **${split.criticalPath.toFixed(2)}** | | | |`,
+    `| single build (every target, one machine) | ${single.toFixed(2)} | | | |`,
+    `| **critical path / single build** | **${(split.criticalPath / single).toFixed(2)}** | target <= ${CRITICAL_PATH_TARGET} at 1x | | |`,
+    '',
+    `- joined dist vs single build: ${split.identical}`,
+    '',
+  ];
+}
+
+/** The issue's targets against every scale run (a row per target; "-" where this run did not measure it). */
+function targetRows(results: ScaleResult[]): string[] {
+  const each = (f: (r: ScaleResult) => string | undefined) => results.map((r) => ({ scale: r.scale, v: f(r) })).filter((x) => x.v !== undefined).map((x) => `${x.v} at ${x.scale}x`).join(', ') || '-';
+  const verdict = (ok: (r: ScaleResult) => boolean | undefined, at?: number) => {
+    const judged = results.filter((r) => at === undefined || r.scale === at).map(ok).filter((x): x is boolean => x !== undefined);
+    return !judged.length ? 'not measured' : judged.every(Boolean) ? 'met' : '**missed**';
+  };
+  const ratio = (a?: number, b?: number) => (a && b ? a / b : undefined);
+  const deb = (r: ScaleResult) => ratio(r.perTarget.deb, r.ref.times.deb);
+  const debSize = (r: ScaleResult) => ratio(r.oursSizes.deb, r.ref.sizes.deb);
+  const cp = (r: ScaleResult) => (r.split ? r.split.criticalPath / r.whole.seconds : undefined);
+  return [
+    '## Targets (this run)',
+    '',
+    '| target | result | |',
+    '|---|---|---|',
+    `| whole build <= 0.8x the reference tools run serially | ${each((r) => (r.whole.seconds / r.refTotal).toFixed(2))} | ${verdict((r) => r.whole.seconds / r.refTotal <= 0.8)} |`,
+    `| .deb writer <= 1.0x dpkg-deb, size within 1% | ${each((r) => (deb(r) === undefined ? undefined : `${deb(r)!.toFixed(2)} (size ${debSize(r)?.toFixed(3) ?? '?'}x)`))} | ${verdict((r) => (deb(r) === undefined ? undefined : deb(r)! <= 1 && Math.abs((debSize(r) ?? 2) - 1) <= 0.01))} |`,
+    `| peak RSS <= 256 MiB at 1x and 4x (stigmer-dist itself, whole build${results.some((r) => r.split) ? ' and every split job' : ''}) | ${each((r) => `${peakOwn(r) ?? '?'} MiB`)} | ${verdict((r) => (peakOwn(r) === undefined ? undefined : peakOwn(r)! <= 256))} |`,
+    `| unchanged rebuild < 2 s | ${each((r) => `${r.rebuild.seconds.toFixed(2)} s`)} | ${verdict((r) => r.rebuild.seconds < 2)} |`,
+    `| \`plan --json\` < 300 ms (median of ${PLAN_RUNS}) | ${each((r) => `${(r.plan.seconds * 1000).toFixed(0)} ms`)} | ${verdict((r) => r.plan.seconds < 0.3)} |`,
+    `| split build: critical path (slowest local job + join) <= ${CRITICAL_PATH_TARGET}x the single build at 1x | ${each((r) => cp(r)?.toFixed(2))} | ${verdict((r) => (cp(r) === undefined ? undefined : cp(r)! <= CRITICAL_PATH_TARGET), 1)} |`,
+    '',
+  ];
+}
+
+const peakOwn = (r: ScaleResult): number | undefined => {
+  const all = [r.whole.ownRssMb, ...(r.split ? [...r.split.local.map((l) => l.ownRssMb), r.split.join.ownRssMb] : [])].filter((x): x is number => x !== undefined);
+  return all.length ? Math.max(...all) : undefined;
+};
+
 async function main() {
   const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const scales = (option('--scales') ?? '1,4').split(',').map(Number);
+  if (!scales.every((x) => Number.isFinite(x) && x > 0)) throw new Error(`--scales takes positive numbers separated by commas (e.g. 1,4 or 0.02), not ${option('--scales')}`);
   const perTargetScales = option('--per-target')?.split(',').map(Number) ?? scales;
+  const split = !process.argv.includes('--no-split');
+  // The split build's local jobs: one per local target of each platform (default), or one per platform.
+  const splitByTarget = (option('--split-by') ?? 'target') === 'target';
   const work = await mkdtemp(path.join(os.tmpdir(), 'stigmer-bench-'));
   const { product, config } = benchProduct(work);
   const cacheDir = path.join(os.homedir(), '.cache/stigmer-dist');
   const standins = await buildStandins({ product, platforms: [...product.platforms], version: VERSION, cacheDir });
   const rows: string[] = [];
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
-  const results: unknown[] = [];
+  const results: ScaleResult[] = [];
   const writeReport = () => {
     const md = [
       '# Benchmarks',
@@ -191,6 +342,7 @@ async function main() {
       `Machine: ${machine}.`,
       '',
       ...rows,
+      ...targetRows(results),
     ].join('\n');
     writeFileSync(path.join(REPO, 'BENCHMARKS.md'), md + '\n');
     writeFileSync(path.join(work, 'results.json'), JSON.stringify(results, null, 2));
@@ -200,7 +352,7 @@ async function main() {
     const payloads = await generatePayloads(product, path.join(work, `payloads-${scale}x`), scale, standins);
     const payloadMb = readdirSync(payloads).reduce((n, p) => n + readdirSync(path.join(payloads, p)).reduce((m, f) => m + size(path.join(payloads, p, f)), 0), 0) / 2 ** 20;
     const outRoot = path.join(work, `out-${scale}x`);
-    const build = (out: string, targets?: string) => timed(process.execPath, [CLI, 'build', '--config', config, '--version', VERSION, '--from', payloads, '--out', out, '--unsigned', ...(targets ? ['--target', targets] : [])]);
+    const build = (out: string, targets?: string) => timed(process.execPath, [CLI, 'build', ...buildArgs(config), '--from', payloads, '--out', out, ...(targets ? ['--target', targets] : [])]);
     // Per-target runs (each target alone), then the whole build, then an unchanged rebuild.
     const perTarget: Record<string, number> = {};
     if (perTargetScales.includes(scale)) {
@@ -212,6 +364,9 @@ async function main() {
     const whole = await build(outRoot);
     const rebuild = await build(outRoot);
     const ours = path.join(outRoot, VERSION);
+    // The split build of the same payloads: each platform's local job alone, then the join alone.
+    const splitRun = split ? await splitBuild({ product, config, payloads, work: path.join(work, `split-${scale}x`), single: ours, byTarget: splitByTarget }) : undefined;
+    if (!process.argv.includes('--keep')) await rm(path.join(work, `split-${scale}x`), { recursive: true, force: true }); // ~2 dists of disk at 4x
     const ref = await reference(product, payloads, ours, path.join(work, `ref-${scale}x`), path.join(work, 'LICENSE'));
     const refTotal = Object.values(ref.times).reduce((a, b) => a + b, 0);
     const oursSizes = await ourSizes(ours);
@@ -219,9 +374,9 @@ async function main() {
     const planRuns: number[] = [];
     for (let i = 0; i < PLAN_RUNS; i++) planRuns.push((await timed(process.execPath, [CLI, 'plan', '--json', '--config', config, '--version', VERSION])).seconds);
     const plan = { seconds: planRuns.sort((a, b) => a - b)[Math.floor(PLAN_RUNS / 2)]! };
-    results.push({ scale, payloadMb, perTarget, whole, rebuild, ref, refTotal, oursSizes, plan });
+    results.push({ scale, payloadMb, perTarget, whole, rebuild, ref, refTotal, oursSizes, plan, split: splitRun });
     rows.push(
-      `### ${scale}x (${payloadMb.toFixed(0)} MiB of payloads: ${Object.entries(SIZES_MB).map(([k, v]) => `${k} ${v * scale} MB`).join(', ')}, five platforms)`,
+      `### ${scale}x (${payloadMb.toFixed(payloadMb < 10 ? 1 : 0)} MiB of payloads: ${Object.entries(SIZES_MB).map(([k, v]) => `${k} ${Number((v * scale).toPrecision(3))} MB`).join(', ')}, ${product.platforms.length} platforms)`,
       '',
       '| work | stigmer-dist (s) | reference (s) | ratio | our size | reference size |',
       '|---|---:|---:|---:|---:|---:|',
@@ -239,6 +394,7 @@ async function main() {
       `- the reference tools' largest process, per kind: ${Object.entries(ref.peaks).map(([k, mb]) => `${k} ${mb.toFixed(0)} MiB`).join(', ')}`,
       `- \`plan --json\`: ${(plan.seconds * 1000).toFixed(0)} ms (median of ${PLAN_RUNS} runs)`,
       '',
+      ...(splitRun ? splitRows(scale, splitRun, whole.seconds) : []),
     );
     writeReport(); // after every scale, so a long 4x run never loses the 1x numbers
   }

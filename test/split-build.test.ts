@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkPart } from '../src/build/split.ts';
 import { loadProduct } from '../src/product/load.ts';
 import { filesBelow, hashFile } from '../src/util/fsx.ts';
 import { ACME_YAML, fixturePayloads, runCli, tempDir } from './helpers.ts';
@@ -58,6 +59,57 @@ describe('split build', () => {
     expect(Object.keys(a)).toContain('plan.json');
     expect(Object.keys(a)).toEqual(expect.arrayContaining(['SHA256SUMS.asc', 'acme-release-key.gpg', 'acme_2.4.0.cdx.json']));
     expect(await digests(path.join(joined, '2.4.0'))).toEqual(a);
+  });
+
+  it('joins a platform built in parts (--local-targets): byte-identical to the single build; an overlap or a missing part names the ids', async () => {
+    const common = ['--config', ACME_YAML, '--version', '2.4.0', '--snapshot', '--target', 'archive,deb,checksums', '--unsigned-windows'];
+    const single = tempDir();
+    const one = await runCli(['build', ...common, '--out', single]);
+    expect(one.exitCode, one.stderr).toBe(0);
+    const local = async (platform: string, ...extra: string[]) => {
+      const out = tempDir();
+      const r = await runCli(['build', ...common, '--platform', platform, '--local-only', ...extra, '--out', out]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return path.join(out, '2.4.0');
+    };
+    const product = loadProduct(ACME_YAML);
+    const others = await Promise.all(product.platforms.filter((p) => p !== 'linux-amd64').map((p) => local(p)));
+    const debPart = await local('linux-amd64', '--local-targets', 'deb');
+    const archivePart = await local('linux-amd64', '--local-targets', 'archive');
+    const manifest = JSON.parse(readFileSync(path.join(debPart, 'plan.json'), 'utf8')) as { partial: { targets: string[] }; artifacts: { id: string }[] };
+    expect(manifest.partial.targets).toEqual(['deb']);
+    expect(manifest.artifacts.map((a) => a.id)).toEqual(['deb:linux-amd64']);
+
+    const join = (...parts: string[]) => runCli(['build', '--config', ACME_YAML, '--join', ...parts, '--unsigned-windows', '--out', tempDir()]);
+    // The whole platform and one of its parts: the artifact in both is named.
+    const overlap = await join(...others, await local('linux-amd64'), debPart);
+    expect(overlap.exitCode).toBe(2);
+    expect(overlap.stderr).toMatch(/both hold deb:linux-amd64\n/);
+    // One part only: the other part's artifacts are named.
+    const missing = await join(...others, debPart);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/no folder given to --join holds (\S+-archive:\S+:linux-amd64(, |\n))+/);
+    expect(missing.stderr).not.toMatch(/holds .*deb:linux-amd64/);
+
+    const joined = tempDir();
+    const j = await runCli(['build', '--config', ACME_YAML, '--join', ...others, debPart, archivePart, '--unsigned-windows', '--out', joined]);
+    expect(j.exitCode, j.stderr).toBe(0);
+    const a = await digests(path.join(single, '2.4.0'));
+    expect(Object.keys(a)).toEqual(expect.arrayContaining(['SHA256SUMS', 'plan.json', 'acme_2.4.0-1_amd64.deb']));
+    expect(await digests(path.join(joined, '2.4.0'))).toEqual(a);
+
+    // A target with no local artifact on that platform is refused before anything is built.
+    const wrong = await runCli(['build', ...common, '--platform', 'linux-amd64', '--local-only', '--local-targets', 'checksums', '--out', tempDir()]);
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toMatch(/--local-targets checksums: checksums builds no local artifact of linux-amd64/);
+  }, 300_000);
+
+  it('refuses a part whose artifact reads a local artifact left to another part, naming both ids', () => {
+    const local = (id: string, target: string, inputs: string[] = []) => ({ id, role: 'deb' as const, target, scope: 'local' as const, platform: 'linux-amd64' as const, path: id, release: true, inputs });
+    const source = local('wix-source:x', 'source');
+    const reader = local('msi:x', 'msi', [source.id]);
+    expect(() => checkPart([reader], [source, reader], ['msi'])).toThrow(/--local-targets msi: msi:x reads wix-source:x, which this part does not build/);
+    expect(() => checkPart([source, reader], [source, reader], ['msi', 'source'])).not.toThrow();
   });
 
   it('signs the RPMs in the join: the local step leaves them unsigned, the joined release asset equals a single build, signature included', async () => {

@@ -17,7 +17,7 @@ import { DigestCache } from '../util/digest-cache.ts';
 import { ownerGone, registerCleanup } from '../util/cleanup.ts';
 import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
-import { checkJoin, payloadRecords, stageJoined, type JoinInput } from './split.ts';
+import { checkJoin, checkPart, payloadRecords, stageJoined, type JoinInput } from './split.ts';
 import { repoSigningSession } from '../targets/repo-common.ts';
 import type { Reporter } from '../util/progress.ts';
 import { authenticodeForBuild, authenticodeInputs, BuildWindowsSigning, SIGNED_PAYLOADS_DIR, type AuthenticodeRequest } from './windows-signing.ts';
@@ -103,7 +103,7 @@ export interface BuildOptions {
    * A split build (see src/build/split.ts): only one platform's local artifacts, written with a partial
    * manifest; or the global artifacts over the local ones of such partial builds (`join`).
    */
-  split?: { localOnly: Platform } | { join: JoinInput };
+  split?: { localOnly: Platform; /** One part of the platform: only these targets' local artifacts. */ targets?: string[] } | { join: JoinInput };
 }
 
 /**
@@ -171,8 +171,14 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const split = opts.split;
   const join = split && 'join' in split ? split.join : undefined;
   const localOnly = split && 'localOnly' in split ? split.localOnly : undefined;
-  // What this run builds: everything, one platform's local artifacts, or (a join) the global ones.
-  const selected = localOnly ? artifacts.filter((a) => a.scope === 'local' && a.platform === localOnly) : join ? artifacts.filter((a) => a.scope === 'global') : artifacts;
+  const partTargets = split && 'localOnly' in split ? split.targets : undefined;
+  // What this run builds: everything, one platform's local artifacts (or some targets' of them), or (a join) the global ones.
+  const selected = localOnly
+    ? artifacts.filter((a) => a.scope === 'local' && a.platform === localOnly && (!partTargets || partTargets.includes(a.target)))
+    : join
+      ? artifacts.filter((a) => a.scope === 'global')
+      : artifacts;
+  if (partTargets) checkPart(selected, artifacts, partTargets);
   if (join) checkJoin(join, plan, artifacts);
   // Decided before anything is built: a release without a code-signing key (or osslsigncode) fails here.
   const authenticode = authenticodeForBuild({ building: selected, request: opts.authenticode, product, snapshot: plan.snapshot, report });
@@ -256,7 +262,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       // Plan order, not completion order: a joined manifest equals a single build's.
       artifacts: (localOnly ? selected : artifacts).map((a) => ({ ...a, size: built.get(a.path)!.size, sha256: built.get(a.path)!.sha256 })),
       skipped,
-      ...(localOnly ? { partial: { platform: localOnly, payloads: payloadRecords(opts.payloads) } } : {}),
+      ...(localOnly ? { partial: { platform: localOnly, ...(partTargets ? { targets: partTargets } : {}), payloads: payloadRecords(opts.payloads) } } : {}),
     };
     await writeManifest(staging, record);
     // Swap into place: the previous build of this version is removed only after the new one is complete.

@@ -2,6 +2,8 @@
 // (archives, packages, the MSI) with a partial manifest; `build --join DIR...` copies every platform's local
 // files in, checks them against their manifests, and builds the global artifacts over them. Same tool, same
 // definition, same payloads and SOURCE_DATE_EPOCH: the joined dist equals a single-machine build byte for byte.
+// `--local-only --local-targets deb` builds one part of a platform (some targets' local artifacts): a platform
+// may be joined from several parts, each local artifact in exactly one of them.
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
@@ -28,8 +30,17 @@ export async function readPartials(dirs: string[]): Promise<JoinInput> {
   for (const dir of dirs) {
     const manifest = await readManifest(dir, { hint: 'pass the <out>/<version>/ folders that `build --platform P --local-only` wrote' });
     if (!manifest.partial) throw new UserError(`${dir} is a complete build, not a --local-only one`, { hint: 'join only the folders of `build --platform P --local-only` runs', exitCode: EXIT.usage });
-    const same = parts.find((p) => p.manifest.partial.platform === manifest.partial!.platform);
-    if (same) throw new UserError(`${same.dir} and ${dir} both hold ${manifest.partial.platform}`, { hint: 'join one folder per platform', exitCode: EXIT.usage });
+    // Several parts of one platform (--local-targets) join as long as no artifact is in two of them.
+    for (const same of parts.filter((p) => p.manifest.partial.platform === manifest.partial!.platform)) {
+      const ids = new Set(manifest.artifacts.map((a) => a.id));
+      const both = same.manifest.artifacts.filter((a) => ids.has(a.id)).map((a) => a.id);
+      if (both.length) {
+        throw new UserError(`${same.dir} and ${dir} both hold ${both.join(', ')}`, {
+          hint: `join one folder per platform, or parts of ${manifest.partial.platform} built with --local-targets that share no target`,
+          exitCode: EXIT.usage,
+        });
+      }
+    }
     const first = parts[0];
     if (first && (first.manifest.version !== manifest.version || first.manifest.sourceDateEpoch !== manifest.sourceDateEpoch)) {
       throw new UserError(`${first.dir} (version ${first.manifest.version}, epoch ${first.manifest.sourceDateEpoch}) and ${dir} (version ${manifest.version}, epoch ${manifest.sourceDateEpoch}) are not parts of one build`, {
@@ -39,7 +50,39 @@ export async function readPartials(dirs: string[]): Promise<JoinInput> {
     }
     parts.push({ dir, manifest: manifest as JoinInput['parts'][number]['manifest'] });
   }
-  return { parts, sourceDateEpoch: parts[0]!.manifest.sourceDateEpoch, payloads: parts.flatMap((p) => p.manifest.partial.payloads) };
+  return { parts, sourceDateEpoch: parts[0]!.manifest.sourceDateEpoch, payloads: joinedPayloads(parts) };
+}
+
+/** Every platform's payloads once (the parts of one platform each record them): parts that packaged different binaries are refused. */
+function joinedPayloads(parts: JoinInput['parts']): PartialBuild['payloads'] {
+  const byKey = new Map<string, { record: PartialBuild['payloads'][number]; dir: string }>();
+  for (const { dir, manifest } of parts) {
+    for (const record of manifest.partial.payloads) {
+      const key = `${record.component}/${record.platform}`;
+      const seen = byKey.get(key);
+      if (seen && seen.record.sha256 !== record.sha256) {
+        throw new UserError(`${seen.dir} and ${dir} packaged different ${record.component} binaries for ${record.platform} (sha256 ${seen.record.sha256.slice(0, 12)}… and ${record.sha256.slice(0, 12)}…)`, {
+          hint: 'build every part of a platform from the same payloads',
+          exitCode: EXIT.usage,
+        });
+      }
+      if (!seen) byKey.set(key, { record, dir });
+    }
+  }
+  return [...byKey.values()].map((v) => v.record);
+}
+
+/** One part of a platform (--local-targets) builds what it needs: no artifact of it reads a local one left to another part. */
+export function checkPart(selected: readonly PlannedArtifact[], artifacts: readonly PlannedArtifact[], targets: readonly string[]): void {
+  const byId = new Map(artifacts.map((a) => [a.id, a]));
+  const chosen = new Set(selected.map((a) => a.id));
+  const outside = selected.flatMap((a) => a.inputs.filter((i) => byId.get(i)?.scope === 'local' && !chosen.has(i)).map((i) => `${a.id} reads ${i}`));
+  if (outside.length) {
+    throw new UserError(`--local-targets ${targets.join(',')}: ${outside.join('; ')}, which this part does not build`, {
+      hint: `add the target of ${[...new Set(outside.map((o) => o.split(' reads ')[1]!))].map((i) => byId.get(i)!.target).join(', ')} to --local-targets`,
+      exitCode: EXIT.usage,
+    });
+  }
 }
 
 /** The partial builds match this plan, and together hold every local artifact it builds. */
@@ -57,7 +100,7 @@ export function checkJoin(join: JoinInput, plan: Plan, artifacts: readonly Plann
   const missing = artifacts.filter((a) => a.scope === 'local' && !held.has(a.id));
   if (missing.length) {
     throw new UserError(`no folder given to --join holds ${missing.map((a) => a.id).join(', ')}`, {
-      hint: `build ${[...new Set(missing.map((a) => a.platform))].join(', ')} with --local-only and join that folder too`,
+      hint: `build ${[...new Set(missing.map((a) => a.platform))].join(', ')} with --local-only (a part: --local-targets ${[...new Set(missing.map((a) => a.target))].join(',')}) and join that folder too`,
       exitCode: EXIT.usage,
     });
   }

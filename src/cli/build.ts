@@ -24,6 +24,8 @@ export interface BuildFlags extends CommonOptions, RepoFlags {
   out: string;
   /** Build only the local artifacts of the one --platform (a partial build for --join). */
   localOnly?: boolean;
+  /** With --local-only: build only these targets' local artifacts of the platform (one part of it, for --join). */
+  localTargets?: string[];
   /** Folders of --local-only builds: build the global artifacts over their local ones. */
   join?: string[];
   /** Ship the Windows files without Authenticode signatures (a release build without a code-signing key refuses otherwise). */
@@ -36,6 +38,8 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
   if (opts.join) return executeJoin(opts, overrides.report ?? createReporter());
   if (opts.localOnly) {
     if (opts.platform?.length !== 1) throw new UserError('--local-only builds one platform: pass exactly one --platform', { exitCode: EXIT.usage });
+  } else if (opts.localTargets) {
+    throw new UserError('--local-targets selects part of a --local-only build: add --local-only and one --platform', { exitCode: EXIT.usage });
   }
   if (Boolean(opts.snapshot) === Boolean(opts.from)) {
     throw new UserError('choose exactly one payload source: --snapshot (stand-ins) or --from DIR (real binaries)', { exitCode: EXIT.usage });
@@ -46,6 +50,7 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
   const { product, plan: planned } = planFor(localOnly ? { ...opts, platform: undefined } : opts);
   const plan = withoutUnsignedTargets(planned, opts);
   if (localOnly && !plan.platforms.includes(localOnly)) throw new UserError(`platform not in the product definition: ${localOnly}`, { hint: `choose from: ${plan.platforms.join(', ')}`, exitCode: EXIT.usage });
+  const localTargets = localOnly && opts.localTargets ? partTargets(plan, localOnly, opts.localTargets) : undefined;
   report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
   const payloads = await resolvePayloads({ product, platforms: localOnly ? [localOnly] : plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
   await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
@@ -65,7 +70,7 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
     repo: repo.options,
     digests: new DigestCache(cacheDir()),
     signingKeySupplied: Boolean(opts.signingKey || process.env[SIGNING_KEY_ENV]) && !opts.unsigned,
-    ...(localOnly ? { split: { localOnly } } : {}),
+    ...(localOnly ? { split: { localOnly, ...(localTargets ? { targets: localTargets } : {}) } } : {}),
   }).finally(() => repo.close());
   report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
   return result;
@@ -79,7 +84,7 @@ async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildRes
   // The plan of the partial builds: every platform, their targets and snapshot mode.
   const { product, plan: planned } = planFor({ ...opts, platform: first.platforms, target: first.targets, version: first.version, snapshot: first.snapshot });
   const plan = withoutUnsignedTargets(planned, opts);
-  report.info(`${product.meta.name} ${plan.version}: joining ${join.parts.map((p) => p.manifest.partial.platform).join(', ')}`);
+  report.info(`${product.meta.name} ${plan.version}: joining ${join.parts.map(({ manifest: { partial } }) => partial.platform + (partial.targets ? ` (${partial.targets.join(',')})` : '')).join(', ')}`);
   const repo = await repoSession(product, plan, opts, report, join.sourceDateEpoch);
   const result = await runBuild({
     authenticode: authenticodeRequest(opts),
@@ -98,6 +103,20 @@ async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildRes
 
 /** The Authenticode flags; runBuild takes the decision (src/build/windows-signing.ts). */
 const authenticodeRequest = (opts: BuildFlags): AuthenticodeRequest => ({ unsignedWindows: opts.unsignedWindows, timestampUrl: opts.authenticodeTimestampUrl });
+
+/** The --local-targets of a part, in plan order: each a planned target with local artifacts on the platform. */
+function partTargets(plan: Plan, platform: Platform, given: string[]): string[] {
+  const wanted = given.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  const local = plan.targets.filter((t) => plan.artifacts.some((a) => a.target === t && a.scope === 'local' && a.platform === platform));
+  const unknown = wanted.filter((t) => !local.includes(t));
+  if (unknown.length || !wanted.length) {
+    throw new UserError(`--local-targets ${wanted.join(',') || '(none)'}: ${unknown.length ? `${unknown.join(', ')} builds no local artifact of ${platform} in this plan` : 'name at least one target'}`, {
+      hint: `choose from: ${local.join(', ')}`,
+      exitCode: EXIT.usage,
+    });
+  }
+  return local.filter((t) => wanted.includes(t));
+}
 
 /** An unsigned release has no SHA256SUMS.asc and no release key; its install.sh pins no key (and says so). */
 function withoutUnsignedTargets(plan: Plan, opts: RepoFlags): Plan {

@@ -67,6 +67,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--repo-base <dir>', 'the published repository tree (apt/, yum/) whose packages stay installable next to this build\'s')
     .option('--repo-url <url>', 'URL the repository tree is served at, for the client .list/.repo files (default: release.repository.url)')
     .option('--local-only', 'split build: only the local artifacts (archives, packages, MSI) of the one --platform, with a partial plan.json for --join')
+    .option('--local-targets <target>', 'split build, with --local-only: build only these targets\' local artifacts of the platform (one part of it; repeat or comma-separate); --join takes every part, each local artifact in exactly one', collect)
     .option('--join <dirs...>', 'split build: the global artifacts (checksums, formulae, manifests, repositories, installers) over the <out>/<version>/ folders of --local-only builds')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: BuildFlags) => {

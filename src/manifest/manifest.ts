@@ -37,6 +37,8 @@ export interface BuildManifest extends Omit<Plan, 'artifacts'> {
 
 export interface PartialBuild {
   platform: Platform;
+  /** Set when it is one part of the platform (--local-targets): the targets whose local artifacts it holds. */
+  targets?: string[];
   /** The payloads it packaged (the join's inputs digest covers every platform's). */
   payloads: { component: string; platform: Platform; sha256: string }[];
 }
