@@ -4,10 +4,8 @@
 // compression of each payload.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { explainCompressorError, XZ_BLOCK_SIZE, XZ_THREADS, xzJobs } from './compress.ts';
 import { assertNotInterrupted, registerCleanup } from './cleanup.ts';
 import { readXzBlocks, type XzBlocks } from './xz-stream.ts';
@@ -47,27 +45,44 @@ export class XzContentCache {
     const threads = Math.min(XZ_THREADS, Math.max(1, Math.ceil(size / XZ_BLOCK_SIZE)));
     return xzJobs.run(async () => {
       assertNotInterrupted('xz');
-      const { execa } = await import('execa');
       const md5 = createHash('md5');
       const sha = createHash('sha256');
       let seen = 0;
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      // xz reads the file and writes the output through file descriptors of its own: any stream through this
+      // process (a pipe, or execa's {file} options, which pipe too) let memory grow with the payload's size.
+      // The digests come from a second read of the same file.
+      const sub = runXz(file, out);
+      const digesting = (async () => {
+        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
           md5.update(chunk);
           sha.update(chunk);
           seen += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      const sub = execa('xz', XZ_ARGS, { env: { XZ_DEFAULTS: '', XZ_OPT: '' }, stdin: 'pipe', stdout: { file: out }, stderr: 'pipe' });
-      const [feeding, compressing] = await Promise.allSettled([pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), tap, sub.stdin!), sub]);
-      // xz's own failure (a missing command, say) explains a broken pipe on its input; a read error stops xz.
+        }
+      })();
+      const [feeding, compressing] = await Promise.allSettled([digesting, sub]);
       if (compressing.status === 'rejected') throw explainCompressorError(compressing.reason, 'xz', what);
       if (feeding.status === 'rejected') throw feeding.reason;
       if (seen !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${seen} bytes)`);
       if (sha.digest('hex') !== sha256) throw new Error(`${file} changed while being packaged (its sha256 is no longer ${sha256})`);
       return { blocks: await readXzBlocks(out), md5: md5.digest('hex') };
     }, threads);
+  }
+}
+
+/** `xz XZ_ARGS < input > output`, with the files as the child's own descriptors; rejects like execa does. */
+async function runXz(input: string, output: string): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const [inFh, outFh] = [await open(input, 'r'), await open(output, 'w')];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('xz', XZ_ARGS, { stdio: [inFh.fd, outFh.fd, 'pipe'], env: { ...process.env, XZ_DEFAULTS: '', XZ_OPT: '' } });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+      child.on('error', reject); // ENOENT: a missing xz (explainCompressorError turns it into the install hint)
+      child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`xz ${XZ_ARGS.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))));
+    });
+  } finally {
+    await Promise.all([inFh.close(), outFh.close()]);
   }
 }
 
