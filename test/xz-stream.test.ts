@@ -66,7 +66,7 @@ describe('xz stream assembly', () => {
     expect(listed.blocks).toHaveLength(1 + 3 + 3 + 1 + 1);
     expect(listed.check).toBe('CRC64');
     // The copied blocks are the compressed file's bytes verbatim.
-    const aFile = readFileSync(aBlocks.file);
+    const aFile = readFileSync(aBlocks.blocks[0]!.file);
     expect(xz.indexOf(aFile.subarray(12, aBlocks.blocks.at(-1)!.offset + aBlocks.blocks.at(-1)!.unpaddedSize))).toBeGreaterThan(0);
   });
 
@@ -97,7 +97,23 @@ describe('xz stream assembly', () => {
     const [one, two] = await Promise.all([cache.get(sha, file, content.length, 'test'), cache.get(sha, file, content.length, 'test')]);
     expect(one).toBe(two);
     expect(one.md5).toBe(createHash('md5').update(content).digest('hex'));
-    expect(Buffer.from((await execa('xz', ['-dc', one.blocks.file], { encoding: 'buffer', stripFinalNewline: false })).stdout).equals(content)).toBe(true);
+    expect((await assemble([one.blocks])).equals(Buffer.from((await execa('xz', ['-6', '-c', '-T2', `--block-size=${24 << 20}`], { input: content, encoding: 'buffer', stripFinalNewline: false })).stdout))).toBe(true);
     await expect(new XzContentCache(path.join(work, 'cache2')).get('0'.repeat(64), file, content.length, 'test')).rejects.toThrow(/changed while being packaged/);
+  });
+
+  it('compresses a content of several blocks one block per xz process, giving the bytes of one multi-threaded run', async () => {
+    const blockSize = 1 << 20;
+    for (const size of [3 * blockSize + 12_345, 2 * blockSize, 1, 0]) {
+      const content = data(size, 7 + size);
+      const file = path.join(work, `blocks-${size}`);
+      writeFileSync(file, content);
+      const sha = createHash('sha256').update(content).digest('hex');
+      const got = await new XzContentCache(path.join(work, `cache-blocks-${size}`), blockSize).get(sha, file, size, 'test');
+      expect(got.blocks.blocks).toHaveLength(Math.ceil(size / blockSize));
+      expect(got.blocks.uncompressedSize).toBe(size);
+      expect(got.md5).toBe(createHash('md5').update(content).digest('hex'));
+      const whole = Buffer.from((await execa('xz', ['-6', '-c', '-T2', `--block-size=${blockSize}`], { input: content, encoding: 'buffer', stripFinalNewline: false })).stdout);
+      expect((await assemble([got.blocks])).equals(whole)).toBe(true);
+    }
   });
 });

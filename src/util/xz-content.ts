@@ -6,25 +6,35 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { explainCompressorError, XZ_BLOCK_SIZE, XZ_THREADS, xzJobs } from './compress.ts';
+import { pipeline } from 'node:stream/promises';
+import { explainCompressorError, XZ_BLOCK_SIZE, xzJobs } from './compress.ts';
 import { assertNotInterrupted, registerCleanup } from './cleanup.ts';
-import { readXzBlocks, type XzBlocks } from './xz-stream.ts';
+import { concatXzBlocks, readXzBlocks, type XzBlocks } from './xz-stream.ts';
 
 export interface CompressedContent {
   blocks: XzBlocks;
-  /** md5 of the content (the .deb's md5sums), from the same read that fed the compressor. */
+  /** md5 of the content (the .deb's md5sums). */
   md5: string;
 }
 
-/** xz -6 in the multi-threaded encoder: blocks of XZ_BLOCK_SIZE with their sizes in each block header. */
-const XZ_ARGS = ['--compress', '--stdout', '-6', `--threads=${XZ_THREADS}`, `--block-size=${XZ_BLOCK_SIZE}`];
+/**
+ * xz -6 in the multi-threaded encoder with one thread (`+1`), on one block's worth of input: exactly the block
+ * that `xz -6 -T2 --block-size=<blockSize>` writes for that part of the whole file (the encoder resets at
+ * every block; the block header carries both sizes, as the multi-threaded encoder writes them).
+ */
+const xzBlockArgs = (blockSize: number) => ['--compress', '--stdout', '-6', '--threads=+1', `--block-size=${blockSize}`];
 
 export class XzContentCache {
   private readonly entries = new Map<string, Promise<CompressedContent>>();
   private readonly dir: string;
-  /** `dir`: where the compressed contents are kept (created on first use; the owner removes it). */
-  constructor(dir: string) {
+  private readonly blockSize: number;
+  /**
+   * `dir`: where the compressed contents are kept (created on first use; the owner removes it). `blockSize`:
+   * XZ_BLOCK_SIZE in every build (tests use small blocks).
+   */
+  constructor(dir: string, blockSize = XZ_BLOCK_SIZE) {
     this.dir = dir;
+    this.blockSize = blockSize;
   }
 
   /** The compressed content of `file`, whose sha256 is `sha256` (checked while compressing). */
@@ -38,51 +48,72 @@ export class XzContentCache {
     return entry;
   }
 
+  /**
+   * Each block of the file is compressed by an xz process of its own with one thread, each taking one xz slot:
+   * the slots stay busy whatever the file sizes (a 10 MB file compressed alone would leave a core idle), and
+   * the blocks are those of one multi-threaded run over the whole file, so the bytes do not change.
+   */
   private async compress(sha256: string, file: string, size: number, what: string): Promise<CompressedContent> {
     await mkdir(this.dir, { recursive: true });
-    const out = path.join(this.dir, `${sha256}.xz`);
-    // A file of one block keeps one thread busy: it takes one slot, so two of them compress side by side.
-    const threads = Math.min(XZ_THREADS, Math.max(1, Math.ceil(size / XZ_BLOCK_SIZE)));
-    return xzJobs.run(async () => {
-      assertNotInterrupted('xz');
-      const md5 = createHash('md5');
-      const sha = createHash('sha256');
-      let seen = 0;
-      // xz reads the file and writes the output through file descriptors of its own: any stream through this
-      // process (a pipe, or execa's {file} options, which pipe too) let memory grow with the payload's size.
-      // The digests come from a second read of the same file.
-      const sub = runXz(file, out);
-      const digesting = (async () => {
-        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-          md5.update(chunk);
-          sha.update(chunk);
-          seen += chunk.length;
-        }
-      })();
-      const [feeding, compressing] = await Promise.allSettled([digesting, sub]);
-      if (compressing.status === 'rejected') throw explainCompressorError(compressing.reason, 'xz', what);
-      if (feeding.status === 'rejected') throw feeding.reason;
-      if (seen !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${seen} bytes)`);
-      if (sha.digest('hex') !== sha256) throw new Error(`${file} changed while being packaged (its sha256 is no longer ${sha256})`);
-      return { blocks: await readXzBlocks(out), md5: md5.digest('hex') };
-    }, threads);
+    const count = Math.max(1, Math.ceil(size / this.blockSize));
+    const blocks = Array.from({ length: count }, (_, i) =>
+      xzJobs.run(async () => {
+        assertNotInterrupted('xz');
+        const out = path.join(this.dir, `${sha256}.${i}.xz`);
+        await compressRange(file, i * this.blockSize, Math.min(size, (i + 1) * this.blockSize), out, xzBlockArgs(this.blockSize)).catch((err: unknown) => {
+          throw explainCompressorError(err, 'xz', what);
+        });
+        return readXzBlocks(out);
+      }),
+    );
+    const digests = digestsOf(file);
+    const [compressed, digested] = await Promise.allSettled([Promise.all(blocks), digests]);
+    if (compressed.status === 'rejected') throw compressed.reason;
+    if (digested.status === 'rejected') throw digested.reason;
+    const { seen, md5, sha } = digested.value;
+    if (seen !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${seen} bytes)`);
+    if (sha !== sha256) throw new Error(`${file} changed while being packaged (its sha256 is no longer ${sha256})`);
+    const joined = concatXzBlocks(compressed.value);
+    if (joined.uncompressedSize !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${joined.uncompressedSize} bytes compressed)`);
+    return { blocks: joined, md5 };
   }
 }
 
-/** `xz XZ_ARGS < input > output`, with the files as the child's own descriptors; rejects like execa does. */
-async function runXz(input: string, output: string): Promise<void> {
+/** md5 (the .deb's md5sums) and sha256 (to catch a file changed under way) of `file`, in one read. */
+async function digestsOf(file: string): Promise<{ seen: number; md5: string; sha: string }> {
+  const md5 = createHash('md5');
+  const sha = createHash('sha256');
+  let seen = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    md5.update(chunk);
+    sha.update(chunk);
+    seen += chunk.length;
+  }
+  return { seen, md5: md5.digest('hex'), sha: sha.digest('hex') };
+}
+
+/**
+ * `xz args` over bytes [start, end) of `input` into `output`. The range is piped in with backpressure (memory
+ * stays at one buffer); the output goes to the child's own descriptor. Rejects like execa does.
+ */
+async function compressRange(input: string, start: number, end: number, output: string, args: string[]): Promise<void> {
   const { spawn } = await import('node:child_process');
-  const [inFh, outFh] = [await open(input, 'r'), await open(output, 'w')];
+  const outFh = await open(output, 'w');
   try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('xz', XZ_ARGS, { stdio: [inFh.fd, outFh.fd, 'pipe'], env: { ...process.env, XZ_DEFAULTS: '', XZ_OPT: '' } });
-      let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+    const child = spawn('xz', args, { stdio: ['pipe', outFh.fd, 'pipe'], env: { ...process.env, XZ_DEFAULTS: '', XZ_OPT: '' } });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+    const exited = new Promise<void>((resolve, reject) => {
       child.on('error', reject); // ENOENT: a missing xz (explainCompressorError turns it into the install hint)
-      child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`xz ${XZ_ARGS.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))));
+      child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`xz ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))));
     });
+    // An empty range still runs xz (an empty stream, no block); createReadStream needs end >= start.
+    const feeding = end > start ? pipeline(createReadStream(input, { start, end: end - 1, highWaterMark: 1 << 20 }), child.stdin!) : (child.stdin!.end(), Promise.resolve());
+    const [fed, done] = await Promise.allSettled([feeding, exited]);
+    if (done.status === 'rejected') throw done.reason;
+    if (fed.status === 'rejected') throw fed.reason;
   } finally {
-    await Promise.all([inFh.close(), outFh.close()]);
+    await outFh.close();
   }
 }
 

@@ -8,16 +8,16 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
-/** One block of a compressed file: where it starts in that file and its index record. */
+/** One block of a compressed file: the file, where the block starts in it, and its index record. */
 interface BlockRecord {
+  file: string;
   offset: number;
   unpaddedSize: number;
   uncompressedSize: number;
 }
 
-/** A complete .xz file (one stream, CRC64 checks) whose blocks are copied into assembled streams. */
+/** Blocks of complete .xz files (one stream each, CRC64 checks), in order, copied into assembled streams. */
 export interface XzBlocks {
-  file: string;
   blocks: BlockRecord[];
   uncompressedSize: number;
 }
@@ -145,16 +145,23 @@ export async function readXzBlocks(file: string): Promise<XzBlocks> {
       const unpadded = readVarint(index, pos);
       const uncompressed = readVarint(index, unpadded.pos);
       pos = uncompressed.pos;
-      blocks.push({ offset, unpaddedSize: unpadded.value, uncompressedSize: uncompressed.value });
+      blocks.push({ file, offset, unpaddedSize: unpadded.value, uncompressedSize: uncompressed.value });
       offset += unpadded.value + pad4(unpadded.value);
       uncompressedSize += uncompressed.value;
     }
     if (offset !== size - 12 - indexSize) throw new Error(`${file}: xz blocks do not fill the stream (padding or a second stream)`);
-    return { file, blocks, uncompressedSize };
+    return { blocks, uncompressedSize };
   } finally {
     await fh.close();
   }
 }
+
+/** The blocks of several compressed files, one after another: the compression of their contents' concatenation. */
+export function concatXzBlocks(parts: XzBlocks[]): XzBlocks {
+  return { blocks: parts.flatMap((p) => p.blocks), uncompressedSize: parts.reduce((sum, p) => sum + p.uncompressedSize, 0) };
+}
+
+const blockEnd = (b: BlockRecord) => b.offset + b.unpaddedSize + pad4(b.unpaddedSize);
 
 /**
  * Streams one .xz stream holding `parts` in order: stored bytes as uncompressed blocks (consecutive stored
@@ -184,12 +191,16 @@ export async function* xzStreamOf(parts: Iterable<XzPart> | AsyncIterable<XzPart
       continue;
     }
     yield* flush();
-    if (part.blocks.length === 0) continue;
-    const first = part.blocks[0]!;
-    const last = part.blocks.at(-1)!;
-    const end = last.offset + last.unpaddedSize + pad4(last.unpaddedSize);
-    for await (const chunk of createReadStream(part.file, { start: first.offset, end: end - 1, highWaterMark: 1 << 20 })) yield chunk as Buffer;
-    for (const b of part.blocks) records.push(varint(b.unpaddedSize), varint(b.uncompressedSize));
+    // Each run of blocks that lie back to back in one file is copied with one read.
+    for (let i = 0; i < part.blocks.length; ) {
+      const first = part.blocks[i]!;
+      let j = i + 1;
+      while (j < part.blocks.length && part.blocks[j]!.file === first.file && part.blocks[j]!.offset === blockEnd(part.blocks[j - 1]!)) j++;
+      const end = blockEnd(part.blocks[j - 1]!);
+      for await (const chunk of createReadStream(first.file, { start: first.offset, end: end - 1, highWaterMark: 1 << 20 })) yield chunk as Buffer;
+      for (const b of part.blocks.slice(i, j)) records.push(varint(b.unpaddedSize), varint(b.uncompressedSize));
+      i = j;
+    }
   }
   yield* flush();
   const body = Buffer.concat([Buffer.from([0x00]), varint(records.length / 2), ...records]);
