@@ -117,6 +117,11 @@ async function compressRange(input: string, start: number, end: number, output: 
   }
 }
 
+/** Starts compressing every payload file of a package (those with a known sha256 on disk) without waiting. */
+export function prefetchContents(cache: XzContentCache, files: readonly { sha256?: string; source: Buffer | { file: string; size: number } }[], what: string): void {
+  for (const f of files) if (f.sha256 && !Buffer.isBuffer(f.source)) void cache.get(f.sha256, f.source.file, f.source.size, what);
+}
+
 /**
  * Runs `work` with the build's content cache, or (a target built outside a whole build, as in unit tests)
  * with one of its own, kept beside `dest` and removed afterwards and on interruption.

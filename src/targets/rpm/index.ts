@@ -10,7 +10,7 @@ import { splitPlatform, type Platform, type Product } from '../../product/model.
 import { artifactId } from '../../graph/index.ts';
 import { XZ_THREADS, xzJobs } from '../../util/compress.ts';
 import { hashFile } from '../../util/fsx.ts';
-import { withContentCache } from '../../util/xz-content.ts';
+import { prefetchContents, withContentCache } from '../../util/xz-content.ts';
 import { recompressRpmPayload } from './payload.ts';
 import { checkPackageName, linuxInstallFiles, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
 import { buildEach } from '../build-each.ts';
@@ -26,6 +26,8 @@ import { checkRpmVersion, presetPath, renderPreset, renderSpec, specPath, specSo
 export const RPM_PAYLOAD = `w6T${XZ_THREADS}.xzdio`;
 /** What rpmbuild writes (PAYLOADFLAGS "0"), replaced by the level-6 payload after the build. */
 const RPMBUILD_PAYLOAD = 'w0.xzdio';
+/** Names the target in errors about a payload file. */
+const RPM_WHAT = 'the rpm target';
 
 export function rpmFileName(pkg: string, version: string, release: string, rpmArch: string): string {
   return `${pkg}-${version}-${release}.${rpmArch}.rpm`;
@@ -108,9 +110,10 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
       specFile,
     ];
     await mkdir(path.join(top, 'tmp'));
-    try {
-      // rpmbuild's level-0 xz runs one thread: it takes one xz slot.
-      await xzJobs.run(
+    await withContentCache(ctx.xzContent, dest, async (cache) => {
+      // rpmbuild's level-0 xz runs one thread: it takes one xz slot, first, so that the payloads' compression
+      // (queued right after it) runs on the other slots meanwhile instead of waiting for rpmbuild to finish.
+      const rpmbuild = xzJobs.run(
         () =>
           execa('rpmbuild', args, {
             cwd: top,
@@ -120,18 +123,22 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
           }),
         1,
       );
-    } catch (err) {
-      const e = err as { stderr?: string; code?: string };
-      if (e.code === 'ENOENT') throw err;
-      const tail = (e.stderr ?? '').split('\n').filter(Boolean).slice(-15).join('\n');
-      throw new UserError(`rpmbuild failed for ${path.basename(dest)}:\n${tail}`, {
-        hint: 'the spec is rendered from the product definition with templates/rpm/package.spec.hbs: fix the field the message names',
-        exitCode: EXIT.failure,
-        cause: err,
-      });
-    }
-    if (!existsSync(dest)) throw new Error(`internal: rpmbuild did not write ${dest}`);
-    await withContentCache(ctx.xzContent, dest, (cache) => recompressRpmPayload(dest, files, cache, 'the rpm target'));
+      prefetchContents(cache, files, RPM_WHAT);
+      try {
+        await rpmbuild;
+      } catch (err) {
+        const e = err as { stderr?: string; code?: string };
+        if (e.code === 'ENOENT') throw err;
+        const tail = (e.stderr ?? '').split('\n').filter(Boolean).slice(-15).join('\n');
+        throw new UserError(`rpmbuild failed for ${path.basename(dest)}:\n${tail}`, {
+          hint: 'the spec is rendered from the product definition with templates/rpm/package.spec.hbs: fix the field the message names',
+          exitCode: EXIT.failure,
+          cause: err,
+        });
+      }
+      if (!existsSync(dest)) throw new Error(`internal: rpmbuild did not write ${dest}`);
+      await recompressRpmPayload(dest, files, cache, RPM_WHAT);
+    });
     return await hashFile(dest);
   } finally {
     await topDir.dispose();
