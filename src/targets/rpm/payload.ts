@@ -1,6 +1,8 @@
-// rpmbuild writes the package with a cheap payload (xz level 0); this swaps in the level-6 payload assembled
-// from the build's once-compressed contents (src/util/xz-content.ts, the same blocks as the .deb's) and patches
-// the headers in place: every changed value keeps its length, so no offset in either header moves.
+// rpmbuild writes the package with an uncompressed payload (`w0.ufdio`: no compression pass at all); this swaps in
+// the level-6 xz payload assembled from the build's once-compressed contents (src/util/xz-content.ts, the same
+// blocks as the .deb's), adds the PAYLOADCOMPRESSOR tag rpmbuild leaves out for an uncompressed payload (the main
+// header is laid out again exactly as rpm lays it out: data in tag order, aligned by type, the region trailer
+// last), and patches the other values in place with values of the same length.
 // Layout (rpm's lib/rpmlead.c, lib/header.c, lib/signature.c): a 96-byte lead, the signature header padded to
 // 8 bytes, the main header, the payload. A header: magic (8), entry count (4), data size (4), entries of 16
 // bytes (tag, type, offset, count; big-endian), then the data.
@@ -19,6 +21,8 @@ const HEADER_MAGIC = Buffer.from([0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0]);
 /** Tag numbers and types from rpm's lib/rpmtag.h. */
 const TAG = {
   // main header
+  HEADERIMMUTABLE: 63,
+  PAYLOADCOMPRESSOR: 1125,
   PAYLOADFLAGS: 1126,
   PAYLOADDIGEST: 5092,
   // signature header
@@ -34,6 +38,10 @@ const TAG = {
   SIGGPG: 1005,
 } as const;
 const TYPE = { INT32: 4, INT64: 5, STRING: 6, BIN: 7, STRING_ARRAY: 8 } as const;
+/** Bytes per element and alignment of rpm's fixed-size types (lib/header.c typeSizes): CHAR, INT8, INT16, INT32, INT64. */
+const FIXED_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8 };
+/** Types whose value is `count` NUL-terminated strings: STRING, STRING_ARRAY, I18NSTRING. */
+const STRING_TYPES = new Set([6, 8, 9]);
 
 interface Entry {
   tag: number;
@@ -73,6 +81,72 @@ function patchString(buf: Buffer, e: Entry, value: string, what: string): void {
   const end = buf.indexOf(0, e.at);
   if (end - e.at !== Buffer.byteLength(value)) throw new Error(`${what}: rpm header tag ${e.tag} is ${end - e.at} bytes, ${value} needs ${Buffer.byteLength(value)}`);
   buf.write(value, e.at, 'latin1');
+}
+
+/** The bytes of one entry's value: fixed-size elements, NUL-terminated strings, or BIN's `count` bytes. */
+function valueBytes(buf: Buffer, e: Entry, end: number, what: string): Buffer {
+  if (e.type === TYPE.BIN) return buf.subarray(e.at, e.at + e.count);
+  if (FIXED_SIZE[e.type]) return buf.subarray(e.at, e.at + e.count * FIXED_SIZE[e.type]!);
+  if (!STRING_TYPES.has(e.type)) throw new Error(`${what}: rpm header tag ${e.tag} has unknown type ${e.type}`);
+  let at = e.at;
+  for (let i = 0; i < e.count; i++) {
+    at = buf.indexOf(0, at);
+    if (at < 0 || at >= end) throw new Error(`${what}: rpm header tag ${e.tag} runs past the header`);
+    at++;
+  }
+  return buf.subarray(e.at, at);
+}
+
+/**
+ * The main header laid out the way rpm's headerExport writes one with an immutable region (what rpmbuild writes):
+ * the region tag's entry first, the others by tag, their values in that order aligned to their type's size, the
+ * region trailer (its tag, type, -(entries x 16), 16) last. `values` maps tag -> {type, count, bytes}.
+ */
+function layOutMainHeader(values: Map<number, { type: number; count: number; bytes: Buffer }>): Buffer {
+  const tags = [...values.keys()].filter((t) => t !== TAG.HEADERIMMUTABLE).sort((a, b) => a - b);
+  const count = tags.length + 1;
+  const index: Buffer[] = [];
+  const data: Buffer[] = [];
+  let size = 0;
+  const entryBytes = (tag: number, type: number, offset: number, n: number) => {
+    const b = Buffer.alloc(16);
+    b.writeUInt32BE(tag, 0);
+    b.writeUInt32BE(type, 4);
+    b.writeInt32BE(offset, 8);
+    b.writeUInt32BE(n, 12);
+    return b;
+  };
+  for (const tag of tags) {
+    const v = values.get(tag)!;
+    const align = FIXED_SIZE[v.type] ?? 1;
+    const pad = (align - (size % align)) % align;
+    if (pad) data.push(Buffer.alloc(pad));
+    size += pad;
+    index.push(entryBytes(tag, v.type, size, v.count));
+    data.push(v.bytes);
+    size += v.bytes.length;
+  }
+  const trailer = entryBytes(TAG.HEADERIMMUTABLE, TYPE.BIN, -(count * 16), 16);
+  index.unshift(entryBytes(TAG.HEADERIMMUTABLE, TYPE.BIN, size, 16));
+  data.push(trailer);
+  size += trailer.length;
+  const intro = Buffer.alloc(16);
+  HEADER_MAGIC.copy(intro);
+  intro.writeUInt32BE(count, 8);
+  intro.writeUInt32BE(size, 12);
+  return Buffer.concat([intro, ...index, ...data]);
+}
+
+/**
+ * The main header with a STRING tag added. Laying out the header as it stands must give back its exact bytes
+ * (rpmbuild's layout is the one assumed); otherwise nothing is changed and this throws.
+ */
+function withStringTag(head: Buffer, main: Header, tag: number, value: string, what: string): Buffer {
+  const values = new Map<number, { type: number; count: number; bytes: Buffer }>();
+  for (const e of main.entries.values()) if (e.tag !== TAG.HEADERIMMUTABLE) values.set(e.tag, { type: e.type, count: e.count, bytes: valueBytes(head, e, main.end, what) });
+  if (!layOutMainHeader(values).equals(head.subarray(main.start, main.end))) throw new Error(`${what}: rpmbuild's main header is not laid out as rpm's headerExport lays it out; cannot add tag ${tag}`);
+  values.set(tag, { type: TYPE.STRING, count: 1, bytes: Buffer.from(`${value}\0`, 'latin1') });
+  return layOutMainHeader(values);
 }
 
 /** Reads the lead, the signature header and the main header; returns them and where the payload starts. */
@@ -193,31 +267,28 @@ async function cpioParts(cpio: AsyncIterable<Buffer>, files: PackageFile[], cach
 }
 
 /**
- * Replaces the level-0 xz payload of the rpm at `file` (as rpmbuild wrote it with `_binary_payload w0.xzdio`)
- * by the level-6 stream of the same cpio archive, and patches the headers: PAYLOADFLAGS "0" -> "6", the payload
- * digest, and the signature header's size, MD5 and header digests. The uncompressed payload, its digest
+ * Replaces the uncompressed payload of the rpm at `file` (as rpmbuild wrote it with `_binary_payload w0.ufdio`)
+ * by the level-6 xz stream of the same cpio archive, and sets the headers: PAYLOADCOMPRESSOR "xz" added,
+ * PAYLOADFLAGS "0" -> "6", the payload digest, and the signature header's size, MD5 and header digests. The uncompressed payload, its digest
  * (PAYLOADDIGESTALT) and size are unchanged.
  */
 export async function recompressRpmPayload(file: string, files: PackageFile[], cache: XzContentCache, what: string): Promise<void> {
-  const { head, sig, main } = await readHeaders(file);
-  for (const t of [TAG.DSAHEADER, TAG.RSAHEADER, TAG.SIGPGP, TAG.SIGGPG]) if (sig.entries.has(t)) throw new Error(`${file}: already signed; the payload is replaced before signing`);
+  const built = await readHeaders(file);
+  for (const t of [TAG.DSAHEADER, TAG.RSAHEADER, TAG.SIGPGP, TAG.SIGGPG]) if (built.sig.entries.has(t)) throw new Error(`${file}: already signed; the payload is replaced before signing`);
+  if (built.main.entries.has(TAG.PAYLOADCOMPRESSOR)) throw new Error(`${file}: expected rpmbuild's uncompressed payload (_binary_payload w0.ufdio), found a compressed one`);
+  const builtFlags = entry(built.main, TAG.PAYLOADFLAGS, TYPE.STRING, file);
+  if (built.head.toString('latin1', builtFlags.at, built.head.indexOf(0, builtFlags.at)) !== '0') throw new Error(`${file}: expected rpmbuild's payload flags "0" (_binary_payload w0.ufdio)`);
+
+  // 1. The cpio archive, read straight out of rpmbuild's package, as parts of the level-6 stream.
+  const parts = await cpioParts(createReadStream(file, { start: built.main.end, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, files, cache, what);
+
+  // The headers with PAYLOADCOMPRESSOR "xz" added to the main header (the signature header keeps its size).
+  const head = Buffer.concat([built.head.subarray(0, built.main.start), withStringTag(built.head, built.main, TAG.PAYLOADCOMPRESSOR, 'xz', file)]);
+  const { sig } = built;
+  const main = parseHeader(head, built.main.start, file);
   const flags = entry(main, TAG.PAYLOADFLAGS, TYPE.STRING, file);
-  if (head.toString('latin1', flags.at, head.indexOf(0, flags.at)) !== '0') throw new Error(`${file}: expected rpmbuild's payload at xz level 0 (PAYLOADFLAGS "0")`);
 
-  // 1. The cpio archive, out of rpmbuild's payload, as parts of the level-6 stream.
-  const { execa } = await import('execa');
-  const unxz = execa('xz', ['--decompress', '--stdout'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false }, env: { XZ_DEFAULTS: '', XZ_OPT: '' } });
-  const feeding = pipeline(createReadStream(file, { start: main.end }), unxz.stdin!);
-  let parts: XzPart[];
-  try {
-    [parts] = await Promise.all([cpioParts(unxz.stdout! as AsyncIterable<Buffer>, files, cache, what), feeding, unxz]);
-  } catch (err) {
-    unxz.kill();
-    await Promise.allSettled([unxz, feeding]);
-    throw err;
-  }
-
-  // 2. The headers as rpmbuild wrote them, then the level-6 payload, into a temp file; the payload's sha256 on the way.
+  // 2. The headers, then the level-6 payload, into a temp file; the payload's sha256 on the way.
   const out = `${file}.recompressed-${process.pid}.tmp`;
   try {
     const payloadSha = createHash('sha256');
