@@ -238,14 +238,17 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     inputsOf: (a) => a.inputs.map((i) => byId.get(i)!),
   };
 
+  let joinStaging: ReturnType<typeof stageJoined> | undefined;
   try {
-    // A join starts from the partial builds' local files: copied in, checked against their manifests.
-    if (join) for (const [p, file] of await stageJoined(join, artifacts, staging)) built.set(p, file);
+    // A join starts from the partial builds' local files: copied in, checked against their manifests; each unit
+    // waits for the ones it reads.
+    joinStaging = join ? stageJoined(join, artifacts, staging, (p, file) => built.set(p, file)) : undefined;
     const { units, cost } = buildUnits(selected, opts.payloads);
     const given = new Map(artifacts.filter((a) => !selected.includes(a)).map((a) => [unitOf(a), undefined]));
     await executeGraph(units, async (unit) => {
       const target = registry.get(unit.target)!;
       const mine = artifacts.filter((a) => unitOf(a) === unit.id);
+      await joinStaging?.ready(mine.flatMap((a) => a.inputs));
       report.info(`${unit.id}: building ${mine.length} artifact${mine.length > 1 ? 's' : ''}`);
       const results = await target.build(ctx, mine);
       for (const a of mine) {
@@ -254,6 +257,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
         built.set(a.path, r);
       }
     }, { limit: Math.max(4, availableParallelism()), cost, given });
+    await joinStaging?.all;
     await rm(path.join(staging, SIGNED_PAYLOADS_DIR), { recursive: true, force: true });
     await rm(path.join(staging, XZ_CONTENT_DIR), { recursive: true, force: true });
     const record: BuildManifest = {
@@ -280,6 +284,8 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     return { outDir: finalDir, artifacts: record.artifacts, skipped };
   } catch (err) {
     report.done();
+    joinStaging?.abort();
+    await joinStaging?.all.catch(() => {}); // no copy still writing into staging while it is removed
     await stagingCleanup.dispose();
     throw err;
   } finally {
