@@ -1,7 +1,7 @@
 // The split build: each platform's local artifacts built alone (--local-only) into its own folder, then joined
 // (--join): every file, plan.json included, byte-identical to one single-machine build of the same inputs.
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPart } from '../src/build/split.ts';
@@ -36,11 +36,17 @@ describe('split build', () => {
       const out = tempDir();
       const r = await runCli(['build', ...common, '--from', payloads, '--platform', platform, '--local-only', '--out', out]);
       expect(r.exitCode, r.stderr).toBe(0);
-      const manifest = JSON.parse(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')) as { partial: { platform: string }; artifacts: { scope: string; platform: string }[] };
+      const manifest = JSON.parse(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')) as {
+        partial: { platform: string; binaries: { artifact: string; sha256: string; contents: { format: string } }[] };
+        artifacts: { id: string; role: string; scope: string; platform: string }[];
+      };
       // Only that platform's local artifacts, with the full plan's platforms.
       expect(manifest.partial.platform).toBe(platform);
       expect(manifest.artifacts.length).toBeGreaterThan(0);
       expect(manifest.artifacts.every((a) => a.scope === 'local' && a.platform === platform)).toBe(true);
+      // The SBOM's view of each archive's binary, described as it was archived: the join never reads the archives back.
+      expect(manifest.partial.binaries.map((b) => b.artifact)).toEqual(manifest.artifacts.filter((a) => a.role.endsWith('-archive')).map((a) => a.id));
+      expect(manifest.partial.binaries.every((b) => /^[0-9a-f]{64}$/.test(b.sha256) && ['elf', 'macho', 'pe'].includes(b.contents.format))).toBe(true);
       parts.push(path.join(out, '2.4.0'));
     }
 
@@ -59,6 +65,30 @@ describe('split build', () => {
     expect(Object.keys(a)).toContain('plan.json');
     expect(Object.keys(a)).toEqual(expect.arrayContaining(['SHA256SUMS.asc', 'acme-release-key.gpg', 'acme_2.4.0.cdx.json']));
     expect(await digests(path.join(joined, '2.4.0'))).toEqual(a);
+
+    // A part's file changed after its build: refused while the join copies it in, named, nothing written (and no
+    // global artifact waiting for it hangs).
+    const archive = (await filesBelow(parts[1]!)).find((f) => f.endsWith('.tar.gz') || f.endsWith('.zip'))!;
+    const original = readFileSync(path.join(parts[1]!, archive));
+    writeFileSync(path.join(parts[1]!, archive), Buffer.concat([original, Buffer.from('x')]));
+    const tamperedOut = tempDir();
+    const tampered = await runCli(['build', '--config', ACME_YAML, ...signed, '--join', ...parts, '--unsigned-windows', '--out', tamperedOut]);
+    expect(tampered.exitCode, tampered.stderr).toBe(3);
+    expect(tampered.stderr).toContain(`${path.join(parts[1]!, archive)} (`);
+    expect(tampered.stderr).toMatch(/changed since its --local-only build/);
+    expect(existsSync(path.join(tamperedOut, '2.4.0'))).toBe(false);
+    writeFileSync(path.join(parts[1]!, archive), original);
+
+    // A part that does not say what its archives hold (an older stigmer-dist's) cannot feed the SBOM: named, nothing written.
+    const first = path.join(parts[0]!, 'plan.json');
+    const { binaries, ...partial } = (JSON.parse(readFileSync(first, 'utf8')) as { partial: { binaries: { artifact: string }[] } }).partial;
+    writeFileSync(first, JSON.stringify({ ...JSON.parse(readFileSync(first, 'utf8')), partial }, null, 2));
+    const undescribed = tempDir();
+    const old = await runCli(['build', '--config', ACME_YAML, ...signed, '--join', ...parts, '--unsigned-windows', '--out', undescribed]);
+    expect(old.exitCode).toBe(3);
+    expect(old.stderr).toMatch(/: its build did not describe the binary it holds, which the SBOM lists/);
+    expect(binaries.length).toBeGreaterThan(0);
+    expect(existsSync(path.join(undescribed, '2.4.0'))).toBe(false);
   });
 
   it('joins a platform built in parts (--local-targets): byte-identical to the single build; an overlap or a missing part names the ids', async () => {

@@ -7,7 +7,7 @@ import { MissingToolError, UserError } from '../errors.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { Platform, Product } from '../product/model.ts';
 import { defaultRegistry, type BuildRegistry } from '../targets/registry.ts';
-import type { BuildContext, BuiltFile, Payload, PlannedArtifact, RepoOptions, ToolRequirement } from '../targets/types.ts';
+import type { BuildContext, BuiltArtifact, Payload, PlannedArtifact, RepoOptions, ToolRequirement } from '../targets/types.ts';
 import { executeGraph, type Artifact } from '../graph/index.ts';
 import { manifestPath, readManifestIfPresent, writeManifest, type BuildManifest, type ManifestArtifact, type SkippedTarget } from '../manifest/manifest.ts';
 import { availableParallelism } from 'node:os';
@@ -17,7 +17,7 @@ import { DigestCache } from '../util/digest-cache.ts';
 import { ownerGone, registerCleanup } from '../util/cleanup.ts';
 import { parseChecksums } from '../targets/checksums/index.ts';
 import { buildInputsDigest } from './inputs.ts';
-import { checkJoin, checkPart, payloadRecords, stageJoined, type JoinInput } from './split.ts';
+import { binaryRecords, checkJoin, checkPart, payloadRecords, stageJoined, type JoinInput } from './split.ts';
 import { repoSigningSession } from '../targets/repo-common.ts';
 import type { Reporter } from '../util/progress.ts';
 import { authenticodeForBuild, authenticodeInputs, BuildWindowsSigning, SIGNED_PAYLOADS_DIR, type AuthenticodeRequest } from './windows-signing.ts';
@@ -206,7 +206,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const windowsSigning = authenticode && authenticode.mode !== 'unsigned' ? new BuildWindowsSigning(authenticode, staging, product, opts.sourceDateEpoch) : undefined;
 
   const payloadByKey = new Map(opts.payloads.map((p) => [`${p.component}/${p.platform}`, p]));
-  const built = new Map<string, BuiltFile>();
+  const built = new Map<string, BuiltArtifact>();
   const byId = new Map(artifacts.map((a) => [a.id, a]));
   // One signer for the whole build (install.sh pins the key SHA256SUMS.asc is made with): when the caller
   // passed none, signing follows the environment and is decided and opened on first use, closed after the build.
@@ -224,6 +224,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     windowsSigning,
     xzContent: new XzContentCache(path.join(staging, XZ_CONTENT_DIR)),
     signsChecksums: artifacts.some((a) => a.role === 'signature' && a.inputs.some((i) => byId.get(i)?.role === 'checksums')),
+    describesBinaries: artifacts.some((a) => a.role === 'sbom'),
     payload(component: string, platform: Platform) {
       const p = payloadByKey.get(`${component}/${platform}`);
       if (!p) throw new UserError(`no payload for ${component} on ${platform}`, { hint: 'provide it with --from DIR or build with --snapshot' });
@@ -237,14 +238,17 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     inputsOf: (a) => a.inputs.map((i) => byId.get(i)!),
   };
 
+  let joinStaging: ReturnType<typeof stageJoined> | undefined;
   try {
-    // A join starts from the partial builds' local files: copied in, checked against their manifests.
-    if (join) for (const [p, file] of await stageJoined(join, artifacts, staging)) built.set(p, file);
+    // A join starts from the partial builds' local files: copied in, checked against their manifests; each unit
+    // waits for the ones it reads.
+    joinStaging = join ? stageJoined(join, artifacts, staging, (p, file) => built.set(p, file)) : undefined;
     const { units, cost } = buildUnits(selected, opts.payloads);
     const given = new Map(artifacts.filter((a) => !selected.includes(a)).map((a) => [unitOf(a), undefined]));
     await executeGraph(units, async (unit) => {
       const target = registry.get(unit.target)!;
       const mine = artifacts.filter((a) => unitOf(a) === unit.id);
+      await joinStaging?.ready(mine.flatMap((a) => a.inputs));
       report.info(`${unit.id}: building ${mine.length} artifact${mine.length > 1 ? 's' : ''}`);
       const results = await target.build(ctx, mine);
       for (const a of mine) {
@@ -253,6 +257,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
         built.set(a.path, r);
       }
     }, { limit: Math.max(4, availableParallelism()), cost, given });
+    await joinStaging?.all;
     await rm(path.join(staging, SIGNED_PAYLOADS_DIR), { recursive: true, force: true });
     await rm(path.join(staging, XZ_CONTENT_DIR), { recursive: true, force: true });
     const record: BuildManifest = {
@@ -262,7 +267,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
       // Plan order, not completion order: a joined manifest equals a single build's.
       artifacts: (localOnly ? selected : artifacts).map((a) => ({ ...a, size: built.get(a.path)!.size, sha256: built.get(a.path)!.sha256 })),
       skipped,
-      ...(localOnly ? { partial: { platform: localOnly, ...(partTargets ? { targets: partTargets } : {}), payloads: payloadRecords(opts.payloads) } } : {}),
+      ...(localOnly ? { partial: { platform: localOnly, ...(partTargets ? { targets: partTargets } : {}), payloads: payloadRecords(opts.payloads), ...binaryRecords(selected, built) } } : {}),
     };
     await writeManifest(staging, record);
     // Swap into place: the previous build of this version is removed only after the new one is complete.
@@ -279,6 +284,8 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     return { outDir: finalDir, artifacts: record.artifacts, skipped };
   } catch (err) {
     report.done();
+    joinStaging?.abort();
+    await joinStaging?.all.catch(() => {}); // no copy still writing into staging while it is removed
     await stagingCleanup.dispose();
     throw err;
   } finally {

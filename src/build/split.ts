@@ -9,7 +9,9 @@ import path from 'node:path';
 import { EXIT, UserError } from '../errors.ts';
 import { readManifest, type BuildManifest, type PartialBuild } from '../manifest/manifest.ts';
 import type { Plan } from '../plan/plan.ts';
-import type { BuiltFile, Payload, PlannedArtifact } from '../targets/types.ts';
+import { availableParallelism } from 'node:os';
+import type { BuiltArtifact, Payload, PlannedArtifact } from '../targets/types.ts';
+import { mapLimit } from '../util/concurrency.ts';
 import { hashFile } from '../util/fsx.ts';
 
 export interface JoinInput {
@@ -106,21 +108,82 @@ export function checkJoin(join: JoinInput, plan: Plan, artifacts: readonly Plann
   }
 }
 
-/** Copies every local artifact into staging, re-hashed: a file that changed since its partial build is refused. */
-export async function stageJoined(join: JoinInput, artifacts: readonly PlannedArtifact[], staging: string): Promise<Map<string, BuiltFile>> {
+/** What a --local-only build records of its archives' binaries (BuiltArtifact.binary), when it described them. */
+export function binaryRecords(selected: readonly PlannedArtifact[], built: ReadonlyMap<string, BuiltArtifact>): Pick<PartialBuild, 'binaries'> {
+  const binaries = selected.flatMap((a) => {
+    const binary = built.get(a.path)?.binary;
+    return binary ? [{ artifact: a.id, ...binary }] : [];
+  });
+  return binaries.length ? { binaries } : {};
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** The local files of a join on their way into staging: the build waits only for the ones a unit reads. */
+export interface JoinStaging {
+  /** Resolves once every one of these artifacts (the local ones; others are ignored) is in staging and verified. */
+  ready(ids: readonly string[]): Promise<void>;
+  /** Every local file in place; rejects with the first failure. */
+  all: Promise<void>;
+  /** Stops copying after a failure elsewhere (await `all` before removing staging). */
+  abort(): void;
+}
+
+/**
+ * Copies every local artifact into staging and hashes the copy: a file that changed since its partial build is
+ * refused. Copies, not links: the joined dist must not change when a part's file is later written in place (it is
+ * verified here, and SHA256SUMS is made from these digests). The kernel copies one file while this process hashes
+ * another, and the global artifacts start as soon as their inputs are in: the largest files first (the packages
+ * and the MSI feed the longest chains: the RPMs' signing, then the YUM repository; the APT repository; winget).
+ * `onStaged` receives each verified file; an archive keeps the description of its binary its part recorded (for the SBOM).
+ */
+export function stageJoined(join: JoinInput, artifacts: readonly PlannedArtifact[], staging: string, onStaged: (path: string, file: BuiltArtifact) => void): JoinStaging {
   const wanted = new Set(artifacts.filter((a) => a.scope === 'local').map((a) => a.id));
-  const out = new Map<string, BuiltFile>();
-  for (const { dir, manifest } of join.parts) {
-    for (const a of manifest.artifacts.filter((x) => wanted.has(x.id))) {
-      const dest = path.join(staging, a.path);
-      await mkdir(path.dirname(dest), { recursive: true });
-      await copyFile(path.join(dir, a.path), dest);
-      const got = await hashFile(dest);
-      if (got.sha256 !== a.sha256 || got.size !== a.size) {
-        throw new UserError(`${path.join(dir, a.path)} (${a.id}) changed since its --local-only build`, { hint: 'rebuild that platform with --local-only', exitCode: EXIT.config });
-      }
-      out.set(a.path, got);
+  const files = join.parts
+    .flatMap(({ dir, manifest }) => {
+      const binaries = new Map((manifest.partial.binaries ?? []).map(({ artifact, ...binary }) => [artifact, binary]));
+      return manifest.artifacts.filter((a) => wanted.has(a.id)).map((a) => ({ dir, a, binary: binaries.get(a.id), done: deferred() }));
+    })
+    .sort((x, y) => y.a.size - x.a.size);
+  const byId = new Map(files.map((f) => [f.a.id, f.done.promise]));
+  for (const f of files) f.done.promise.catch(() => {}); // a failure is reported once, through `all` or the unit waiting
+  let aborted = false;
+  const all = mapLimit(files, availableParallelism(), async ({ dir, a, binary, done }) => {
+    if (aborted) throw new Error('internal: join staging stopped');
+    const dest = path.join(staging, a.path);
+    await mkdir(path.dirname(dest), { recursive: true });
+    await copyFile(path.join(dir, a.path), dest);
+    const got = await hashFile(dest);
+    if (got.sha256 !== a.sha256 || got.size !== a.size) {
+      throw new UserError(`${path.join(dir, a.path)} (${a.id}) changed since its --local-only build`, { hint: 'rebuild that platform with --local-only', exitCode: EXIT.config });
     }
-  }
-  return out;
+    onStaged(a.path, binary ? { ...got, binary } : got);
+    done.resolve();
+  }).then(
+    () => undefined,
+    (err: unknown) => {
+      for (const f of files) f.done.reject(err); // no unit waits forever for a file that will not come
+      throw err;
+    },
+  );
+  // Handled here too: it may fail while the build still waits for running units, before anyone awaits it (an
+  // unhandled rejection would end the process); the build awaits it afterwards and reports the failure.
+  all.catch(() => {});
+  return {
+    ready: async (ids) => {
+      await Promise.all(ids.flatMap((id) => byId.get(id) ?? []));
+    },
+    all,
+    abort: () => {
+      aborted = true;
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT, UserError } from '../errors.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { Platform } from '../product/model.ts';
-import type { BuiltFile, PlannedArtifact } from '../targets/types.ts';
+import type { ArchivedBinary, BuiltFile, PlannedArtifact } from '../targets/types.ts';
 import { writeFileAtomic } from '../util/fsx.ts';
 import { SCHEMA_VERSION } from './schema-version.ts';
 
@@ -41,6 +41,8 @@ export interface PartialBuild {
   targets?: string[];
   /** The payloads it packaged (the join's inputs digest covers every platform's). */
   payloads: { component: string; platform: Platform; sha256: string }[];
+  /** The binary each of its archives holds, by archive id, when the plan has an SBOM: the join lists them from here. */
+  binaries?: ({ artifact: string } & ArchivedBinary)[];
 }
 
 export function manifestPath(distDir: string): string {

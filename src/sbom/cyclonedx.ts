@@ -3,6 +3,7 @@
 // distributions a PyInstaller one-file binary bundles; upstream components (Temporal CLI) with purl, download URL
 // and pinned hash; every package and archive as a file with its hash. Reproducible: sorted lists, the timestamp is
 // SOURCE_DATE_EPOCH and the serial number is a name-based UUID of the document's content.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { uuidV5 } from '../util/uuid.ts';
 import { readGoBuildInfo, binaryFormat, type BinaryFormat, type GoBuildInfo, type GoModule } from './go-buildinfo.ts';
@@ -19,7 +20,16 @@ export interface BinaryContents {
 
 /** What a payload binary was built from, read from its bytes (any OS/arch). */
 export async function describeBinary(file: string): Promise<BinaryContents> {
+  return describeBinaryData(await readFile(file));
+}
+
+/** A binary as a release archive holds it: its sha256 and what it was built from, from one read of the file. */
+export async function describeArchivedBinary(file: string): Promise<{ sha256: string; contents: BinaryContents }> {
   const data = await readFile(file);
+  return { sha256: createHash('sha256').update(data).digest('hex'), contents: describeBinaryData(data) };
+}
+
+function describeBinaryData(data: Buffer): BinaryContents {
   const out: BinaryContents = { format: binaryFormat(data) };
   const go = readGoBuildInfo(data);
   if (go) out.go = go;

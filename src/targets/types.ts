@@ -6,6 +6,7 @@ import type { Signer } from '../signing/gpg.ts';
 import type { BuiltFile } from '../util/fsx.ts';
 import type { XzContentCache } from '../util/xz-content.ts';
 import type { BinaryInfo } from '../util/binary-format.ts';
+import type { BinaryContents } from '../sbom/cyclonedx.ts';
 import type { Artifact, ArtifactRole, Planned } from '../graph/index.ts';
 
 /** A node of the artifact graph (src/graph) that is one file: its path relative to dist/<version>/, "/" separated. */
@@ -45,6 +46,19 @@ export type UncheckedPayload = Omit<Payload, 'binary'>;
 // Defined beside the hasher that produces it (util must not import upward).
 export type { BuiltFile };
 
+/** The binary a release archive holds, described when the archive is written (the SBOM lists it). */
+export interface ArchivedBinary {
+  /** Its file name in the archive (bin/<file>). */
+  file: string;
+  sha256: string;
+  contents: BinaryContents;
+}
+
+/** What a build step reports for a file it wrote; an archive also describes its binary when the plan has an SBOM. */
+export interface BuiltArtifact extends BuiltFile {
+  binary?: ArchivedBinary;
+}
+
 export interface BuildContext extends PlanContext {
   /** Staging root that becomes dist/<version>/ once every target succeeded. */
   outDir: string;
@@ -52,7 +66,7 @@ export interface BuildContext extends PlanContext {
   /** Seconds since the epoch used for every timestamp written into an artifact. */
   sourceDateEpoch: number;
   /** Digest and size of an artifact already built in this run: only an input of the artifacts being built. */
-  built(path: string): BuiltFile;
+  built(path: string): BuiltArtifact;
   /** The artifacts an artifact reads (its `inputs`), in plan order. */
   inputsOf(artifact: PlannedArtifact): PlannedArtifact[];
   report: Reporter;
@@ -61,6 +75,11 @@ export interface BuildContext extends PlanContext {
    * signer's key. A build that signs repositories but not SHA256SUMS must not make install.sh expect a signature.
    */
   signsChecksums?: boolean;
+  /**
+   * The plan has an SBOM: each archive describes the binary it holds as it is written (BuiltArtifact.binary), where
+   * the file is at hand; a --local-only build records that in its manifest, so a join never reads the archives back.
+   */
+  describesBinaries?: boolean;
   /** Package repositories (apt-repo, yum-repo); absent: signing follows the environment (see src/targets/repo-common.ts). */
   repo?: RepoOptions;
   /** Authenticode for the Windows files (set by the build when it signs them); absent: they ship as given. */
@@ -108,7 +127,7 @@ export interface Target {
    * Writes the artifacts given (all of its artifacts of one platform for a local target, all of them for a global
    * one) below ctx.outDir, after their inputs were built. Returns their digests by path.
    */
-  build(ctx: BuildContext, artifacts: PlannedArtifact[]): Promise<Map<string, BuiltFile>>;
+  build(ctx: BuildContext, artifacts: PlannedArtifact[]): Promise<Map<string, BuiltArtifact>>;
   /** Text-only targets also render without a build (the `render` command): path -> content. */
   render?(ctx: RenderContext): Map<string, string>;
 }

@@ -10,6 +10,7 @@ import { buildEach } from '../build-each.ts';
 import type { BuildContext, PlannedArtifact, Target } from '../types.ts';
 import { archiveFileName } from '../release.ts';
 import { shippedPayload } from '../shipped.ts';
+import { describeArchivedBinary } from '../../sbom/cyclonedx.ts';
 
 
 interface ArchiveMember {
@@ -43,13 +44,24 @@ export const archiveTarget: Target = {
         }),
     );
   },
-  build: (ctx, artifacts) =>
-    buildEach(ctx, artifacts, async (a) => {
-      const component = ctx.product.components.find((c) => c.name === a.component)!;
-      const list = await members(ctx, component, a.platform!);
+  async build(ctx, artifacts) {
+    const componentOf = (a: PlannedArtifact) => ctx.product.components.find((c) => c.name === a.component)!;
+    const built = await buildEach(ctx, artifacts, async (a) => {
+      const list = await members(ctx, componentOf(a), a.platform!);
       const dest = path.join(ctx.outDir, a.path);
       if (a.path.endsWith('.zip')) return writeZip(list.map((m) => ({ name: m.name, mode: m.mode, source: { file: m.file, size: m.size } })), ctx.sourceDateEpoch, dest);
       const entries: TarEntry[] = list.map((m) => ({ name: m.name, type: 'file', mode: m.mode, mtime: ctx.sourceDateEpoch, source: { file: m.file, size: m.size } }));
       return writeStream(tarStream(entries), dest, gzipStream());
-    }),
+    });
+    // The binary each archive holds, for the SBOM: described from the file just archived (a join, which has only
+    // the archives, gets it from the part's manifest). One at a time: each binary is read whole.
+    if (ctx.describesBinaries) {
+      for (const a of artifacts) {
+        const component = componentOf(a);
+        const binary = { file: exeName(component.binary, a.platform!), ...(await describeArchivedBinary((await shippedPayload(ctx, component.name, a.platform!)).path)) };
+        built.set(a.path, { ...built.get(a.path)!, binary });
+      }
+    }
+    return built;
+  },
 };

@@ -156,7 +156,7 @@ export const UNSIGNED_RPM_DIR = 'rpm-unsigned';
  * the one signed RPM that is the release asset and, byte for byte, the YUM repository's copy. Unsigned builds
  * (--unsigned) copy it as it is.
  */
-async function signedCopy(ctx: BuildContext, unsigned: string, dest: string): Promise<BuiltFile> {
+async function signedCopy(ctx: BuildContext, unsigned: string, known: BuiltFile, dest: string): Promise<BuiltFile> {
   return withRepoOptions(ctx, async (repo) => {
     const signer = await repo.signer();
     const tmp = `${dest}.tmp-${process.pid}`;
@@ -167,7 +167,8 @@ async function signedCopy(ctx: BuildContext, unsigned: string, dest: string): Pr
     } finally {
       await rm(tmp, { force: true });
     }
-    return hashFile(dest);
+    // Unsigned, the copy has the digest of the package it copies (already known).
+    return signer ? hashFile(dest) : known;
   });
 }
 
@@ -190,5 +191,9 @@ export const rpmTarget: Target = {
     });
   },
   build: (ctx, artifacts) =>
-    buildEach(ctx, artifacts, (a) => (a.scope === 'local' ? buildRpm(ctx, a.platform!, path.join(ctx.outDir, a.path)) : signedCopy(ctx, path.join(ctx.outDir, ctx.inputsOf(a)[0]!.path), path.join(ctx.outDir, a.path)))),
+    buildEach(ctx, artifacts, (a) => {
+      if (a.scope === 'local') return buildRpm(ctx, a.platform!, path.join(ctx.outDir, a.path));
+      const unsigned = ctx.inputsOf(a)[0]!.path;
+      return signedCopy(ctx, path.join(ctx.outDir, unsigned), ctx.built(unsigned), path.join(ctx.outDir, a.path));
+    }),
 };

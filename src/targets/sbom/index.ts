@@ -4,11 +4,10 @@
 // definition pins.
 import path from 'node:path';
 import { artifactId, releaseAssets, type ArtifactRole } from '../../graph/index.ts';
-import { exeName, type Component, type Platform, type Product } from '../../product/model.ts';
-import { buildSbom, describeBinary, type SbomInput } from '../../sbom/cyclonedx.ts';
-import { extractMember } from '../../sources/extract.ts';
-import { makeTempDir } from '../../util/cleanup.ts';
-import { hashFile, writeFileAtomic } from '../../util/fsx.ts';
+import { EXIT, UserError } from '../../errors.ts';
+import type { Component, Platform, Product } from '../../product/model.ts';
+import { buildSbom, type SbomInput } from '../../sbom/cyclonedx.ts';
+import { writeFileAtomic } from '../../util/fsx.ts';
 import { sbomFileName } from '../release.ts';
 import type { BuildContext, PlannedArtifact, Target } from '../types.ts';
 
@@ -26,25 +25,26 @@ export function upstreamPurl(name: string, version: string, url: string): string
 }
 
 /**
- * Every component binary, read back out of its release archive (an input): the bytes users get, and available
- * in a join, which has the archives but not the payloads.
+ * Every component binary as its release archive (an input) holds it: the bytes users get, described by the archive
+ * target as it wrote the archive (ctx.describesBinaries); a join has them from the parts' manifests.
  */
-async function binariesOf(ctx: BuildContext, archives: PlannedArtifact[], tmp: string): Promise<SbomInput['binaries']> {
-  const out: SbomInput['binaries'] = [];
-  for (const a of archives) {
-    const component = ctx.product.components.find((c) => c.name === a.component)!;
-    const file = exeName(component.binary, a.platform!);
-    const dest = path.join(tmp, `${a.id.replace(/[^A-Za-z0-9._-]/g, '_')}-${file}`);
-    await extractMember(path.join(ctx.outDir, a.path), a.path.endsWith('.zip') ? 'zip' : 'tar.gz', { basename: file }, dest, { label: a.path });
-    out.push({ component: component.name, platform: a.platform!, file, sha256: (await hashFile(dest)).sha256, contents: await describeBinary(dest) });
-  }
-  return out;
+function binariesOf(ctx: BuildContext, archives: PlannedArtifact[]): SbomInput['binaries'] {
+  return archives.map((a) => {
+    const binary = ctx.built(a.path).binary;
+    if (!binary) {
+      throw new UserError(`${a.path}: its build did not describe the binary it holds, which the SBOM lists`, {
+        hint: 'build the archives with this stigmer-dist (for --join: rebuild that platform with --local-only)',
+        exitCode: EXIT.config,
+      });
+    }
+    return { component: a.component!, platform: a.platform!, ...binary };
+  });
 }
 
-async function sbomInput(ctx: BuildContext, sbom: PlannedArtifact, tmp: string): Promise<SbomInput> {
+function sbomInput(ctx: BuildContext, sbom: PlannedArtifact): SbomInput {
   const { product, versions } = ctx;
   const inputs = ctx.inputsOf(sbom);
-  const binaries = await binariesOf(ctx, inputs.filter((a) => (ARCHIVE_ROLES as readonly string[]).includes(a.role)), tmp);
+  const binaries = binariesOf(ctx, inputs.filter((a) => (ARCHIVE_ROLES as readonly string[]).includes(a.role)));
   // A release build always takes a pinned upstream component from its pinned download (src/sources); a snapshot
   // packages a stand-in in its place, which is described as a binary only.
   const upstream: SbomInput['upstream'] = [];
@@ -90,12 +90,7 @@ export const sbomTarget: Target = {
   },
   async build(ctx, artifacts) {
     const sbom = artifacts[0]!;
-    const tmp = await makeTempDir('sd-sbom-');
-    try {
-      const json = await buildSbom(await sbomInput(ctx, sbom, tmp.path));
-      return new Map([[sbom.path, await writeFileAtomic(path.join(ctx.outDir, sbom.path), json)]]);
-    } finally {
-      await tmp.dispose();
-    }
+    const json = await buildSbom(sbomInput(ctx, sbom));
+    return new Map([[sbom.path, await writeFileAtomic(path.join(ctx.outDir, sbom.path), json)]]);
   },
 };

@@ -73,11 +73,15 @@ export async function buildYumRepo(opts: YumRepoOptions): Promise<YumRepoResult>
   try {
     for (const src of opts.packages) {
       await assertRpm(src);
-      const scratch = path.join(incoming, path.basename(src));
-      await placeInPool(src, scratch);
-      if (signer && !opts.packagesSigned) await signer.signRpm(scratch);
       const dest = path.join(packagesDir, path.basename(src));
-      await placeInPool(scratch, dest);
+      if (signer && !opts.packagesSigned) {
+        const scratch = path.join(incoming, path.basename(src));
+        await placeInPool(src, scratch);
+        await signer.signRpm(scratch);
+        await placeInPool(scratch, dest);
+      } else {
+        await placeInPool(src, dest); // already its final bytes: no scratch copy
+      }
       files.set(posix(path.relative(repoDir, dest)), await hashFile(dest));
     }
   } finally {
