@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { buildSbom, describeBinary, validateSbom, type SbomInput } from '../src/sbom/cyclonedx.ts';
+import { NeedleScanner, positionsOf } from '../src/sbom/bytes.ts';
+import { buildSbom, describeArchivedBinary, describeBinary, validateSbom, type SbomInput } from '../src/sbom/cyclonedx.ts';
 import { readGoBuildInfo, type GoBuildInfo } from '../src/sbom/go-buildinfo.ts';
 import { pythonDistributions, readCArchive } from '../src/sbom/pyinstaller.ts';
 import { runCli, tempDir } from './helpers.ts';
@@ -94,8 +95,9 @@ function pyinstallerOneFile(bootloader: Buffer, entries: { name: string; type: s
 
 const metadata = (name: string, version: string) => Buffer.from(`Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: test\n\nVersion: not-a-header\n`);
 
-async function frozenFixture(dir: string): Promise<string> {
-  const bootloader = readFileSync(await standinBinary({ goos: 'linux', goarch: 'amd64', format: 'elf' }));
+/** `padding`: bytes appended to the bootloader, moving the archive (as a large PyInstaller bootloader would). */
+async function frozenFixture(dir: string, padding = 0): Promise<string> {
+  const bootloader = Buffer.concat([readFileSync(await standinBinary({ goos: 'linux', goarch: 'amd64', format: 'elf' })), Buffer.alloc(padding, 0x5a)]);
   const file = path.join(dir, 'stigmer-server');
   writeFileSync(
     file,
@@ -142,6 +144,32 @@ describe('PyInstaller one-file archive', () => {
     const broken = pyinstallerOneFile(Buffer.alloc(64), [{ name: 'a', type: 'x', data: Buffer.from('a'), compress: false }]);
     broken.writeUInt32BE(0xffff, broken.length - 88 + 16); // TOC length beyond the archive
     expect(readCArchive(broken)).toBeUndefined();
+  });
+});
+
+describe('binaries described from a streaming read', () => {
+  it('finds every needle across chunk boundaries, whatever the chunk size', () => {
+    const needles = [Buffer.from('\xff Go buildinf:', 'latin1'), Buffer.from('MEI\x0c\x0b\x0a\x0b\x0e', 'latin1')];
+    const data = Buffer.alloc(5000, 0x41);
+    for (const [at, n] of [[0, 0], [20, 1], [998, 0], [1013, 1], [1500, 1], [4970, 1], [4986, 0]] as const) needles[n]!.copy(data, at);
+    const expected = needles.map((n) => positionsOf(data, n));
+    expect(expected).toEqual([[0, 998, 4986], [20, 1013, 1500, 4970]]);
+    for (const size of [1, 3, 7, 14, 15, 1000, 5000]) {
+      const scanner = new NeedleScanner(needles);
+      for (let at = 0; at < data.length; at += size) scanner.update(data.subarray(at, at + size));
+      expect(scanner.positions, `chunks of ${size}`).toEqual(expected);
+    }
+  });
+
+  it('gives what the in-memory readers give, for an archive beyond the first chunks of the file', async () => {
+    const file = await frozenFixture(tempDir(), 3 * 1024 * 1024 + 7);
+    const data = readFileSync(file);
+    const archive = readCArchive(data)!;
+    expect(archive.start).toBeGreaterThan(3 * 1024 * 1024);
+    const described = await describeArchivedBinary(file);
+    expect(described.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(described.contents).toEqual({ format: 'elf', go: readGoBuildInfo(data), python: { version: 312, distributions: pythonDistributions(data, archive) } });
+    expect(described.contents.python!.distributions).toHaveLength(3);
   });
 });
 

@@ -4,10 +4,11 @@
 // and pinned hash; every package and archive as a file with its hash. Reproducible: sorted lists, the timestamp is
 // SOURCE_DATE_EPOCH and the serial number is a name-based UUID of the document's content.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { uuidV5 } from '../util/uuid.ts';
-import { readGoBuildInfo, binaryFormat, type BinaryFormat, type GoBuildInfo, type GoModule } from './go-buildinfo.ts';
-import { pythonDistributions, readCArchive, type PythonDistribution } from './pyinstaller.ts';
+import { fileReader, NeedleScanner } from './bytes.ts';
+import { binaryFormat, GO_BUILDINFO_MAGIC, goBuildInfoAt, type BinaryFormat, type GoBuildInfo, type GoModule } from './go-buildinfo.ts';
+import { cArchiveAt, PYINSTALLER_COOKIE_MAGIC, pythonDistributions, type PythonDistribution } from './pyinstaller.ts';
 
 /** Namespace of the SBOM serial numbers (a fixed, random GUID: only its stability matters). */
 const SBOM_NAMESPACE = '5B0E2E43-2A43-4C1A-9F55-6C2E8D0B7A11';
@@ -20,22 +21,35 @@ export interface BinaryContents {
 
 /** What a payload binary was built from, read from its bytes (any OS/arch). */
 export async function describeBinary(file: string): Promise<BinaryContents> {
-  return describeBinaryData(await readFile(file));
+  return (await describeArchivedBinary(file)).contents;
 }
 
-/** A binary as a release archive holds it: its sha256 and what it was built from, from one read of the file. */
+/**
+ * A binary as a release archive holds it: its sha256 and what it was built from. One streaming read finds the
+ * Go build-info headers and PyInstaller cookies; only the small windows around them are read again.
+ */
 export async function describeArchivedBinary(file: string): Promise<{ sha256: string; contents: BinaryContents }> {
-  const data = await readFile(file);
-  return { sha256: createHash('sha256').update(data).digest('hex'), contents: describeBinaryData(data) };
-}
-
-function describeBinaryData(data: Buffer): BinaryContents {
-  const out: BinaryContents = { format: binaryFormat(data) };
-  const go = readGoBuildInfo(data);
-  if (go) out.go = go;
-  const archive = readCArchive(data);
-  if (archive) out.python = { version: archive.pythonVersion, distributions: pythonDistributions(data, archive) };
-  return out;
+  const sha = createHash('sha256');
+  const scanner = new NeedleScanner([GO_BUILDINFO_MAGIC, PYINSTALLER_COOKIE_MAGIC]);
+  const fh = await open(file, 'r');
+  try {
+    let size = 0;
+    for await (const chunk of fh.createReadStream({ autoClose: false, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      sha.update(chunk);
+      scanner.update(chunk);
+      size += chunk.length;
+    }
+    const reader = fileReader(fh.fd, size);
+    const [goHeaders, cookies] = scanner.positions as [number[], number[]];
+    const contents: BinaryContents = { format: binaryFormat(reader.read(0, 4)) };
+    const go = goBuildInfoAt(reader, goHeaders);
+    if (go) contents.go = go;
+    const archive = cArchiveAt(reader, cookies);
+    if (archive) contents.python = { version: archive.pythonVersion, distributions: pythonDistributions(reader, archive) };
+    return { sha256: sha.digest('hex'), contents };
+  } finally {
+    await fh.close();
+  }
 }
 
 export interface SbomInput {

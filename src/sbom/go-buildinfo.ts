@@ -3,7 +3,13 @@
 // as varint-length-prefixed strings. What `go version -m FILE` prints, without needing Go or the target OS.
 // Layout: src/debug/buildinfo/buildinfo.go (Go's own reader) and cmd/go/internal/modload (the modinfo text).
 
-const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+import { bufferReader, positionsOf, type ByteReader } from './bytes.ts';
+
+export const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+/** How much is read at a candidate header first; a longer module list is read once its length is known. */
+const FIRST_WINDOW = 64 * 1024;
+/** No build info is this large: a longer length is not a header. */
+const MAX_BUILDINFO = 16 * 1024 * 1024;
 /** Flag bit 2: version and modinfo follow the header inline (Go 1.18+); otherwise they are pointers (older Go). */
 const FLAGS_VERSION_INLINE = 0x2;
 /** The modinfo string is framed by two 16-byte sentinels (cmd/go/internal/modload/build.go). */
@@ -32,6 +38,7 @@ export interface GoBuildInfo {
 
 export type BinaryFormat = 'elf' | 'macho' | 'pe' | 'unknown';
 
+/** The executable format, from the file's first 4 bytes. */
 export function binaryFormat(data: Uint8Array): BinaryFormat {
   const b = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, 4));
   if (b.length < 4) return 'unknown';
@@ -62,20 +69,28 @@ function readBytes(buf: Buffer, at: number): { value: Buffer; next: number } | u
 
 /**
  * The build info of a Go binary, or undefined when `data` holds none (not Go, or Go before 1.18, whose header
- * points at strings by virtual address). The header is 16-byte aligned within its section; sections start
- * aligned in every format Go writes, so the file is scanned at 16-byte steps of the file offset first, then anywhere.
+ * points at strings by virtual address).
  */
 export function readGoBuildInfo(data: Uint8Array): GoBuildInfo | undefined {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
-  const candidates: number[] = [];
-  for (let at = buf.indexOf(MAGIC); at >= 0; at = buf.indexOf(MAGIC, at + 1)) candidates.push(at);
-  candidates.sort((a, b) => (a % 16) - (b % 16) || a - b);
-  for (const at of candidates) {
-    const flags = buf[at + 15];
+  return goBuildInfoAt(bufferReader(data), positionsOf(data, GO_BUILDINFO_MAGIC));
+}
+
+/**
+ * The build info at the first valid one of `candidates` (positions of GO_BUILDINFO_MAGIC in the file). The header
+ * is 16-byte aligned within its section; sections start aligned in every format Go writes, so candidates at
+ * 16-byte steps of the file offset are tried first, then the others.
+ */
+export function goBuildInfoAt(file: ByteReader, candidates: readonly number[]): GoBuildInfo | undefined {
+  for (const at of [...candidates].sort((a, b) => (a % 16) - (b % 16) || a - b)) {
+    let buf = file.read(at, FIRST_WINDOW);
+    const flags = buf[15];
     if (flags === undefined || !(flags & FLAGS_VERSION_INLINE)) continue;
-    const version = readBytes(buf, at + 32);
+    const version = readBytes(buf, 32);
     const goVersion = version?.value.toString('utf8');
     if (!version || !goVersion || !/^go\d|^devel /.test(goVersion)) continue;
+    const modLength = readVarint(buf, version.next);
+    if (!modLength || modLength.value > MAX_BUILDINFO) continue;
+    if (modLength.next + modLength.value > buf.length) buf = file.read(at, modLength.next + modLength.value);
     const mod = readBytes(buf, version.next);
     if (!mod) continue;
     // Strip the sentinels framing the text (binary bytes, not part of any line).

@@ -54,7 +54,7 @@ export const archiveTarget: Target = {
       return writeStream(tarStream(entries), dest, gzipStream());
     });
     // The binary each archive holds, for the SBOM: described from the file just archived (a join, which has only
-    // the archives, gets it from the part's manifest). One at a time: each binary is read whole.
+    // the archives, gets it from the part's manifest). One streaming read per binary (src/sbom/bytes.ts).
     if (ctx.describesBinaries) {
       for (const a of artifacts) {
         const component = componentOf(a);
