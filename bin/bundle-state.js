@@ -3,15 +3,23 @@
 // bundling; otherwise it runs the TypeScript sources, so an edit, a checkout or an npm install never runs stale
 // code. scripts/bundle.ts writes the bundle and this record. JavaScript, not TypeScript: the bundle's whole point
 // is that a run loads no .ts file (Node's type stripper alone costs ~100 ms to start). Types: bundle-state.d.ts.
-import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Node's modules come from process.getBuiltinModule, not `import`: an ESM import of node:fs builds its ESM facade,
+// which reads every export and so loads fs streams, work that `plan` never needs (start-up time).
+const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
+const path = process.getBuiltinModule('node:path');
+const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
+const vm = process.getBuiltinModule('node:vm');
+const { createRequire } = process.getBuiltinModule('node:module');
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE_DIR = path.join(ROOT, '.bundle', 'cli');
 export const BUNDLE_ENTRY = path.join(BUNDLE_DIR, 'main.mjs');
 /** In the bundle's folder: { inputs: { <path relative to ROOT, with "/">: [size, mtimeMs] } }, written last (no record, no bundle). */
 export const BUNDLE_RECORD = 'inputs.json';
+/** In the bundle's folder: the same CLI as one classic script, which `plan` runs (see loadPlanScript). */
+export const PLAN_SCRIPT = 'plan.cjs';
+/** In the bundle's folder: V8's code cache of PLAN_SCRIPT after a training `plan` (absent: the script compiles as it runs). */
+export const PLAN_CODE_CACHE = 'plan.v8cache';
 
 /** Whether the bundle in `dir` was built from exactly the files now on disk. */
 export function bundleIsCurrent(dir = BUNDLE_DIR) {
@@ -26,4 +34,82 @@ export function bundleIsCurrent(dir = BUNDLE_DIR) {
     if (!st || st.size !== size || st.mtimeMs !== mtimeMs) return false;
   }
   return true;
+}
+
+/**
+ * The CLI's exports from the classic-script bundle in `dir`, compiled with its V8 code cache. Node's own compile
+ * cache (ESM) holds only what V8 compiles up front, a module's top level; every function `plan` calls (the YAML
+ * parser, zod, the planners) is compiled again on each run. V8's cache of a script, taken after a run, holds those
+ * functions too. The cache is made by scripts/bundle.ts with the bundle and only read here: a run writes nothing.
+ * V8 rejects a cache from another V8 version or other flags (the script then compiles as it runs); the script and
+ * its cache are written together into a fresh folder, so they always match.
+ * `onLoaded(script)`: for scripts/bundle.ts's training run, which takes the cache after it.
+ */
+export function loadPlanScript(dir = BUNDLE_DIR, onLoaded) {
+  const file = path.join(dir, PLAN_SCRIPT);
+  let cachedData;
+  try {
+    cachedData = readFileSync(path.join(dir, PLAN_CODE_CACHE));
+  } catch {
+    cachedData = undefined;
+  }
+  // CommonJS's wrapper: the script gets its own module, require (Node's modules, for the bundled CommonJS
+  // packages), the file URL that stands in for import.meta.url, and import.meta.resolve for packages (which
+  // resolve alike from bin/ and from the sources' folders: ROOT/node_modules).
+  const source = `(function (exports, require, module, __bundleUrl, __bundleResolve) {${readFileSync(file, 'utf8')}\n})`;
+  const script = new vm.Script(source, {
+    filename: file,
+    cachedData,
+    // A package the plan does not load (execa, tar, ...) imported on use, as the ESM bundle does.
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const module = { exports: {} };
+  const resolvePackage = (specifier) => import.meta.resolve(specifier);
+  script.runInThisContext()(module.exports, lazyBuiltinRequire(createRequire(file)), module, pathToFileURL(file).href, resolvePackage);
+  onLoaded?.(script);
+  return module.exports;
+}
+
+/**
+ * Node modules that the bundle's modules import at their top but `plan` never calls (compression, processes,
+ * streams, hashing): loaded on first use instead of at start-up. crypto with its 15 internal modules, and
+ * child_process with net and dgram, cost more to load than the plan takes to compute.
+ */
+const LAZY_BUILTINS = new Set(['async_hooks', 'child_process', 'crypto', 'fs/promises', 'http', 'stream', 'stream/promises', 'zlib']);
+
+/**
+ * `require` for the classic script in which each LAZY_BUILTINS module is a stand-in that loads the module on its
+ * first use and from then on forwards every operation to it. The bundle's CommonJS code reads a module's members
+ * only when it calls them (`(0, import_node_zlib.gzipSync)(...)`), so `plan` never loads them.
+ */
+function lazyBuiltinRequire(require) {
+  const standIns = new Map();
+  return Object.assign((id) => {
+    const name = id.startsWith('node:') ? id.slice(5) : id;
+    if (!LAZY_BUILTINS.has(name)) return require(id);
+    let standIn = standIns.get(name);
+    if (!standIn) {
+      let loaded;
+      const real = () => (loaded ??= require(`node:${name}`));
+      standIn = new Proxy(
+        {},
+        {
+          get: (_, key) => Reflect.get(real(), key),
+          set: (_, key, value) => Reflect.set(real(), key, value),
+          has: (_, key) => Reflect.has(real(), key),
+          ownKeys: () => Reflect.ownKeys(real()),
+          // The stand-in's own target is empty: a proxy may report only configurable properties it does not hold.
+          getOwnPropertyDescriptor: (_, key) => {
+            const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+            return descriptor && { ...descriptor, configurable: true };
+          },
+          getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+          defineProperty: (_, key, descriptor) => Reflect.defineProperty(real(), key, descriptor),
+          deleteProperty: (_, key) => Reflect.deleteProperty(real(), key),
+        },
+      );
+      standIns.set(name, standIn);
+    }
+    return standIn;
+  }, require);
 }
