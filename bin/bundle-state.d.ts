@@ -6,6 +6,7 @@ export declare const BUNDLE_DIR: string;
 export declare const BUNDLE_ENTRY: string;
 export declare const BUNDLE_RECORD: string;
 export declare const PLAN_SCRIPT: string;
+export declare const PLAN_SCRIPT_PARAMS: string[];
 export declare const PLAN_CODE_CACHE: string;
 export declare function bundleIsCurrent(dir?: string): boolean;
 export declare function loadPlanScript(dir?: string, onLoaded?: (script: Script) => void): typeof import('../src/cli/main.ts');

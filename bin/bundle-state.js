@@ -3,13 +3,11 @@
 // bundling; otherwise it runs the TypeScript sources, so an edit, a checkout or an npm install never runs stale
 // code. scripts/bundle.ts writes the bundle and this record. JavaScript, not TypeScript: the bundle's whole point
 // is that a run loads no .ts file (Node's type stripper alone costs ~100 ms to start). Types: bundle-state.d.ts.
-// Node's modules come from process.getBuiltinModule, not `import`: an ESM import of node:fs builds its ESM facade,
-// which reads every export and so loads fs streams, work that `plan` never needs (start-up time).
-const { readFileSync, statSync } = process.getBuiltinModule('node:fs');
-const path = process.getBuiltinModule('node:path');
-const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
-const vm = process.getBuiltinModule('node:vm');
-const { createRequire } = process.getBuiltinModule('node:module');
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+import { createRequire } from 'node:module';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUNDLE_DIR = path.join(ROOT, '.bundle', 'cli');
@@ -18,6 +16,8 @@ export const BUNDLE_ENTRY = path.join(BUNDLE_DIR, 'main.mjs');
 export const BUNDLE_RECORD = 'inputs.json';
 /** In the bundle's folder: the same CLI as one classic script, which `plan` runs (see loadPlanScript). */
 export const PLAN_SCRIPT = 'plan.cjs';
+/** PLAN_SCRIPT is one function expression of these (CommonJS's exports, require and module, and stand-ins for import.meta). */
+export const PLAN_SCRIPT_PARAMS = ['exports', 'require', 'module', '__bundleUrl', '__bundleResolve'];
 /** In the bundle's folder: V8's code cache of PLAN_SCRIPT after a training `plan` (absent: the script compiles as it runs). */
 export const PLAN_CODE_CACHE = 'plan.v8cache';
 
@@ -53,16 +53,15 @@ export function loadPlanScript(dir = BUNDLE_DIR, onLoaded) {
   } catch {
     cachedData = undefined;
   }
-  // CommonJS's wrapper: the script gets its own module, require (Node's modules, for the bundled CommonJS
-  // packages), the file URL that stands in for import.meta.url, and import.meta.resolve for packages (which
-  // resolve alike from bin/ and from the sources' folders: ROOT/node_modules).
-  const source = `(function (exports, require, module, __bundleUrl, __bundleResolve) {${readFileSync(file, 'utf8')}\n})`;
-  const script = new vm.Script(source, {
+  const script = new vm.Script(readFileSync(file, 'utf8'), {
     filename: file,
     cachedData,
     // A package the plan does not load (execa, tar, ...) imported on use, as the ESM bundle does.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  // The script gets its own module, require (Node's modules, for the bundled CommonJS packages), the file URL
+  // that stands in for import.meta.url, and import.meta.resolve for packages (which resolve alike from bin/ and
+  // from the sources' folders: ROOT/node_modules).
   const module = { exports: {} };
   const resolvePackage = (specifier) => import.meta.resolve(specifier);
   script.runInThisContext()(module.exports, lazyBuiltinRequire(createRequire(file)), module, pathToFileURL(file).href, resolvePackage);

@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { BUNDLE_DIR, BUNDLE_RECORD, PLAN_CODE_CACHE, PLAN_SCRIPT, ROOT, bundleIsCurrent } from '../bin/bundle-state.js';
+import { BUNDLE_DIR, BUNDLE_RECORD, PLAN_CODE_CACHE, PLAN_SCRIPT, PLAN_SCRIPT_PARAMS, ROOT, bundleIsCurrent } from '../bin/bundle-state.js';
 
 /** Builds the bundle into `outDir` (entry main.mjs) and, last, its inputs record. */
 export async function bundleCli(outDir: string): Promise<void> {
@@ -36,7 +36,7 @@ export async function bundleCli(outDir: string): Promise<void> {
     metafile: true,
     logLevel: 'warning',
   });
-  // The classic script: CommonJS output run inside loadPlanScript's wrapper (exports, require, module,
+  // The classic script: CommonJS output inside a function of PLAN_SCRIPT_PARAMS (exports, require, module,
   // __bundleUrl: the script's file URL, __bundleResolve: import.meta.resolve of a package). Dynamic import() of
   // the packages left out stays import().
   const script = await esbuild.build({
@@ -48,7 +48,14 @@ export async function bundleCli(outDir: string): Promise<void> {
     platform: 'node',
     target: 'node22',
     supported: { 'dynamic-import': true },
-    banner: { js: '"use strict";' }, // the sources are ES modules: strict mode, as in the ESM bundle
+    // The file is one function expression (loadPlanScript calls it), strict as ES modules are. Wrapped here, not
+    // at loading: a wrapper added to the text there would copy the whole script into a new string on each run.
+    banner: { js: `(function (${PLAN_SCRIPT_PARAMS.join(', ')}) {\n"use strict";` },
+    footer: { js: '})' },
+    // Less text to read at each start (no comments, no indentation); names kept, so stack traces still say which
+    // function failed.
+    minifyWhitespace: true,
+    legalComments: 'none',
     plugins: [planOnlyPlugin(), sourceLocationPlugin(outDir, '__bundleUrl', '__bundleResolve'), externalPackagesPlugin()],
     logOverride: { 'empty-import-meta': 'error' }, // import.meta left in a CommonJS script would be {}
     metafile: true,
