@@ -154,7 +154,7 @@ async function trainPlanScript(outDir: string): Promise<void> {
   ].join('\n');
   const args = ['--input-type=module', '-e', train, outDir, path.join(ROOT, 'packaging/stigmer.yaml'), `${cache}.tmp`];
   try {
-    await promisify(execFile)(process.execPath, args, { cwd: ROOT, env: { ...process.env, STIGMER_DIST_SOURCES: '' }, maxBuffer: 64 * 1024 * 1024 });
+    await promisify(execFile)(process.execPath, args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
     await rename(`${cache}.tmp`, cache);
   } catch (err) {
     await rm(`${cache}.tmp`, { force: true });
