@@ -9,4 +9,5 @@ export declare const PLAN_SCRIPT: string;
 export declare const PLAN_SCRIPT_PARAMS: string[];
 export declare const PLAN_CODE_CACHE: string;
 export declare function bundleIsCurrent(dir?: string): boolean;
-export declare function loadPlanScript(dir?: string, onLoaded?: (script: Script) => void): typeof import('../src/cli/main.ts');
+export declare function planScriptHeader(tag: string): string;
+export declare function loadPlanScript(dir?: string, onLoaded?: (script: Script, cacheFor: (data: Buffer) => Buffer) => void): typeof import('../src/cli/main.ts');

@@ -18,8 +18,24 @@ export const BUNDLE_RECORD = 'inputs.json';
 export const PLAN_SCRIPT = 'plan.cjs';
 /** PLAN_SCRIPT is one function expression of these (CommonJS's exports, require and module, and stand-ins for import.meta). */
 export const PLAN_SCRIPT_PARAMS = ['exports', 'require', 'module', '__bundleUrl', '__bundleResolve'];
-/** In the bundle's folder: V8's code cache of PLAN_SCRIPT after a training `plan` (absent: the script compiles as it runs). */
+/**
+ * In the bundle's folder: V8's code cache of PLAN_SCRIPT after a training `plan` (absent: the script compiles as
+ * it runs), after the script's tag: the first PLAN_TAG_LENGTH characters of the sha256 of its text, which the
+ * script's first line also holds (planScriptHeader).
+ */
 export const PLAN_CODE_CACHE = 'plan.v8cache';
+const PLAN_TAG_LENGTH = 32;
+
+/** The first line of PLAN_SCRIPT: the function's head, and the tag that binds a code cache to this text. */
+export function planScriptHeader(tag) {
+  return `(function (${PLAN_SCRIPT_PARAMS.join(', ')}) { "use strict"; /* plan-script ${tag} */\n`;
+}
+
+/** The tag in the first line of a PLAN_SCRIPT text (see planScriptHeader). */
+function planScriptTag(source) {
+  const at = source.indexOf('/* plan-script ') + '/* plan-script '.length;
+  return source.slice(at, at + PLAN_TAG_LENGTH);
+}
 
 /** Whether the bundle in `dir` was built from exactly the files now on disk. */
 export function bundleIsCurrent(dir = BUNDLE_DIR) {
@@ -41,19 +57,24 @@ export function bundleIsCurrent(dir = BUNDLE_DIR) {
  * cache (ESM) holds only what V8 compiles up front, a module's top level; every function `plan` calls (the YAML
  * parser, zod, the planners) is compiled again on each run. V8's cache of a script, taken after a run, holds those
  * functions too. The cache is made by scripts/bundle.ts with the bundle and only read here: a run writes nothing.
- * V8 rejects a cache from another V8 version or other flags (the script then compiles as it runs); the script and
- * its cache are written together into a fresh folder, so they always match.
- * `onLoaded(script)`: for scripts/bundle.ts's training run, which takes the cache after it.
+ * V8 rejects a cache from another V8 version or other flags (the script then compiles as it runs), but it checks
+ * only the length of the text the cache was made from: the cache is used only after the tag of the script it was
+ * made for, so a script and a cache read across a rebundling (two bundles of one length) never meet.
+ * `onLoaded(script, cacheFor)`: for scripts/bundle.ts's training run, which takes the cache after it;
+ * cacheFor(data) is the file PLAN_CODE_CACHE with V8's data `data`.
  */
 export function loadPlanScript(dir = BUNDLE_DIR, onLoaded) {
   const file = path.join(dir, PLAN_SCRIPT);
+  const source = readFileSync(file, 'utf8');
+  const tag = planScriptTag(source);
   let cachedData;
   try {
-    cachedData = readFileSync(path.join(dir, PLAN_CODE_CACHE));
+    const cache = readFileSync(path.join(dir, PLAN_CODE_CACHE));
+    if (tag.length === PLAN_TAG_LENGTH && cache.toString('latin1', 0, PLAN_TAG_LENGTH) === tag) cachedData = cache.subarray(PLAN_TAG_LENGTH);
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(readFileSync(file, 'utf8'), {
+  const script = new vm.Script(source, {
     filename: file,
     cachedData,
     // A package the plan does not load (execa, tar, ...) imported on use, as the ESM bundle does.
@@ -65,7 +86,7 @@ export function loadPlanScript(dir = BUNDLE_DIR, onLoaded) {
   const module = { exports: {} };
   const resolvePackage = (specifier) => import.meta.resolve(specifier);
   script.runInThisContext()(module.exports, lazyBuiltinRequire(createRequire(file)), module, pathToFileURL(file).href, resolvePackage);
-  onLoaded?.(script);
+  onLoaded?.(script, (data) => Buffer.concat([Buffer.from(tag, 'latin1'), data]));
   return module.exports;
 }
 

@@ -12,7 +12,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { BUNDLE_DIR, BUNDLE_RECORD, PLAN_CODE_CACHE, PLAN_SCRIPT, PLAN_SCRIPT_PARAMS, ROOT, bundleIsCurrent } from '../bin/bundle-state.js';
+import { createHash } from 'node:crypto';
+import { BUNDLE_DIR, BUNDLE_RECORD, PLAN_CODE_CACHE, PLAN_SCRIPT, ROOT, bundleIsCurrent, planScriptHeader } from '../bin/bundle-state.js';
 
 /** Builds the bundle into `outDir` (entry main.mjs) and, last, its inputs record. */
 export async function bundleCli(outDir: string): Promise<void> {
@@ -43,15 +44,12 @@ export async function bundleCli(outDir: string): Promise<void> {
     absWorkingDir: ROOT,
     entryPoints: [path.join(ROOT, 'src/cli/main.ts')],
     outfile: path.join(outDir, PLAN_SCRIPT),
+    write: false,
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node22',
     supported: { 'dynamic-import': true },
-    // The file is one function expression (loadPlanScript calls it), strict as ES modules are. Wrapped here, not
-    // at loading: a wrapper added to the text there would copy the whole script into a new string on each run.
-    banner: { js: `(function (${PLAN_SCRIPT_PARAMS.join(', ')}) {\n"use strict";` },
-    footer: { js: '})' },
     // Less text to read at each start (no comments, no indentation); names kept, so stack traces still say which
     // function failed.
     minifyWhitespace: true,
@@ -61,6 +59,12 @@ export async function bundleCli(outDir: string): Promise<void> {
     metafile: true,
     logLevel: 'warning',
   });
+  // The file is one function expression (loadPlanScript calls it), strict as ES modules are, tagged with its
+  // text's digest (the code cache is used only with that text). Wrapped here, not at loading: a wrapper added to
+  // the text there would copy the whole script into a new string on each run.
+  const body = script.outputFiles[0]!.text;
+  const tag = createHash('sha256').update(body).digest('hex').slice(0, 32);
+  await writeFile(path.join(outDir, PLAN_SCRIPT), `${planScriptHeader(tag)}${body}})\n`);
   await trainPlanScript(outDir);
   const inputs: Record<string, [number, number]> = {};
   // The bundler and the loader too: a bundle made by another version of them is not current (it may lack a file
@@ -147,10 +151,10 @@ async function trainPlanScript(outDir: string): Promise<void> {
   const train = [
     "const { writeFileSync } = await import('node:fs');",
     `const { loadPlanScript } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'bin/bundle-state.js')).href)});`,
-    'let script;',
-    'const { main } = loadPlanScript(process.argv[1], (s) => { script = s; });',
+    'let script, cacheFor;',
+    'const { main } = loadPlanScript(process.argv[1], (s, c) => { script = s; cacheFor = c; });',
     "const code = await main(['plan', '--json', '--config', process.argv[2], '--version', '0.0.0']);",
-    'if (code === 0) writeFileSync(process.argv[3], script.createCachedData());',
+    'if (code === 0) writeFileSync(process.argv[3], cacheFor(script.createCachedData()));',
   ].join('\n');
   const args = ['--input-type=module', '-e', train, outDir, path.join(ROOT, 'packaging/stigmer.yaml'), `${cache}.tmp`];
   try {

@@ -1,7 +1,7 @@
 // The bundled CLI (scripts/bundle.ts) behaves as the sources do: same output, same errors, same files, and
 // bin/stigmer-dist.js takes it only while every file it was built from is unchanged.
 import { execa } from 'execa';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ async function fromBundle(args: string[]) {
 }
 
 /** The classic script `plan` runs (bin/stigmer-dist.js), with its code cache; stderr says whether V8 took the cache. */
-async function fromPlanScript(args: string[]) {
+async function fromPlanScript(args: string[], dir = bundleDir) {
   const state = pathToFileURL(path.join(REPO, 'bin', 'bundle-state.js')).href;
   const run = [
     `const { loadPlanScript } = await import(${JSON.stringify(state)});`,
@@ -45,7 +45,7 @@ async function fromPlanScript(args: string[]) {
     'process.exitCode = await main(process.argv.slice(2));',
     "process.stderr.write(`code cache rejected: ${script.cachedDataRejected}\\n`);",
   ].join('\n');
-  const r = await execa(process.execPath, ['--input-type=module', '-e', run, bundleDir, ...args], { cwd: REPO, env, reject: false, stdin: 'ignore' });
+  const r = await execa(process.execPath, ['--input-type=module', '-e', run, dir, ...args], { cwd: REPO, env, reject: false, stdin: 'ignore' });
   const [stderr, cache] = r.stderr.split(/^code cache rejected: /m);
   return { exitCode: r.exitCode, stdout: r.stdout, stderr: stderr!.replace(/\n$/, ''), cacheRejected: cache?.trim() };
 }
@@ -82,6 +82,21 @@ describe('the bundled CLI', () => {
     const { cacheRejected, ...script } = await fromPlanScript(args);
     expect(script).toEqual(await fromSources(args));
     expect(cacheRejected).toBe('false'); // made by this Node without flags, as bin/ runs it
+  });
+
+  it('uses a code cache only with the script text it was made from (V8 itself checks only the length)', async () => {
+    const other = await mkdtemp(path.join(REPO, '.bundle', 'test-'));
+    try {
+      await cp(bundleDir, other, { recursive: true });
+      const cache = await readFile(path.join(other, PLAN_CODE_CACHE));
+      await writeFile(path.join(other, PLAN_CODE_CACHE), Buffer.concat([Buffer.from('0'.repeat(32)), cache.subarray(32)]));
+      const args = ['plan', '--json', '--version', '0.1.0'];
+      const { cacheRejected, ...script } = await fromPlanScript(args, other);
+      expect(cacheRejected).toBe('undefined'); // not offered to V8 at all
+      expect(script).toEqual(await fromSources(args));
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 
   it("reports a bad definition as the sources do (the definition's messages and zod's own)", async () => {
