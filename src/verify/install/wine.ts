@@ -13,6 +13,8 @@ export interface WineResult {
   stderr: string;
 }
 
+// wine's reg.exe when the key is not there ("reg: Unable to find the specified registry key").
+const KEY_ABSENT = /unable to find/i;
 const live = new Set<WinePrefix>();
 process.once('exit', () => {
   for (const w of live) w.killSync();
@@ -157,8 +159,17 @@ export class WinePrefix {
 
   /** reg query of one key: value name -> { type, data } (null when the key does not exist). */
   async regValues(key: string): Promise<Record<string, { type: string; data: string }> | null> {
-    const r = await this.wine(['reg', 'query', key]);
-    if (r.exitCode !== 0) return null;
+    // Only "unable to find" means the key is absent; any other failure of the `reg` process (seen once under
+    // load: a non-zero exit for a key that existed) is retried, then reported with what wine said.
+    let r = await this.wine(['reg', 'query', key]);
+    for (let attempt = 1; r.exitCode !== 0 && !KEY_ABSENT.test(r.stdout + r.stderr) && attempt < 3; attempt++) {
+      await new Promise((res) => setTimeout(res, 1000));
+      r = await this.wine(['reg', 'query', key]);
+    }
+    if (r.exitCode !== 0) {
+      if (KEY_ABSENT.test(r.stdout + r.stderr)) return null;
+      throw new Error(`wine reg query ${key}: exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
+    }
     const out: Record<string, { type: string; data: string }> = {};
     for (const line of r.stdout.split('\n')) {
       const m = /^ {4}(.*?) {4}(REG_\w+) {4}(.*)$/.exec(line);
