@@ -1,6 +1,6 @@
 // xz streams assembled from stored bytes and already compressed blocks (src/util/xz-stream.ts), checked with xz itself.
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -108,12 +108,50 @@ describe('xz stream assembly', () => {
       const file = path.join(work, `blocks-${size}`);
       writeFileSync(file, content);
       const sha = createHash('sha256').update(content).digest('hex');
-      const got = await new XzContentCache(path.join(work, `cache-blocks-${size}`), blockSize).get(sha, file, size, 'test');
+      const got = await new XzContentCache(path.join(work, `cache-blocks-${size}`), { blockSize }).get(sha, file, size, 'test');
       expect(got.blocks.blocks).toHaveLength(Math.ceil(size / blockSize));
       expect(got.blocks.uncompressedSize).toBe(size);
       expect(got.md5).toBe(createHash('md5').update(content).digest('hex'));
       const whole = Buffer.from((await execa('xz', ['-6', '-c', '-T2', `--block-size=${blockSize}`], { input: content, encoding: 'buffer', stripFinalNewline: false })).stdout);
       expect((await assemble([got.blocks])).equals(whole)).toBe(true);
     }
+  });
+
+  it('a kept cache filled by shards is reused whole, checked block by block: a wrong or broken block is compressed again', async () => {
+    const blockSize = 1 << 20;
+    const size = 3 * blockSize + 999;
+    const content = data(size, 42);
+    const file = path.join(work, 'kept-content');
+    writeFileSync(file, content);
+    const sha = createHash('sha256').update(content).digest('hex');
+    const dir = path.join(work, 'kept');
+    const whole = Buffer.from((await execa('xz', ['-6', '-c', '-T2', `--block-size=${blockSize}`], { input: content, encoding: 'buffer', stripFinalNewline: false })).stdout);
+
+    // Two shard jobs, each filling its share of the blocks (as `compress --shard 1/2` and `2/2` do).
+    const shardA = new XzContentCache(dir, { blockSize, kept: true });
+    await shardA.fill(sha, file, size, 'test', (i) => i % 2 === 0);
+    const shardB = new XzContentCache(dir, { blockSize, kept: true });
+    await shardB.fill(sha, file, size, 'test', (i) => i % 2 === 1);
+    expect([shardA.counts.compressed, shardB.counts.compressed]).toEqual([2, 2]);
+    expect(readdirSync(dir).sort()).toEqual([0, 1, 2, 3].map((i) => `${sha}.${blockSize}.${i}.xz`));
+
+    const reader = new XzContentCache(dir, { blockSize, kept: true });
+    const got = await reader.get(sha, file, size, 'test');
+    expect(reader.counts).toEqual({ reused: 4, compressed: 0, rejected: [] });
+    expect((await assemble([got.blocks])).equals(whole)).toBe(true);
+    expect(got.md5).toBe(createHash('md5').update(content).digest('hex'));
+
+    // Block 1 replaced by a valid block of other bytes, block 2 truncated: both compressed again, same output.
+    const other = data(blockSize, 43);
+    writeFileSync(reader.blockFile(sha, 1), Buffer.from((await execa('xz', ['-6', '-c', '-T1', `--block-size=${blockSize}`], { input: other, encoding: 'buffer', stripFinalNewline: false })).stdout));
+    writeFileSync(reader.blockFile(sha, 2), readFileSync(reader.blockFile(sha, 2)).subarray(0, 100));
+    const again = new XzContentCache(dir, { blockSize, kept: true });
+    const fixed = await again.get(sha, file, size, 'test');
+    expect({ ...again.counts, rejected: again.counts.rejected.toSorted() }).toEqual({ reused: 2, compressed: 2, rejected: [`${sha}.${blockSize}.1.xz`, `${sha}.${blockSize}.2.xz`] });
+    expect((await assemble([fixed.blocks])).equals(whole)).toBe(true);
+    expect(readdirSync(dir)).toHaveLength(4); // no temporary file left
+
+    // A payload changed since: the cache cannot hide it.
+    await expect(new XzContentCache(dir, { blockSize, kept: true }).get('1'.repeat(64), file, size, 'test')).rejects.toThrow(/changed while being packaged/);
   });
 });

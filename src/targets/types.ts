@@ -130,4 +130,9 @@ export interface Target {
   build(ctx: BuildContext, artifacts: PlannedArtifact[]): Promise<Map<string, BuiltArtifact>>;
   /** Text-only targets also render without a build (the `render` command): path -> content. */
   render?(ctx: RenderContext): Map<string, string>;
+  /**
+   * The payload components whose contents its artifacts on `platform` compress through the build's xz content
+   * cache (BuildContext.xzContent): what the `compress --shard` jobs of a split release prepare for it.
+   */
+  xzContents?(product: Product, platform: Platform): string[];
 }

@@ -3,8 +3,8 @@
 // and memoized as a promise, so the .deb and .rpm of one architecture, built side by side, share one
 // compression of each payload.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { explainCompressorError, XZ_BLOCK_SIZE, xzJobs } from './compress.ts';
@@ -24,17 +24,36 @@ export interface CompressedContent {
  */
 const xzBlockArgs = (blockSize: number) => ['--compress', '--stdout', '-6', '--threads=+1', `--block-size=${blockSize}`];
 
+export interface XzContentCacheOptions {
+  /** XZ_BLOCK_SIZE in every build (tests use small blocks). */
+  blockSize?: number;
+  /**
+   * A kept cache (`--xz-cache DIR`, or the blocks `compress --shard` jobs made for a split release): blocks found
+   * there are reused once their decompression proves them to be that range of the file, and new ones are written
+   * under a temporary name, then renamed. Without it the folder belongs to one build, which removes it.
+   */
+  kept?: boolean;
+}
+
+/** How many blocks a kept cache gave and how many had to be compressed (the build reports it). */
+export interface XzCacheCounts {
+  reused: number;
+  compressed: number;
+  /** Blocks found in the cache whose content was not the file's (or not an .xz block): compressed again. */
+  rejected: string[];
+}
+
 export class XzContentCache {
   private readonly entries = new Map<string, Promise<CompressedContent>>();
-  private readonly dir: string;
-  private readonly blockSize: number;
-  /**
-   * `dir`: where the compressed contents are kept (created on first use; the owner removes it). `blockSize`:
-   * XZ_BLOCK_SIZE in every build (tests use small blocks).
-   */
-  constructor(dir: string, blockSize = XZ_BLOCK_SIZE) {
+  readonly dir: string;
+  readonly blockSize: number;
+  private readonly kept: boolean;
+  readonly counts: XzCacheCounts = { reused: 0, compressed: 0, rejected: [] };
+  /** `dir`: where the compressed blocks are (created on first use). */
+  constructor(dir: string, opts: XzContentCacheOptions = {}) {
     this.dir = dir;
-    this.blockSize = blockSize;
+    this.blockSize = opts.blockSize ?? XZ_BLOCK_SIZE;
+    this.kept = Boolean(opts.kept);
   }
 
   /** The compressed content of `file`, whose sha256 is `sha256` (checked while compressing). */
@@ -49,47 +68,142 @@ export class XzContentCache {
   }
 
   /**
+   * Compresses only the blocks `only` selects (a `compress --shard` job) into the cache, without assembling
+   * the content: the jobs of a split release each fill their share, and the package jobs reuse them all.
+   */
+  async fill(sha256: string, file: string, size: number, what: string, only: (index: number) => boolean): Promise<void> {
+    const ranges = blockRanges(size, this.blockSize);
+    const digests = digestsOf(file, this.kept ? ranges : []);
+    digests.catch(() => {});
+    await Promise.all(ranges.map((r, i) => (only(i) ? this.block(sha256, file, r, i, what, digests) : undefined)));
+    await checkDigests(file, size, sha256, await digests);
+  }
+
+  /** Block `index` of the content: the `xz` file holding exactly that range compressed. */
+  blockFile(sha256: string, index: number): string {
+    return path.join(this.dir, `${sha256}.${this.blockSize}.${index}.xz`);
+  }
+
+  /**
    * Each block of the file is compressed by an xz process of its own with one thread, each taking one xz slot:
    * the slots stay busy whatever the file sizes (a 10 MB file compressed alone would leave a core idle), and
    * the blocks are those of one multi-threaded run over the whole file, so the bytes do not change.
    */
   private async compress(sha256: string, file: string, size: number, what: string): Promise<CompressedContent> {
-    await mkdir(this.dir, { recursive: true });
-    const count = Math.max(1, Math.ceil(size / this.blockSize));
-    const blocks = Array.from({ length: count }, (_, i) =>
-      xzJobs.run(async () => {
-        assertNotInterrupted('xz');
-        const out = path.join(this.dir, `${sha256}.${i}.xz`);
-        await compressRange(file, i * this.blockSize, Math.min(size, (i + 1) * this.blockSize), out, xzBlockArgs(this.blockSize)).catch((err: unknown) => {
-          throw explainCompressorError(err, 'xz', what);
-        });
-        return readXzBlocks(out);
-      }),
-    );
-    const digests = digestsOf(file);
+    const ranges = blockRanges(size, this.blockSize);
+    const digests = digestsOf(file, this.kept ? ranges : []);
+    digests.catch(() => {});
+    const blocks = ranges.map((r, i) => this.block(sha256, file, r, i, what, digests));
     const [compressed, digested] = await Promise.allSettled([Promise.all(blocks), digests]);
     if (compressed.status === 'rejected') throw compressed.reason;
     if (digested.status === 'rejected') throw digested.reason;
-    const { seen, md5, sha } = digested.value;
-    if (seen !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${seen} bytes)`);
-    if (sha !== sha256) throw new Error(`${file} changed while being packaged (its sha256 is no longer ${sha256})`);
+    await checkDigests(file, size, sha256, digested.value);
     const joined = concatXzBlocks(compressed.value);
     if (joined.uncompressedSize !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${joined.uncompressedSize} bytes compressed)`);
-    return { blocks: joined, md5 };
+    return { blocks: joined, md5: digested.value.md5 };
+  }
+
+  /** One block, in an xz slot: reused from a kept cache when it decompresses to the range's bytes, else compressed. */
+  private block(sha256: string, file: string, range: BlockRange, index: number, what: string, digests: Promise<FileDigests>): Promise<XzBlocks> {
+    return xzJobs.run(async () => {
+      assertNotInterrupted('xz');
+      await mkdir(this.dir, { recursive: true });
+      const out = this.blockFile(sha256, index);
+      if (this.kept && existsSync(out)) {
+        const reused = await this.verified(out, range, digests);
+        if (reused) {
+          this.counts.reused++;
+          return reused;
+        }
+        this.counts.rejected.push(path.basename(out));
+      }
+      // A kept cache may be read by another build meanwhile: the block appears whole or not at all.
+      const tmp = this.kept ? `${out}.tmp-${process.pid}-${index}` : out;
+      const cleanup = this.kept ? registerCleanup(() => rm(tmp, { force: true })) : undefined;
+      try {
+        await compressRange(file, range.start, range.end, tmp, xzBlockArgs(this.blockSize)).catch((err: unknown) => {
+          throw explainCompressorError(err, 'xz', what);
+        });
+        if (tmp !== out) await rename(tmp, out);
+      } finally {
+        await cleanup?.dispose();
+      }
+      this.counts.compressed++;
+      return readXzBlocks(out);
+    });
+  }
+
+  /** The block file's index when it holds exactly one block whose decompression has the range's sha256. */
+  private async verified(file: string, range: BlockRange, digests: Promise<FileDigests>): Promise<XzBlocks | undefined> {
+    try {
+      const blocks = await readXzBlocks(file);
+      const expectedBlocks = range.end > range.start ? 1 : 0;
+      if (blocks.blocks.length !== expectedBlocks || blocks.uncompressedSize !== range.end - range.start) return undefined;
+      const [content, { ranges }] = await Promise.all([decompressedSha256(file), digests]);
+      return content === ranges[range.index] ? blocks : undefined;
+    } catch {
+      return undefined; // not an .xz file, or a truncated one: compressed again
+    }
   }
 }
 
-/** md5 (the .deb's md5sums) and sha256 (to catch a file changed under way) of `file`, in one read. */
-async function digestsOf(file: string): Promise<{ seen: number; md5: string; sha: string }> {
+interface BlockRange {
+  index: number;
+  start: number;
+  end: number;
+}
+
+/** The block ranges of a file of `size` bytes: what `xz -T --block-size=<blockSize>` cuts (one empty range for 0 bytes). */
+export function blockRanges(size: number, blockSize: number): BlockRange[] {
+  const count = Math.max(1, Math.ceil(size / blockSize));
+  return Array.from({ length: count }, (_, index) => ({ index, start: index * blockSize, end: Math.min(size, (index + 1) * blockSize) }));
+}
+
+interface FileDigests {
+  seen: number;
+  md5: string;
+  sha: string;
+  /** sha256 of each requested range (to check blocks reused from a kept cache). */
+  ranges: string[];
+}
+
+async function checkDigests(file: string, size: number, sha256: string, { seen, sha }: FileDigests): Promise<void> {
+  if (seen !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${seen} bytes)`);
+  if (sha !== sha256) throw new Error(`${file} changed while being packaged (its sha256 is no longer ${sha256})`);
+}
+
+/** sha256 of what `xz --decompress` makes of `file` (streamed). */
+async function decompressedSha256(file: string): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('xz', ['--decompress', '--stdout', '--single-stream', file], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, XZ_DEFAULTS: '', XZ_OPT: '' } });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const sha = createHash('sha256');
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) sha.update(chunk);
+  const code = await exited;
+  if (code !== 0) throw new Error(`xz --decompress ${file}: exit ${code}`);
+  return sha.digest('hex');
+}
+
+/** md5 (the .deb's md5sums), sha256 (to catch a file changed under way) and the ranges' sha256 of `file`, in one read. */
+async function digestsOf(file: string, ranges: readonly BlockRange[]): Promise<FileDigests> {
   const md5 = createHash('md5');
   const sha = createHash('sha256');
+  const rangeShas = ranges.map(() => createHash('sha256'));
   let seen = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     md5.update(chunk);
     sha.update(chunk);
+    for (const r of ranges) {
+      const from = Math.max(r.start, seen);
+      const to = Math.min(r.end, seen + chunk.length);
+      if (from < to) rangeShas[r.index]!.update(chunk.subarray(from - seen, to - seen));
+    }
     seen += chunk.length;
   }
-  return { seen, md5: md5.digest('hex'), sha: sha.digest('hex') };
+  return { seen, md5: md5.digest('hex'), sha: sha.digest('hex'), ranges: rangeShas.map((h) => h.digest('hex')) };
 }
 
 /**
@@ -117,9 +231,20 @@ async function compressRange(input: string, start: number, end: number, output: 
   }
 }
 
-/** Starts compressing every payload file of a package (those with a known sha256 on disk) without waiting. */
-export function prefetchContents(cache: XzContentCache, files: readonly { sha256?: string; source: Buffer | { file: string; size: number } }[], what: string): void {
-  for (const f of files) if (f.sha256 && !Buffer.isBuffer(f.source)) void cache.get(f.sha256, f.source.file, f.source.size, what);
+/** A package file, as far as the cache is concerned: in memory, or on disk with its sha256 when it is a payload. */
+interface ContentSource {
+  sha256?: string;
+  source: Buffer | { file: string; size: number };
+}
+
+/** Whether the cache compresses this file's content: a payload binary on disk (its sha256 known). */
+export function isCachedContent<F extends ContentSource>(f: F): f is F & { sha256: string; source: { file: string; size: number } } {
+  return Boolean(f.sha256) && !Buffer.isBuffer(f.source);
+}
+
+/** Starts compressing every payload file of a package without waiting. */
+export function prefetchContents(cache: XzContentCache, files: readonly ContentSource[], what: string): void {
+  for (const f of files) if (isCachedContent(f)) void cache.get(f.sha256, f.source.file, f.source.size, what);
 }
 
 /**

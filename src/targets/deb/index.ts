@@ -12,9 +12,9 @@ import { artifactId } from '../../graph/index.ts';
 import { arStream } from '../../util/ar.ts';
 import { compressStream, explainCompressorError, writeStream, type StreamCompression } from '../../util/compress.ts';
 import { tarPieces, tarStream, type ContentObserver, type TarEntry } from '../../util/tar.ts';
-import { withContentCache, type CompressedContent, type XzContentCache } from '../../util/xz-content.ts';
+import { isCachedContent, withContentCache, type CompressedContent, type XzContentCache } from '../../util/xz-content.ts';
 import { xzStreamOf, type XzPart } from '../../util/xz-stream.ts';
-import { checkPackageName, linuxInstallFiles, linuxPayloadFiles, linuxPlatforms, parentDirs, productForPlatform, sortFiles, sourceSize, type PackageFile } from '../linux/layout.ts';
+import { checkPackageName, linuxInstallFiles, linuxPayloadComponents, linuxPayloadFiles, linuxPlatforms, parentDirs, productForPlatform, sortFiles, sourceSize, type PackageFile } from '../linux/layout.ts';
 import { buildEach } from '../build-each.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
 import {
@@ -85,7 +85,7 @@ async function* xzDataParts(entries: TarEntry[], byName: Map<string, PackageFile
   const compressed = new Map<string, Promise<CompressedContent>>();
   for (const e of entries) {
     const f = byName.get(e.name);
-    if (f?.sha256 && !Buffer.isBuffer(f.source)) compressed.set(e.name, cache.get(f.sha256, f.source.file, f.source.size, what));
+    if (f && isCachedContent(f)) compressed.set(e.name, cache.get(f.sha256, f.source.file, f.source.size, what));
   }
   for (const piece of tarPieces(entries)) {
     if (Buffer.isBuffer(piece)) {
@@ -188,6 +188,8 @@ export const debTarget: Target = {
   id: 'deb',
   description: 'Debian packages (.deb) per Linux architecture: binaries, systemd units and target, system user, env file',
   produces: ['deb'],
+  // data.tar.xz copies the binaries' compressed contents; other compressions stream the whole tar.
+  xzContents: (product, platform) => (product.def.linux.deb.compression === 'xz' ? linuxPayloadComponents(product, platform) : []),
   plan(ctx) {
     return linuxPlatforms(ctx).map((platform): PlannedArtifact => {
       checkDebPlan(ctx.product, ctx.versions.debian, platform);

@@ -156,6 +156,11 @@ export function linuxInstallFiles(product: Product, platform: Platform): { files
   return { files, licenses };
 }
 
+/** The components whose payloads a Linux package of the platform installs. */
+export function linuxPayloadComponents(product: Product, platform: Platform): string[] {
+  return linuxInstallFiles(product, platform).files.flatMap(({ from }) => ('payload' in from ? [from.payload] : []));
+}
+
 /**
  * linuxInstallFiles with their bytes, sorted by path.
  */

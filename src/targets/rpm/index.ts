@@ -12,7 +12,7 @@ import { XZ_THREADS, xzJobs } from '../../util/compress.ts';
 import { hashFile } from '../../util/fsx.ts';
 import { prefetchContents, withContentCache } from '../../util/xz-content.ts';
 import { recompressRpmPayload } from './payload.ts';
-import { checkPackageName, linuxInstallFiles, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
+import { checkPackageName, linuxInstallFiles, linuxPayloadComponents, linuxPayloadFiles, linuxPlatforms, productForPlatform, RPM_ARCH, sortFiles, type PackageFile } from '../linux/layout.ts';
 import { buildEach } from '../build-each.ts';
 import { withRepoOptions } from '../repo-common.ts';
 import type { BuildContext, BuiltFile, PlannedArtifact, Target } from '../types.ts';
@@ -180,6 +180,8 @@ export const rpmTarget: Target = {
     { command: 'rpmbuild', install: 'apt-get install rpm (Fedora/RHEL: dnf install rpm-build; macOS: brew install rpm)' },
     { command: 'rpmsign', install: 'apt-get install rpm (Fedora/RHEL: dnf install rpm-sign)' },
   ],
+  // The cpio payload's binaries are copied as their compressed contents (src/targets/rpm/payload.ts).
+  xzContents: linuxPayloadComponents,
   // Built on each platform's runner (local) and signed in the join, which alone holds the signing key (global).
   plan(ctx) {
     const { version, release } = ctx.versions.rpm;

@@ -12,7 +12,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PackageFile } from '../linux/layout.ts';
-import type { XzContentCache, CompressedContent } from '../../util/xz-content.ts';
+import { isCachedContent, type XzContentCache, type CompressedContent } from '../../util/xz-content.ts';
 import { xzStreamOf, type XzPart } from '../../util/xz-stream.ts';
 
 const LEAD_SIZE = 96;
@@ -229,7 +229,7 @@ const pad4 = (n: number) => (4 - (n % 4)) % 4;
  * as its compressed content (after checking that the archived bytes are that content), the rest stored.
  */
 async function cpioParts(cpio: AsyncIterable<Buffer>, files: PackageFile[], cache: XzContentCache, what: string): Promise<XzPart[]> {
-  const byName = new Map(files.filter((f) => f.sha256 && !Buffer.isBuffer(f.source)).map((f) => [`.${f.path}`, f]));
+  const byName = new Map(files.filter(isCachedContent).map((f) => [`.${f.path}`, f]));
   const reader = new ChunkReader(cpio);
   const parts: XzPart[] = [];
   const checks: Promise<void>[] = [];
@@ -245,9 +245,8 @@ async function cpioParts(cpio: AsyncIterable<Buffer>, files: PackageFile[], cach
     parts.push(header, name);
     const fileName = name.toString('utf8', 0, nameSize - 1);
     const f = byName.get(fileName);
-    const source = f?.source as { file: string; size: number } | undefined;
-    if (f && source && source.size === fileSize && fileSize > 0) {
-      const content = cache.get(f.sha256!, source.file, source.size, what);
+    if (f && f.source.size === fileSize && fileSize > 0) {
+      const content = cache.get(f.sha256, f.source.file, f.source.size, what);
       const sha = createHash('sha256');
       await reader.pass(fileSize, (chunk) => sha.update(chunk));
       const archived = sha.digest('hex');
