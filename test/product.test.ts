@@ -79,7 +79,7 @@ describe('product definition', () => {
 
   it('rejects a destination path that escapes the install root', () => {
     const [p] = problemsOf(base.replace('dest: share/doc/stigmer/LICENSE', 'dest: ../../etc/passwd'));
-    expect(p).toMatchObject({ field: 'files[0].dest', line: 47, column: 21 });
+    expect(p).toMatchObject({ field: 'files[0].dest', line: 50, column: 21 });
     expect(p!.message).toMatch(/escapes its root: remove ".." segments/);
   });
 

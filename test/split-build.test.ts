@@ -1,7 +1,7 @@
 // The split build: each platform's local artifacts built alone (--local-only) into its own folder, then joined
 // (--join): every file, plan.json included, byte-identical to one single-machine build of the same inputs.
 import { execa } from 'execa';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPart } from '../src/build/split.ts';
@@ -132,6 +132,54 @@ describe('split build', () => {
     const wrong = await runCli(['build', ...common, '--platform', 'linux-amd64', '--local-only', '--local-targets', 'checksums', '--out', tempDir()]);
     expect(wrong.exitCode).toBe(2);
     expect(wrong.stderr).toMatch(/--local-targets checksums: checksums builds no local artifact of linux-amd64/);
+  }, 300_000);
+
+  it("shares a Linux platform's package compression among compress jobs (--shard I/N): the package job checks and copies their blocks, same bytes", async () => {
+    const common = ['--config', ACME_YAML, '--version', '2.4.0', '--snapshot'];
+    const packages = [...common, '--target', 'deb,rpm', '--platform', 'linux-amd64', '--local-only'];
+    const alone = tempDir();
+    const a = await runCli(['build', ...packages, '--out', alone]);
+    expect(a.exitCode, a.stderr).toBe(0);
+
+    // Two jobs, each into its own folder (as each uploads its own artifact), merged as the package job downloads them.
+    const shards = [tempDir(), tempDir()];
+    for (const [i, dir] of shards.entries()) {
+      const r = await runCli(['compress', ...common, '--platform', 'linux-amd64', '--shard', `${i + 1}/2`, '--xz-cache', dir]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`linux-amd64 shard ${i + 1}/2: \\d+ blocks`));
+    }
+    const names = shards.map((d) => readdirSync(d));
+    expect(names.every((n) => n.length > 0)).toBe(true);
+    expect(names[0]!.filter((n) => names[1]!.includes(n))).toEqual([]); // no block compressed twice
+    const cache = tempDir();
+    for (const [i, dir] of shards.entries()) for (const n of names[i]!) copyFileSync(path.join(dir, n), path.join(cache, n));
+
+    const withCache = tempDir();
+    const b = await runCli(['build', ...packages, '--xz-cache', cache, '--out', withCache]);
+    expect(b.exitCode, b.stderr).toBe(0);
+    const blocks = names[0]!.length + names[1]!.length;
+    expect(b.stderr).toContain(`${cache}: ${blocks} compressed payload block(s) reused, 0 compressed`);
+    const built = await digests(path.join(alone, '2.4.0'));
+    expect(Object.keys(built).filter((f) => /\.(deb|rpm)$/.test(f))).toHaveLength(2);
+    const packaged = (d: Record<string, string>) => Object.fromEntries(Object.entries(d).filter(([f]) => /\.(deb|rpm)$/.test(f)));
+    expect(packaged(await digests(path.join(withCache, '2.4.0')))).toEqual(packaged(built));
+
+    // A block that is not what its payload compresses to (here: another block's bytes) is never copied: compressed again, named.
+    const [victim, other] = readdirSync(cache).sort();
+    copyFileSync(path.join(cache, other!), path.join(cache, victim!));
+    const again = tempDir();
+    const c = await runCli(['build', ...packages, '--xz-cache', cache, '--out', again]);
+    expect(c.exitCode, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(new RegExp(`1 block\\(s\\) did not decompress to their payload's bytes and were compressed again \\(${victim}\\)`));
+    expect(packaged(await digests(path.join(again, '2.4.0')))).toEqual(packaged(built));
+
+    // A bad share, or a platform with no package to compress for: refused before any work.
+    const bad = await runCli(['compress', ...common, '--platform', 'linux-amd64', '--shard', '3/2', '--xz-cache', tempDir()]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/--shard "3\/2": expected I\/N with 1 <= I <= N <= 64/);
+    const none = await runCli(['compress', ...common, '--platform', 'darwin-arm64', '--xz-cache', tempDir()]);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toMatch(/no planned package of darwin-arm64 compresses payloads/);
   }, 300_000);
 
   it('refuses a part whose artifact reads a local artifact left to another part, naming both ids', () => {

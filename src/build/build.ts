@@ -97,6 +97,8 @@ export interface BuildOptions {
   signingKeySupplied?: boolean;
   /** Digests of files by identity (size, mtime, ctime, inode): the reuse check re-hashes only what changed. */
   digests?: DigestCache;
+  /** A kept xz content cache folder (`build --xz-cache`): compressed payload blocks reused after a check, new ones kept. */
+  xzCache?: string;
   /** The targets the plan was made with (default: the built-in ones). */
   registry?: BuildRegistry;
   /**
@@ -205,6 +207,8 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
   const stagingCleanup = registerCleanup(() => rm(staging, { recursive: true, force: true }));
   const windowsSigning = authenticode && authenticode.mode !== 'unsigned' ? new BuildWindowsSigning(authenticode, staging, product, opts.sourceDateEpoch) : undefined;
 
+  // The compressed payload blocks: kept in --xz-cache (checked before reuse), else the build's own, removed with it.
+  const xzContent = opts.xzCache ? new XzContentCache(opts.xzCache, { kept: true }) : new XzContentCache(path.join(staging, XZ_CONTENT_DIR));
   const payloadByKey = new Map(opts.payloads.map((p) => [`${p.component}/${p.platform}`, p]));
   const built = new Map<string, BuiltArtifact>();
   const byId = new Map(artifacts.map((a) => [a.id, a]));
@@ -222,7 +226,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     report,
     repo: opts.repo ?? { signer: ownSigner },
     windowsSigning,
-    xzContent: new XzContentCache(path.join(staging, XZ_CONTENT_DIR)),
+    xzContent,
     signsChecksums: artifacts.some((a) => a.role === 'signature' && a.inputs.some((i) => byId.get(i)?.role === 'checksums')),
     describesBinaries: artifacts.some((a) => a.role === 'sbom'),
     payload(component: string, platform: Platform) {
@@ -260,6 +264,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     await joinStaging?.all;
     await rm(path.join(staging, SIGNED_PAYLOADS_DIR), { recursive: true, force: true });
     await rm(path.join(staging, XZ_CONTENT_DIR), { recursive: true, force: true });
+    if (opts.xzCache) reportXzCache(xzContent, report);
     const record: BuildManifest = {
       ...plan,
       sourceDateEpoch: opts.sourceDateEpoch,
@@ -292,6 +297,12 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     await windowsSigning?.close();
     await ownSession?.close();
   }
+}
+
+function reportXzCache(cache: XzContentCache, report: Reporter): void {
+  const { reused, compressed, rejected } = cache.counts;
+  if (rejected.length) report.warn(`${cache.dir}: ${rejected.length} block(s) did not decompress to their payload's bytes and were compressed again (${rejected.slice(0, 3).join(', ')}${rejected.length > 3 ? ', ...' : ''})`);
+  report.info(`${cache.dir}: ${reused} compressed payload block(s) reused, ${compressed} compressed`);
 }
 
 /** What one call of a target's build covers: all its artifacts of one platform (local) or all of them (global). */

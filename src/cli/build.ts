@@ -32,6 +32,8 @@ export interface BuildFlags extends CommonOptions, RepoFlags {
   unsignedWindows?: boolean;
   /** RFC 3161 time-stamping service for the Authenticode signatures (default: $STIGMER_DIST_AUTHENTICODE_TIMESTAMP_URL). */
   authenticodeTimestampUrl?: string;
+  /** A kept xz content cache (compressed payload blocks reused across builds or made by `compress` jobs). */
+  xzCache?: string;
 }
 
 export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoch?: number; report?: Reporter } = {}): Promise<BuildResult> {
@@ -70,6 +72,7 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
     repo: repo.options,
     digests: new DigestCache(cacheDir()),
     signingKeySupplied: Boolean(opts.signingKey || process.env[SIGNING_KEY_ENV]) && !opts.unsigned,
+    ...(opts.xzCache ? { xzCache: path.resolve(opts.xzCache) } : {}),
     ...(localOnly ? { split: { localOnly, ...(localTargets ? { targets: localTargets } : {}) } } : {}),
   }).finally(() => repo.close());
   report.info(`built ${result.artifacts.length} artifacts in ${path.relative(process.cwd(), result.outDir) || result.outDir}${result.skipped.length ? ` (${result.skipped.length} target${result.skipped.length > 1 ? 's' : ''} skipped)` : ''}`);
@@ -78,7 +81,7 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
 
 /** `build --join DIR...`: the global artifacts over the local ones of --local-only builds (no payloads needed). */
 async function executeJoin(opts: BuildFlags, report: Reporter): Promise<BuildResult> {
-  if (opts.from || opts.localOnly) throw new UserError('--join builds from the folders it joins: drop --from and --local-only', { exitCode: EXIT.usage });
+  if (opts.from || opts.localOnly || opts.xzCache) throw new UserError('--join builds from the folders it joins: drop --from, --local-only and --xz-cache', { exitCode: EXIT.usage });
   const join = await readPartials(opts.join!);
   const first = join.parts[0]!.manifest;
   // The plan of the partial builds: every platform, their targets and snapshot mode.

@@ -13,7 +13,7 @@ import { addRenderCommand } from './render.ts';
 
 // Commands whose modules load only when used: publishing and verification pull in the GitHub client, the
 // downloader and the checkers, which plan/build/render never need (start-up time of `plan`).
-const CORE_COMMANDS = ['plan', 'build', 'render'];
+const CORE_COMMANDS = ['plan', 'build', 'render', 'compress'];
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -69,10 +69,24 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--local-only', 'split build: only the local artifacts (archives, packages, MSI) of the one --platform, with a partial plan.json for --join')
     .option('--local-targets <target>', 'split build, with --local-only: build only these targets\' local artifacts of the platform (one part of it; repeat or comma-separate); --join takes every part, each local artifact in exactly one', collect)
     .option('--join <dirs...>', 'split build: the global artifacts (checksums, formulae, manifests, repositories, installers) over the <out>/<version>/ folders of --local-only builds')
+    .option('--xz-cache <dir>', "keep the Linux packages' compressed payload blocks in DIR and reuse those found there (each checked against its payload by decompression): across builds, or filled by `compress --shard` jobs")
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: BuildFlags) => {
       const { executeBuild } = await import('./build.ts');
       await executeBuild(opts);
+    });
+
+  common(program.command('compress'))
+    .description("split release: compress one share (--shard I/N) of one --platform's package payloads into --xz-cache, for the package job's `build --xz-cache`")
+    .option('--snapshot', 'compress the stand-in payloads')
+    .option('--from <source>', 'the payloads, as for build --from')
+    .option('--offline', 'use only the download cache (no network)')
+    .requiredOption('--xz-cache <dir>', 'folder the compressed blocks are written to')
+    .option('--shard <i/n>', 'which share of the blocks: the I-th of N jobs (the same N for every job of the platform)', '1/1')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (opts: import('./compress.ts').CompressFlags) => {
+      const { executeCompress } = await import('./compress.ts');
+      await executeCompress(opts);
     });
 
   addRenderCommand(program, EXIT_CODES_HELP);

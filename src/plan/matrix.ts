@@ -39,12 +39,22 @@ export interface MatrixEntry {
   python: boolean;
   /** Components pinned upstream: not built, downloaded by `build --from` in the package job. */
   upstream: string[];
+  /** How many `compress --shard` jobs prepare this platform's package compression (0: the package job does it). */
+  compressJobs: number;
+}
+
+/** One `compress --platform P --shard I/N` job of the release workflow. */
+export interface CompressEntry {
+  platform: Platform;
+  shard: string;
 }
 
 export interface BuildMatrix {
   /** The repository (owner/repo) and tag the build jobs check out and compile. */
   source: { repository: string; ref: string };
   include: MatrixEntry[];
+  /** The compress jobs (release.compressJobs > 1): each platform's share of its package compression. */
+  compress: CompressEntry[];
 }
 
 function sourceOf(product: Product, component: string, language: string): string {
@@ -57,8 +67,11 @@ export function runnerFor(product: Product, platform: Platform): string {
   return product.def.release.runners?.[platform] ?? DEFAULT_RUNNERS[platform];
 }
 
-export function buildMatrix(product: Product, versions: Versions, platforms: Platform[]): BuildMatrix {
+/** `compresses(P)`: whether P's planned packages compress payloads through the xz content cache. */
+export function buildMatrix(product: Product, versions: Versions, platforms: Platform[], compresses: (platform: Platform) => boolean = () => false): BuildMatrix {
   const { owner, repo } = product.def.release.github;
+  const jobs = product.def.release.compressJobs;
+  const compressJobs = (platform: Platform) => (jobs > 1 && compresses(platform) ? jobs : 0);
   const include = platforms.map((platform): MatrixEntry => {
     const { os, arch } = splitPlatform(platform);
     const here = product.components.filter((c) => c.platforms.includes(platform));
@@ -82,7 +95,9 @@ export function buildMatrix(product: Product, versions: Versions, platforms: Pla
       go: builds.some((b) => b.kind === 'go'),
       python: builds.some((b) => b.kind === 'pyinstaller'),
       upstream: here.filter((c) => c.upstream).map((c) => c.name),
+      compressJobs: compressJobs(platform),
     };
   });
-  return { source: { repository: `${owner}/${repo}`, ref: versions.tag }, include };
+  const compress = include.flatMap(({ platform, compressJobs: n }) => Array.from({ length: n }, (_, i): CompressEntry => ({ platform, shard: `${i + 1}/${n}` })));
+  return { source: { repository: `${owner}/${repo}`, ref: versions.tag }, include, compress };
 }

@@ -5,7 +5,7 @@ import type { Platform, Product } from '../product/model.ts';
 import { mapVersion, type Versions } from '../version.ts';
 import { defaultRegistry, type BuildRegistry } from '../targets/registry.ts';
 import { planGraph } from '../graph/index.ts';
-import type { PlannedArtifact } from '../targets/types.ts';
+import type { PlannedArtifact, Target } from '../targets/types.ts';
 import { buildMatrix, type BuildMatrix } from './matrix.ts';
 import { SCHEMA_VERSION } from '../manifest/schema-version.ts';
 
@@ -55,8 +55,21 @@ export function makePlan(product: Product, opts: PlanOptions): Plan {
     platforms,
     targets: targets.map((t) => t.id),
     artifacts,
-    matrix: buildMatrix(product, versions, platforms),
+    matrix: buildMatrix(product, versions, platforms, (p) => xzContentComponents(product, targets, artifacts, p).size > 0),
   };
+}
+
+/**
+ * The payload components that the targets' planned local artifacts on `platform` compress through the xz
+ * content cache (Target.xzContents): what a `compress` job prepares for the platform's package jobs.
+ */
+export function xzContentComponents(product: Product, targets: readonly Pick<Target, 'id' | 'xzContents'>[], artifacts: readonly PlannedArtifact[], platform: Platform): Set<string> {
+  const components = new Set<string>();
+  for (const t of targets) {
+    if (!t.xzContents || !artifacts.some((a) => a.target === t.id && a.scope === 'local' && a.platform === platform)) continue;
+    for (const c of t.xzContents(product, platform)) components.add(c);
+  }
+  return components;
 }
 
 function selectPlatforms(product: Product, requested?: string[]): Platform[] {

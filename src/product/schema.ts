@@ -149,6 +149,9 @@ export const productDefinitionSchema = z.strictObject({
     runners: z
       .partialRecord(z.enum(PLATFORMS), z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a GitHub Actions runner label like "ubuntu-24.04"'))
       .optional(),
+    // How many release-workflow jobs share each Linux platform's package compression (`compress --shard I/N`,
+    // the package job then only assembles); 1: the package job compresses alone.
+    compressJobs: z.number().int().min(1, 'must be at least 1 (1: no separate compress jobs)').max(16, 'must be at most 16').default(1),
     // Asset name pattern; placeholders {name} {version} {os} {arch}.
     archiveName: assetPattern(['name', 'version', 'os', 'arch'], ['name', 'version', 'os', 'arch']).default('{name}_{os}_{arch}_{version}'),
     homebrewTap,
