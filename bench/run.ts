@@ -19,6 +19,9 @@ import { parseProduct } from '../src/product/load.ts';
 import { exeName, splitPlatform, type Product } from '../src/product/model.ts';
 import { buildStandins } from '../src/payloads/standin.ts';
 import { RPM_PAYLOAD } from '../src/targets/rpm/index.ts';
+import { xzContentComponents } from '../src/plan/plan.ts';
+import { defaultRegistry } from '../src/targets/registry.ts';
+import type { PlannedArtifact } from '../src/targets/types.ts';
 import { generatePayloads, SIZES_MB } from './payloads.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -184,6 +187,8 @@ interface LocalJob {
   ownRssMb?: number;
   maxRssKb?: number;
   built: Record<string, number>;
+  /** Whether it took the compress jobs' blocks (--xz-cache): it starts after them. */
+  waitsForCompress: boolean;
 }
 
 /** A `compress --shard` job (release.compressJobs): one share of a Linux platform's package compression. */
@@ -243,7 +248,7 @@ function compareDists(single: string, joined: string): string {
 async function splitBuild(opts: { product: Product; config: string; payloads: string; work: string; single: string; byTarget: boolean }): Promise<SplitResult> {
   const planned = JSON.parse((await execa(process.execPath, [CLI, 'plan', '--json', '--config', opts.config, '--version', VERSION])).stdout) as {
     targets: string[];
-    artifacts: { target: string; scope: string; platform?: string }[];
+    artifacts: PlannedArtifact[];
     matrix: { compress: { platform: string; shard: string }[] };
   };
   // The compress jobs of the plan's matrix (as release.yml runs them), each into its own folder; a platform's
@@ -267,19 +272,23 @@ async function splitBuild(opts: { product: Product; config: string; payloads: st
   const parts: string[] = [];
   for (const job of jobs) {
     const out = path.join(opts.work, `local-${job.platform}${job.targets ? `-${job.targets.join('-')}` : ''}`);
-    const cache = xzCache.get(job.platform);
+    // Only a job whose targets compress payloads waits for the compress jobs and takes their blocks.
+    const registry = defaultRegistry();
+    const compressing = xzContentComponents(opts.product, (job.targets ?? planned.targets).flatMap((t) => registry.get(t) ?? []), planned.artifacts, job.platform as never).size > 0;
+    const cache = compressing ? xzCache.get(job.platform) : undefined;
     const t = await timed(process.execPath, [CLI, 'build', ...buildArgs(opts.config), '--from', opts.payloads, '--platform', job.platform, '--local-only', ...(job.targets ? ['--local-targets', job.targets.join(',')] : []), ...(cache ? ['--xz-cache', cache] : []), '--out', out]);
     const manifest = JSON.parse(readFileSync(path.join(out, VERSION, 'plan.json'), 'utf8')) as { artifacts: { role: string }[] };
     const built: Record<string, number> = {};
     for (const a of manifest.artifacts) built[a.role] = (built[a.role] ?? 0) + 1;
-    local.push({ job: `--platform ${job.platform} --local-only${job.targets ? ` --local-targets ${job.targets.join(',')}` : ''}${cache ? ' --xz-cache' : ''}`, platform: job.platform, seconds: t.seconds, ownRssMb: t.ownRssMb, maxRssKb: t.maxRssKb, built });
+    local.push({ job: `--platform ${job.platform} --local-only${job.targets ? ` --local-targets ${job.targets.join(',')}` : ''}${cache ? ' --xz-cache' : ''}`, platform: job.platform, seconds: t.seconds, ownRssMb: t.ownRssMb, maxRssKb: t.maxRssKb, built, waitsForCompress: Boolean(cache) });
     parts.push(path.join(out, VERSION));
   }
   const joined = path.join(opts.work, 'join');
   const join = await timed(process.execPath, [CLI, 'build', ...buildArgs(opts.config), '--join', ...parts, '--out', joined]);
   const identical = compareDists(opts.single, path.join(joined, VERSION));
   const slowest = <T extends { seconds: number }>(jobs: T[]) => jobs.reduce<T | undefined>((a, b) => (a && a.seconds >= b.seconds ? a : b), undefined);
-  const chains = opts.product.platforms.map((platform) => [slowest(compress.filter((c) => c.platform === platform)), slowest(local.filter((l) => l.platform === platform))].filter((j) => j !== undefined));
+  // Each local job's chain: the slowest compress job of its platform first when it takes their blocks.
+  const chains = local.map((l) => [...(l.waitsForCompress ? [slowest(compress.filter((c) => c.platform === l.platform))!] : []), l]);
   const longest = chains.reduce((a, b) => (b.reduce((n, j) => n + j.seconds, 0) > a.reduce((n, j) => n + j.seconds, 0) ? b : a));
   return {
     compress,
