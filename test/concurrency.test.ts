@@ -69,6 +69,15 @@ describe('Limiter', () => {
     expect(order.indexOf('huge+')).toBeGreaterThan(order.indexOf('c-'));
   });
 
+  it('starts waiters by priority (the largest compression first), arrival order among equals, never past a waiter of its own priority', async () => {
+    const l = new Limiter(1);
+    const order: string[] = [];
+    const task = (name: string, priority: number) => l.run(async () => void (order.push(name), await tick()), 1, priority);
+    // The first starts at once; the others wait and start by priority: 24 before 20 before 12, the two 12s in arrival order.
+    await Promise.all([task('first', 1), task('p12a', 12), task('p24', 24), task('p12b', 12), task('p0', 0), task('p20', 20), task('top', Infinity)]);
+    expect(order).toEqual(['first', 'top', 'p24', 'p20', 'p12a', 'p12b', 'p0']);
+  });
+
   it('refuses a limit below 1', () => {
     expect(() => new Limiter(0)).toThrow(/at least 1/);
   });

@@ -19,21 +19,33 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return results;
 }
 
-/** At most `limit` tasks at once (or, with weights, tasks whose weights sum to at most `limit`); the rest wait in order. */
+/**
+ * At most `limit` tasks at once (or, with weights, tasks whose weights sum to at most `limit`); the rest wait in
+ * order of priority, then of arrival.
+ */
 export class Limiter {
   private active = 0;
-  private readonly queue: { weight: number; start: () => void }[] = [];
+  private readonly queue: { weight: number; priority: number; start: () => void }[] = [];
   readonly limit: number;
   constructor(limit: number) {
     this.limit = limit;
     if (limit < 1) throw new Error('Limiter needs a limit of at least 1');
   }
-  /** `weight`: how many of the slots the task takes (e.g. threads of a compressor), at most `limit`. */
-  async run<T>(task: () => Promise<T>, weight = 1): Promise<T> {
+  /**
+   * `weight`: how many of the slots the task takes (e.g. threads of a compressor), at most `limit`. `priority`:
+   * a waiting task starts before every waiter of lower priority (compressions pass their size: the longest
+   * first, so the slots finish together instead of one running a long task alone at the end).
+   */
+  async run<T>(task: () => Promise<T>, weight = 1, priority = 0): Promise<T> {
     const w = Math.min(Math.max(1, weight), this.limit);
-    // Strictly in order: a newcomer waits behind every waiter, so a heavy task is never starved by light ones.
-    if (this.queue.length > 0 || this.active + w > this.limit) await new Promise<void>((start) => this.queue.push({ weight: w, start }));
-    else this.active += w;
+    // Only the queue's head starts, and a newcomer never passes a waiter of its own priority: a heavy task is
+    // never starved by light ones.
+    if (this.queue.length > 0 || this.active + w > this.limit) {
+      await new Promise<void>((start) => {
+        const behind = this.queue.findIndex((q) => q.priority < priority);
+        this.queue.splice(behind === -1 ? this.queue.length : behind, 0, { weight: w, priority, start });
+      });
+    } else this.active += w;
     try {
       return await task();
     } finally {

@@ -105,6 +105,7 @@ export class XzContentCache {
 
   /** One block, in an xz slot: reused from a kept cache when it decompresses to the range's bytes, else compressed. */
   private block(sha256: string, file: string, range: BlockRange, index: number, what: string, digests: Promise<FileDigests>): Promise<XzBlocks> {
+    // Largest block first (the slots' priority is the block's size): the slots end together.
     return xzJobs.run(async () => {
       assertNotInterrupted('xz');
       await mkdir(this.dir, { recursive: true });
@@ -130,7 +131,7 @@ export class XzContentCache {
       }
       this.counts.compressed++;
       return readXzBlocks(out);
-    });
+    }, 1, range.end - range.start);
   }
 
   /** The block file's index when it holds exactly one block whose decompression has the range's sha256. */

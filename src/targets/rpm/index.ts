@@ -125,6 +125,7 @@ export async function buildRpm(ctx: BuildContext, platform: Platform, dest: stri
             stdin: 'ignore',
           }),
         1,
+        Infinity, // before any waiting compression: the package's assembly waits for it
       );
       prefetchContents(cache, files, RPM_WHAT);
       try {
