@@ -35,6 +35,51 @@ export async function hashFile(file: string): Promise<BuiltFile> {
 }
 
 /** A pass-through stream that hashes and counts what flows through it (so output is hashed while written). */
+/**
+ * Bytes [start, end) of `file` in chunks of up to 1 MiB, read into a ring of `ring` buffers: a chunk stays valid
+ * while the consumer asks for fewer than `ring` more. A fresh buffer per read (what fs streams do) is garbage
+ * that V8 collects only after tens of MiB of it, and the allocator keeps that memory afterwards.
+ */
+export async function* reusedChunks(file: string, opts: { start?: number; end?: number; ring?: number } = {}): AsyncGenerator<Buffer> {
+  const ring = Array.from({ length: Math.max(1, opts.ring ?? 1) }, () => Buffer.allocUnsafeSlow(READ_CHUNK));
+  const end = opts.end ?? Infinity;
+  const fh = await open(file, 'r');
+  try {
+    for (let pos = opts.start ?? 0, i = 0; pos < end; i = (i + 1) % ring.length) {
+      const buf = ring[i]!;
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export const READ_CHUNK = 1 << 20;
+
+/**
+ * Writes `source` to `file`, hashing it, each chunk written before the next is asked for: a source may hand out
+ * reused buffers (reusedChunks), which a buffering stream pipeline would corrupt.
+ */
+export async function writeChunks(source: AsyncIterable<Buffer>, file: string): Promise<BuiltFile> {
+  const hash = createHash('sha256');
+  let size = 0;
+  await mkdir(path.dirname(file), { recursive: true });
+  const fh = await open(file, 'w');
+  try {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at, chunk.length - at)).bytesWritten;
+      size += chunk.length;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
 export class HashingStream extends Transform {
   private readonly hash = createHash('sha256');
   size = 0;

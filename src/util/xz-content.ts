@@ -3,10 +3,11 @@
 // and memoized as a promise, so the .deb and .rpm of one architecture, built side by side, share one
 // compression of each payload.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
+import { reusedChunks } from './fsx.ts';
 import { explainCompressorError, XZ_BLOCK_SIZE, xzJobs } from './compress.ts';
 import { assertNotInterrupted, registerCleanup } from './cleanup.ts';
 import { concatXzBlocks, readXzBlocks, type XzBlocks } from './xz-stream.ts';
@@ -194,7 +195,7 @@ async function digestsOf(file: string, ranges: readonly BlockRange[]): Promise<F
   const sha = createHash('sha256');
   const rangeShas = ranges.map(() => createHash('sha256'));
   let seen = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of reusedChunks(file)) {
     md5.update(chunk);
     sha.update(chunk);
     for (const r of ranges) {
@@ -222,8 +223,14 @@ async function compressRange(input: string, start: number, end: number, output: 
       child.on('error', reject); // ENOENT: a missing xz (explainCompressorError turns it into the install hint)
       child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`xz ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))));
     });
-    // An empty range still runs xz (an empty stream, no block); createReadStream needs end >= start.
-    const feeding = end > start ? pipeline(createReadStream(input, { start, end: end - 1, highWaterMark: 1 << 20 }), child.stdin!) : (child.stdin!.end(), Promise.resolve());
+    // Each chunk is written before the next is read into the same buffer (xz, not the read, sets the pace).
+    const feeding = (async () => {
+      const stdin = child.stdin!;
+      stdin.on('error', () => {}); // an xz that died: its exit code is the error reported
+      for await (const chunk of reusedChunks(input, { start, end })) await new Promise<void>((resolve, reject) => stdin.write(chunk, (err) => (err ? reject(err) : resolve())));
+      stdin.end();
+      await finished(stdin);
+    })();
     const [fed, done] = await Promise.allSettled([feeding, exited]);
     if (done.status === 'rejected') throw done.reason;
     if (fed.status === 'rejected') throw fed.reason;

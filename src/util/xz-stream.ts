@@ -4,9 +4,9 @@
 // holding that file (.deb data.tar, .rpm cpio payload) copies those blocks between small blocks of its own
 // framing (tar or cpio headers and padding, small files), stored as uncompressed LZMA2 chunks. Each package
 // then pays only for copying, and each file is compressed once per build however many packages hold it.
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import { reusedChunks } from './fsx.ts';
 
 /** One block of a compressed file: the file, where the block starts in it, and its index record. */
 interface BlockRecord {
@@ -166,6 +166,8 @@ const blockEnd = (b: BlockRecord) => b.offset + b.unpaddedSize + pad4(b.unpadded
 /**
  * Streams one .xz stream holding `parts` in order: stored bytes as uncompressed blocks (consecutive stored
  * parts merge), compressed files by copying their blocks. Decompresses to the concatenation of the parts.
+ * A chunk copied from a compressed file is read into a reused buffer: consume it before asking for the next
+ * (writeChunks does).
  */
 export async function* xzStreamOf(parts: Iterable<XzPart> | AsyncIterable<XzPart>): AsyncGenerator<Buffer> {
   const records: Buffer[] = [];
@@ -197,7 +199,7 @@ export async function* xzStreamOf(parts: Iterable<XzPart> | AsyncIterable<XzPart
       let j = i + 1;
       while (j < part.blocks.length && part.blocks[j]!.file === first.file && part.blocks[j]!.offset === blockEnd(part.blocks[j - 1]!)) j++;
       const end = blockEnd(part.blocks[j - 1]!);
-      for await (const chunk of createReadStream(first.file, { start: first.offset, end: end - 1, highWaterMark: 1 << 20 })) yield chunk as Buffer;
+      yield* reusedChunks(first.file, { start: first.offset, end });
       for (const b of part.blocks.slice(i, j)) records.push(varint(b.unpaddedSize), varint(b.uncompressedSize));
       i = j;
     }

@@ -6,12 +6,13 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { splitPlatform, type Platform, type Product } from '../../product/model.ts';
 import { artifactId } from '../../graph/index.ts';
 import { arStream } from '../../util/ar.ts';
 import { compressStream, explainCompressorError, writeStream, type StreamCompression } from '../../util/compress.ts';
 import { tarPieces, tarStream, type ContentObserver, type TarEntry } from '../../util/tar.ts';
+import { writeChunks } from '../../util/fsx.ts';
 import { isCachedContent, withContentCache, type CompressedContent, type XzContentCache } from '../../util/xz-content.ts';
 import { xzStreamOf, type XzPart } from '../../util/xz-stream.ts';
 import { checkPackageName, linuxInstallFiles, linuxPayloadComponents, linuxPayloadFiles, linuxPlatforms, parentDirs, productForPlatform, sortFiles, sourceSize, type PackageFile } from '../linux/layout.ts';
@@ -160,7 +161,7 @@ export async function buildDeb(ctx: BuildContext, platform: Platform, dest: stri
       if (kind === 'xz') {
         const byName = new Map(files.map((f) => [`.${f.path}`, f]));
         const md5s = new Map<string, string>();
-        dataTar = await withContentCache(ctx.xzContent, dest, (cache) => writeStream(Readable.from(xzStreamOf(xzDataParts(data, byName, cache, what, md5s))), dataTmp));
+        dataTar = await withContentCache(ctx.xzContent, dest, (cache) => writeChunks(xzStreamOf(xzDataParts(data, byName, cache, what, md5s)), dataTmp));
         md5Of = (f) => md5s.get(`.${f.path}`) ?? createHash('md5').update(Buffer.isBuffer(f.source) ? f.source : Buffer.alloc(0)).digest('hex');
       } else {
         dataTar = await writeStream(tarStream(data, observe), dataTmp, await compressStream(kind));

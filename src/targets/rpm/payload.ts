@@ -7,13 +7,11 @@
 // 8 bytes, the main header, the payload. A header: magic (8), entry count (4), data size (4), entries of 16
 // bytes (tag, type, offset, count; big-endian), then the data.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { PackageFile } from '../linux/layout.ts';
 import { isCachedContent, type XzContentCache, type CompressedContent } from '../../util/xz-content.ts';
 import { xzStreamOf, type XzPart } from '../../util/xz-stream.ts';
+import { READ_CHUNK, reusedChunks, writeChunks } from '../../util/fsx.ts';
 
 const LEAD_SIZE = 96;
 const HEADER_MAGIC = Buffer.from([0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0]);
@@ -191,13 +189,24 @@ class ChunkReader {
     }
     return true;
   }
-  /** Up to `n` bytes (fewer only at the end of the stream). */
+  /**
+   * Up to `n` bytes (fewer only at the end of the stream), copied out: a header kept in the parts must not hold
+   * on to the whole read chunk it came from.
+   */
   async read(n: number): Promise<Buffer> {
+    // More would span more chunks than the source's ring keeps valid (cpio headers and names are small).
+    if (n > READ_CHUNK) throw new Error(`rpm payload: a cpio header or name of ${n} bytes`);
     await this.fill(n);
-    const all = Buffer.concat(this.chunks);
-    const out = all.subarray(0, Math.min(n, all.length));
-    this.chunks = [all.subarray(out.length)];
-    this.buffered = all.length - out.length;
+    const out = Buffer.allocUnsafe(Math.min(n, this.buffered));
+    for (let filled = 0; filled < out.length; ) {
+      const chunk = this.chunks[0]!;
+      const take = Math.min(chunk.length, out.length - filled);
+      chunk.copy(out, filled, 0, take);
+      filled += take;
+      if (take === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(take);
+    }
+    this.buffered -= out.length;
     return out;
   }
   /** Passes `n` bytes to `sink` without joining them. */
@@ -214,8 +223,8 @@ class ChunkReader {
     }
   }
   async rest(): Promise<Buffer> {
-    const tail: Buffer[] = [...this.chunks];
-    for (let next = await this.source.next(); !next.done; next = await this.source.next()) tail.push(next.value);
+    const tail: Buffer[] = this.chunks.map((c) => Buffer.from(c));
+    for (let next = await this.source.next(); !next.done; next = await this.source.next()) tail.push(Buffer.from(next.value));
     this.chunks = [];
     this.buffered = 0;
     return Buffer.concat(tail);
@@ -255,7 +264,7 @@ async function cpioParts(cpio: AsyncIterable<Buffer>, files: PackageFile[], cach
       parts.push(Buffer.alloc(0)); // the compressed content's place, filled below
       checks.push(content.then((c: CompressedContent) => void (parts[at] = c.blocks)));
     } else {
-      await reader.pass(fileSize, (chunk) => parts.push(chunk));
+      await reader.pass(fileSize, (chunk) => parts.push(Buffer.from(chunk))); // a copy: not the whole read chunk
     }
     parts.push(await reader.read(pad4(fileSize)));
     if (fileName === 'TRAILER!!!') break;
@@ -279,7 +288,8 @@ export async function recompressRpmPayload(file: string, files: PackageFile[], c
   if (built.head.toString('latin1', builtFlags.at, built.head.indexOf(0, builtFlags.at)) !== '0') throw new Error(`${file}: expected rpmbuild's payload flags "0" (_binary_payload w0.ufdio)`);
 
   // 1. The cpio archive, read straight out of rpmbuild's package, as parts of the level-6 stream.
-  const parts = await cpioParts(createReadStream(file, { start: built.main.end, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, files, cache, what);
+  // A ring of 4 buffers: the reader holds at most two chunks (the rest of one and the next), headers are copied out.
+  const parts = await cpioParts(reusedChunks(file, { start: built.main.end, ring: 4 }), files, cache, what);
 
   // The headers with PAYLOADCOMPRESSOR "xz" added to the main header (the signature header keeps its size).
   const head = Buffer.concat([built.head.subarray(0, built.main.start), withStringTag(built.head, built.main, TAG.PAYLOADCOMPRESSOR, 'xz', file)]);
@@ -291,17 +301,15 @@ export async function recompressRpmPayload(file: string, files: PackageFile[], c
   const out = `${file}.recompressed-${process.pid}.tmp`;
   try {
     const payloadSha = createHash('sha256');
-    await pipeline(
-      Readable.from(
-        (async function* () {
-          yield Buffer.from(head);
-          for await (const chunk of xzStreamOf(parts)) {
-            payloadSha.update(chunk);
-            yield chunk;
-          }
-        })(),
-      ),
-      createWriteStream(out),
+    await writeChunks(
+      (async function* () {
+        yield Buffer.from(head);
+        for await (const chunk of xzStreamOf(parts)) {
+          payloadSha.update(chunk);
+          yield chunk;
+        }
+      })(),
+      out,
     );
 
     // 3. The main header: payload flags and digest.
@@ -316,7 +324,7 @@ export async function recompressRpmPayload(file: string, files: PackageFile[], c
     patchString(head, entry(sig, TAG.SHA256HEADER, TYPE.STRING, file), createHash('sha256').update(mainBytes).digest('hex'), file);
     const md5 = createHash('md5').update(mainBytes);
     let payloadSize = 0;
-    for await (const chunk of createReadStream(out, { start: head.length, highWaterMark: 1 << 20 })) {
+    for await (const chunk of reusedChunks(out, { start: head.length })) {
       md5.update(chunk as Buffer);
       payloadSize += (chunk as Buffer).length;
     }
