@@ -38,8 +38,8 @@ export class Limiter {
    */
   async run<T>(task: () => Promise<T>, weight = 1, priority = 0): Promise<T> {
     const w = Math.min(Math.max(1, weight), this.limit);
-    // Only the queue's head starts, and a newcomer never passes a waiter of its own priority: a heavy task is
-    // never starved by light ones.
+    // Only the queue's head starts, and a newcomer never passes a waiter of its own priority or above: a heavy
+    // task is never starved by light ones of its priority.
     if (this.queue.length > 0 || this.active + w > this.limit) {
       await new Promise<void>((start) => {
         const behind = this.queue.findIndex((q) => q.priority < priority);

@@ -34,7 +34,9 @@ export async function hashFile(file: string): Promise<BuiltFile> {
   return { sha256: hash.digest('hex'), size };
 }
 
-/** A pass-through stream that hashes and counts what flows through it (so output is hashed while written). */
+/** The chunk size of reusedChunks. */
+export const READ_CHUNK = 1 << 20;
+
 /**
  * Bytes [start, end) of `file` in chunks of up to 1 MiB, read into a ring of `ring` buffers: a chunk stays valid
  * while the consumer asks for fewer than `ring` more. A fresh buffer per read (what fs streams do) is garbage
@@ -57,8 +59,6 @@ export async function* reusedChunks(file: string, opts: { start?: number; end?: 
   }
 }
 
-export const READ_CHUNK = 1 << 20;
-
 /**
  * Writes `source` to `file`, hashing it, each chunk written before the next is asked for: a source may hand out
  * reused buffers (reusedChunks), which a buffering stream pipeline would corrupt.
@@ -80,6 +80,7 @@ export async function writeChunks(source: AsyncIterable<Buffer>, file: string): 
   return { size, sha256: hash.digest('hex') };
 }
 
+/** A pass-through stream that hashes and counts what flows through it (so output is hashed while written). */
 export class HashingStream extends Transform {
   private readonly hash = createHash('sha256');
   size = 0;
