@@ -270,10 +270,10 @@ async function splitBuild(opts: { product: Product; config: string; payloads: st
   });
   const local: LocalJob[] = [];
   const parts: string[] = [];
+  const registry = defaultRegistry();
   for (const job of jobs) {
     const out = path.join(opts.work, `local-${job.platform}${job.targets ? `-${job.targets.join('-')}` : ''}`);
     // Only a job whose targets compress payloads waits for the compress jobs and takes their blocks.
-    const registry = defaultRegistry();
     const compressing = xzContentComponents(opts.product, (job.targets ?? planned.targets).flatMap((t) => registry.get(t) ?? []), planned.artifacts, job.platform as never).size > 0;
     const cache = compressing ? xzCache.get(job.platform) : undefined;
     const t = await timed(process.execPath, [CLI, 'build', ...buildArgs(opts.config), '--from', opts.payloads, '--platform', job.platform, '--local-only', ...(job.targets ? ['--local-targets', job.targets.join(',')] : []), ...(cache ? ['--xz-cache', cache] : []), '--out', out]);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crc64, readXzBlocks, xzStreamOf, type XzPart } from '../src/util/xz-stream.ts';
 import { XzContentCache } from '../src/util/xz-content.ts';
+import { compressorEnv } from '../src/util/compress.ts';
 import { createHash } from 'node:crypto';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'sd-xz-'));
@@ -152,5 +153,29 @@ describe('xz stream assembly', () => {
 
     // A payload changed since: the cache cannot hide it.
     await expect(new XzContentCache(dir, { blockSize, kept: true }).get('1'.repeat(64), file, size, 'test')).rejects.toThrow(/changed while being packaged/);
+  });
+
+  it('runs compressors without the caller\'s xz/zstd settings, with huge pages unless the caller chose otherwise', () => {
+    const env = compressorEnv({ PATH: '/bin', XZ_OPT: '-9e', XZ_DEFAULTS: '--check=sha256', ZSTD_CLEVEL: '19', ZSTD_NBTHREADS: '4' });
+    expect(env).toEqual({ PATH: '/bin', XZ_OPT: '', XZ_DEFAULTS: '', ZSTD_CLEVEL: '', ZSTD_NBTHREADS: '', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' });
+    expect(compressorEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+    expect(compressorEnv({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }).GLIBC_TUNABLES).toBe('glibc.malloc.hugetlb=0');
+    expect(compressorEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2' }).GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2');
+  });
+
+  it('compresses the same bytes whatever XZ_OPT, XZ_DEFAULTS and GLIBC_TUNABLES the caller has set', async () => {
+    const content = data((1 << 20) + 77, 5);
+    const file = path.join(work, 'env-content');
+    writeFileSync(file, content);
+    const sha = createHash('sha256').update(content).digest('hex');
+    const saved = { ...process.env };
+    const compressed = async (dir: string) => assemble([(await new XzContentCache(path.join(work, dir), { blockSize: 1 << 20 }).get(sha, file, content.length, 'test')).blocks]);
+    const plain = await compressed('env-plain');
+    try {
+      Object.assign(process.env, { XZ_OPT: '-9e', XZ_DEFAULTS: '--check=sha256', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' });
+      expect((await compressed('env-set')).equals(plain)).toBe(true);
+    } finally {
+      for (const k of ['XZ_OPT', 'XZ_DEFAULTS', 'GLIBC_TUNABLES']) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    }
   });
 });

@@ -56,12 +56,26 @@ export const XZ_THREADS = 2;
  */
 export const xzJobs = new Limiter(Math.max(XZ_THREADS, availableParallelism()));
 
+/**
+ * The environment of every compressor we run. XZ_DEFAULTS/XZ_OPT/ZSTD_* from the caller's environment are
+ * dropped: they could change the output. glibc is asked to back large allocations with transparent huge pages
+ * (`glibc.malloc.hugetlb=1`, glibc >= 2.35; ignored elsewhere): xz -6's match finder walks ~90 MiB of tables,
+ * and with 4 KiB pages it spends its time in TLB misses and page faults (measured on 8 MiB blocks, 8 interleaved
+ * runs each: 34.8 s -> 32.1 s user, 33,941 -> ~2,000 page faults per process). Memory use and bytes are unchanged.
+ * A hugetlb setting of the caller's own is kept.
+ */
+export function compressorEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  const hugePages = /(^|:)glibc\.malloc\.hugetlb=/.test(tunables) ? tunables : [tunables, 'glibc.malloc.hugetlb=1'].filter(Boolean).join(':');
+  return { ...env, XZ_DEFAULTS: '', XZ_OPT: '', ZSTD_CLEVEL: '', ZSTD_NBTHREADS: '', GLIBC_TUNABLES: hugePages };
+}
+
 
 /**
  * Deterministic compressor stages for writeStream. gzip uses zlib; xz and zstd stream through the system
  * commands (Node has neither). Levels are dpkg-deb's defaults (gzip 9, xz 6, zstd 3). xz runs multi-threaded
  * (see XZ_BLOCK_SIZE), as dpkg-deb itself does; zstd stays single-threaded (fast enough at level 3).
- * XZ_DEFAULTS/XZ_OPT/ZSTD_* from the caller's environment are dropped: they could change the output.
+ * The environment is compressorEnv's.
  */
 export async function compressStream(kind: StreamCompression): Promise<(Transform | Duplex)[]> {
   if (kind === 'gzip') return gzipStream(9);
@@ -69,10 +83,9 @@ export async function compressStream(kind: StreamCompression): Promise<(Transfor
     kind === 'xz'
       ? ['--compress', '--stdout', '-6', `--threads=${XZ_THREADS}`, `--block-size=${XZ_BLOCK_SIZE}`]
       : ['--compress', '--stdout', '-q', '-3', '-T1', '--no-progress'];
-  const env = { XZ_DEFAULTS: '', XZ_OPT: '', ZSTD_CLEVEL: '', ZSTD_NBTHREADS: '' };
   assertNotInterrupted(kind);
   const { execa } = await import('execa'); // loaded on use: `plan` never compresses
-  const sub = execa(kind, args, { env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
+  const sub = execa(kind, args, { env: compressorEnv(), extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true } });
   // A failure (including a missing command) surfaces through the duplex, i.e. the caller's pipeline.
   sub.catch(() => {});
   await pausePoint('compression');

@@ -8,7 +8,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { reusedChunks } from './fsx.ts';
-import { explainCompressorError, XZ_BLOCK_SIZE, xzJobs } from './compress.ts';
+import { compressorEnv, explainCompressorError, XZ_BLOCK_SIZE, xzJobs } from './compress.ts';
 import { assertNotInterrupted, registerCleanup } from './cleanup.ts';
 import { concatXzBlocks, readXzBlocks, type XzBlocks } from './xz-stream.ts';
 
@@ -73,11 +73,17 @@ export class XzContentCache {
    * the content: the jobs of a split release each fill their share, and the package jobs reuse them all.
    */
   async fill(sha256: string, file: string, size: number, what: string, only: (index: number) => boolean): Promise<void> {
+    const { ranges, digests } = this.read(file, size);
+    await Promise.all(ranges.map((r, i) => (only(i) ? this.block(sha256, file, r, i, what, digests) : undefined)));
+    checkDigests(file, size, sha256, await digests);
+  }
+
+  /** The file's block ranges and its digests, read once (with each range's sha256 when blocks may be reused). */
+  private read(file: string, size: number): { ranges: BlockRange[]; digests: Promise<FileDigests> } {
     const ranges = blockRanges(size, this.blockSize);
     const digests = digestsOf(file, this.kept ? ranges : []);
-    digests.catch(() => {});
-    await Promise.all(ranges.map((r, i) => (only(i) ? this.block(sha256, file, r, i, what, digests) : undefined)));
-    await checkDigests(file, size, sha256, await digests);
+    digests.catch(() => {}); // awaited by the caller; no unhandled rejection while blocks wait for slots
+    return { ranges, digests };
   }
 
   /** Block `index` of the content: the `xz` file holding exactly that range compressed. */
@@ -91,28 +97,29 @@ export class XzContentCache {
    * the blocks are those of one multi-threaded run over the whole file, so the bytes do not change.
    */
   private async compress(sha256: string, file: string, size: number, what: string): Promise<CompressedContent> {
-    const ranges = blockRanges(size, this.blockSize);
-    const digests = digestsOf(file, this.kept ? ranges : []);
-    digests.catch(() => {});
+    const { ranges, digests } = this.read(file, size);
     const blocks = ranges.map((r, i) => this.block(sha256, file, r, i, what, digests));
     const [compressed, digested] = await Promise.allSettled([Promise.all(blocks), digests]);
     if (compressed.status === 'rejected') throw compressed.reason;
     if (digested.status === 'rejected') throw digested.reason;
-    await checkDigests(file, size, sha256, digested.value);
+    checkDigests(file, size, sha256, digested.value);
     const joined = concatXzBlocks(compressed.value);
     if (joined.uncompressedSize !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${joined.uncompressedSize} bytes compressed)`);
     return { blocks: joined, md5: digested.value.md5 };
   }
 
   /** One block, in an xz slot: reused from a kept cache when it decompresses to the range's bytes, else compressed. */
-  private block(sha256: string, file: string, range: BlockRange, index: number, what: string, digests: Promise<FileDigests>): Promise<XzBlocks> {
+  private async block(sha256: string, file: string, range: BlockRange, index: number, what: string, digests: Promise<FileDigests>): Promise<XzBlocks> {
+    const out = this.blockFile(sha256, index);
+    // A kept block is checked against its range's sha256: wait for the file's read before taking a slot, which
+    // would otherwise idle meanwhile.
+    const expected = this.kept && existsSync(out) ? (await digests).ranges[range.index] : undefined;
     // Largest block first (the slots' priority is the block's size): the slots end together.
     return xzJobs.run(async () => {
       assertNotInterrupted('xz');
       await mkdir(this.dir, { recursive: true });
-      const out = this.blockFile(sha256, index);
-      if (this.kept && existsSync(out)) {
-        const reused = await this.verified(out, range, digests);
+      if (expected !== undefined) {
+        const reused = await this.verified(out, range, expected);
         if (reused) {
           this.counts.reused++;
           return reused;
@@ -136,13 +143,12 @@ export class XzContentCache {
   }
 
   /** The block file's index when it holds exactly one block whose decompression has the range's sha256. */
-  private async verified(file: string, range: BlockRange, digests: Promise<FileDigests>): Promise<XzBlocks | undefined> {
+  private async verified(file: string, range: BlockRange, rangeSha256: string): Promise<XzBlocks | undefined> {
     try {
       const blocks = await readXzBlocks(file);
       const expectedBlocks = range.end > range.start ? 1 : 0;
       if (blocks.blocks.length !== expectedBlocks || blocks.uncompressedSize !== range.end - range.start) return undefined;
-      const [content, { ranges }] = await Promise.all([decompressedSha256(file), digests]);
-      return content === ranges[range.index] ? blocks : undefined;
+      return (await decompressedSha256(file)) === rangeSha256 ? blocks : undefined;
     } catch {
       return undefined; // not an .xz file, or a truncated one: compressed again
     }
@@ -169,7 +175,7 @@ interface FileDigests {
   ranges: string[];
 }
 
-async function checkDigests(file: string, size: number, sha256: string, { seen, sha }: FileDigests): Promise<void> {
+function checkDigests(file: string, size: number, sha256: string, { seen, sha }: FileDigests): void {
   if (seen !== size) throw new Error(`${file} changed size while being packaged (${size} -> ${seen} bytes)`);
   if (sha !== sha256) throw new Error(`${file} changed while being packaged (its sha256 is no longer ${sha256})`);
 }
@@ -177,7 +183,7 @@ async function checkDigests(file: string, size: number, sha256: string, { seen, 
 /** sha256 of what `xz --decompress` makes of `file` (streamed). */
 async function decompressedSha256(file: string): Promise<string> {
   const { spawn } = await import('node:child_process');
-  const child = spawn('xz', ['--decompress', '--stdout', '--single-stream', file], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, XZ_DEFAULTS: '', XZ_OPT: '' } });
+  const child = spawn('xz', ['--decompress', '--stdout', '--single-stream', file], { stdio: ['ignore', 'pipe', 'ignore'], env: compressorEnv() });
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', resolve);
@@ -216,7 +222,7 @@ async function compressRange(input: string, start: number, end: number, output: 
   const { spawn } = await import('node:child_process');
   const outFh = await open(output, 'w');
   try {
-    const child = spawn('xz', args, { stdio: ['pipe', outFh.fd, 'pipe'], env: { ...process.env, XZ_DEFAULTS: '', XZ_OPT: '' } });
+    const child = spawn('xz', args, { stdio: ['pipe', outFh.fd, 'pipe'], env: compressorEnv() });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
     const exited = new Promise<void>((resolve, reject) => {
