@@ -35,11 +35,12 @@ const TAG = {
   SIGPGP: 1002,
   SIGGPG: 1005,
 } as const;
-const TYPE = { INT32: 4, INT64: 5, STRING: 6, BIN: 7, STRING_ARRAY: 8 } as const;
-/** Bytes per element and alignment of rpm's fixed-size types (lib/header.c typeSizes): CHAR, INT8, INT16, INT32, INT64. */
-const FIXED_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8 };
-/** Types whose value is `count` NUL-terminated strings: STRING, STRING_ARRAY, I18NSTRING. */
-const STRING_TYPES = new Set([6, 8, 9]);
+/** rpm's header data types (rpmtag.h rpmTagType). */
+const TYPE = { CHAR: 1, INT8: 2, INT16: 3, INT32: 4, INT64: 5, STRING: 6, BIN: 7, STRING_ARRAY: 8, I18NSTRING: 9 } as const;
+/** Bytes per element and alignment of rpm's fixed-size types (lib/header.c typeSizes). */
+const FIXED_SIZE: Record<number, number> = { [TYPE.CHAR]: 1, [TYPE.INT8]: 1, [TYPE.INT16]: 2, [TYPE.INT32]: 4, [TYPE.INT64]: 8 };
+/** Types whose value is `count` NUL-terminated strings. */
+const STRING_TYPES = new Set<number>([TYPE.STRING, TYPE.STRING_ARRAY, TYPE.I18NSTRING]);
 
 interface Entry {
   tag: number;
