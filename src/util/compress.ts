@@ -70,7 +70,6 @@ export function compressorEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
   return { ...env, XZ_DEFAULTS: '', XZ_OPT: '', ZSTD_CLEVEL: '', ZSTD_NBTHREADS: '', GLIBC_TUNABLES: hugePages };
 }
 
-
 /**
  * Deterministic compressor stages for writeStream. gzip uses zlib; xz and zstd stream through the system
  * commands (Node has neither). Levels are dpkg-deb's defaults (gzip 9, xz 6, zstd 3). xz runs multi-threaded
