@@ -74,7 +74,7 @@ export class XzContentCache {
    */
   async fill(sha256: string, file: string, size: number, what: string, only: (index: number) => boolean): Promise<void> {
     const { ranges, digests } = this.read(file, size);
-    await Promise.all(ranges.map((r, i) => (only(i) ? this.block(sha256, file, r, i, what, digests) : undefined)));
+    await Promise.all(ranges.map((r, i) => (only(i) ? this.block(sha256, file, r, what, digests) : undefined)));
     checkDigests(file, size, sha256, await digests);
   }
 
@@ -98,7 +98,7 @@ export class XzContentCache {
    */
   private async compress(sha256: string, file: string, size: number, what: string): Promise<CompressedContent> {
     const { ranges, digests } = this.read(file, size);
-    const blocks = ranges.map((r, i) => this.block(sha256, file, r, i, what, digests));
+    const blocks = ranges.map((r) => this.block(sha256, file, r, what, digests));
     const [compressed, digested] = await Promise.allSettled([Promise.all(blocks), digests]);
     if (compressed.status === 'rejected') throw compressed.reason;
     if (digested.status === 'rejected') throw digested.reason;
@@ -109,8 +109,8 @@ export class XzContentCache {
   }
 
   /** One block, in an xz slot: reused from a kept cache when it decompresses to the range's bytes, else compressed. */
-  private async block(sha256: string, file: string, range: BlockRange, index: number, what: string, digests: Promise<FileDigests>): Promise<XzBlocks> {
-    const out = this.blockFile(sha256, index);
+  private async block(sha256: string, file: string, range: BlockRange, what: string, digests: Promise<FileDigests>): Promise<XzBlocks> {
+    const out = this.blockFile(sha256, range.index);
     // A kept block is checked against its range's sha256: wait for the file's read before taking a slot, which
     // would otherwise idle meanwhile.
     const expected = this.kept && existsSync(out) ? (await digests).ranges[range.index] : undefined;
@@ -127,7 +127,7 @@ export class XzContentCache {
         this.counts.rejected.push(path.basename(out));
       }
       // A kept cache may be read by another build meanwhile: the block appears whole or not at all.
-      const tmp = this.kept ? `${out}.tmp-${process.pid}-${index}` : out;
+      const tmp = this.kept ? `${out}.tmp-${process.pid}-${range.index}` : out;
       const cleanup = this.kept ? registerCleanup(() => rm(tmp, { force: true })) : undefined;
       try {
         await compressRange(file, range.start, range.end, tmp, xzBlockArgs(this.blockSize)).catch((err: unknown) => {
