@@ -8,6 +8,10 @@
 //   npm run bench -- --split-by platform            # the split build with one local job per platform (default:
 //                                                   #   one per local target of each platform, e.g. the Linux deb alone)
 //   npm run bench -- --scales 0.02 --per-target 0   # a smoke run in a few minutes (its numbers mean little)
+//   npm run bench -- --scales 1 --kinds deb --repeat 2  # only the .deb alone, two pairs in alternating order
+//                                                   #   (ours, dpkg-deb, dpkg-deb, ours): each side is the mean
+//   npm run bench -- --scales 4 --per-target 0 --no-reference  # the single and the split build only (no
+//                                                   #   reference tools: no whole-build ratio)
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -112,6 +116,7 @@ async function reference(product: Product, payloads: string, ours: string, work:
   // .deb: dpkg-deb --build on the same tree (extracted from our package), same compression and level (xz -6).
   for (const deb of kinds.includes('deb') ? filesIn(ours, (f) => f.endsWith('.deb')) : []) {
     const tree = path.join(work, 'debtree', deb);
+    await rm(tree, { recursive: true, force: true }); // a --repeat pair extracts again
     await mkdir(path.dirname(tree), { recursive: true });
     await execa('dpkg-deb', ['-R', path.join(ours, deb), tree]);
     const dest = path.join(out, deb);
@@ -308,7 +313,10 @@ const CRITICAL_PATH_TARGET = 0.35;
 interface ScaleResult {
   scale: number;
   payloadMb: number;
+  /** Each side's mean over --repeat pairs. */
   perTarget: Record<string, number>;
+  /** Every pair's times, in the order run. */
+  perTargetRuns: Record<string, { ours: number[]; ref: number[] }>;
   whole: Timed;
   rebuild: Timed;
   ref: { times: Record<string, number>; sizes: Record<string, number>; peaks: Record<string, number> };
@@ -355,7 +363,7 @@ function targetRows(results: ScaleResult[]): string[] {
     '',
     '| target | result | |',
     '|---|---|---|',
-    `| whole build <= 0.8x the reference tools run serially | ${each((r) => (r.whole.seconds / r.refTotal).toFixed(2))} | ${verdict((r) => r.whole.seconds / r.refTotal <= 0.8)} |`,
+    `| whole build <= 0.8x the reference tools run serially | ${each((r) => (r.refTotal ? (r.whole.seconds / r.refTotal).toFixed(2) : undefined))} | ${verdict((r) => (r.refTotal ? r.whole.seconds / r.refTotal <= 0.8 : undefined))} |`,
     `| .deb writer <= 1.0x dpkg-deb, size within 1% | ${each((r) => (deb(r) === undefined ? undefined : `${deb(r)!.toFixed(2)} (size ${debSize(r)?.toFixed(3) ?? '?'}x)`))} | ${verdict((r) => (deb(r) === undefined ? undefined : deb(r)! <= 1 && Math.abs((debSize(r) ?? 2) - 1) <= 0.01))} |`,
     `| peak RSS <= 256 MiB at 1x and 4x (stigmer-dist itself, whole build${results.some((r) => r.split) ? ' and every split job' : ''}) | ${each((r) => `${peakOwn(r) ?? '?'} MiB`)} | ${verdict((r) => (peakOwn(r) === undefined ? undefined : peakOwn(r)! <= 256))} |`,
     `| unchanged rebuild < 2 s | ${each((r) => `${r.rebuild.seconds.toFixed(2)} s`)} | ${verdict((r) => r.rebuild.seconds < 2)} |`,
@@ -364,6 +372,8 @@ function targetRows(results: ScaleResult[]): string[] {
     '',
   ];
 }
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const peakOwn = (r: ScaleResult): number | undefined => {
   const all = [r.whole.ownRssMb, ...(r.split ? [...r.split.compress.map((c) => c.ownRssMb), ...r.split.local.map((l) => l.ownRssMb), r.split.join.ownRssMb] : [])].filter((x): x is number => x !== undefined);
@@ -381,6 +391,13 @@ async function main() {
   // other on a loaded machine, `--platform linux-amd64 --local-only` took 228 s and its rpm alone 183 s (the deb and
   // the archives add more work to that job than sharing the payloads' compression saves).
   const splitByTarget = (option('--split-by') ?? 'target') === 'target';
+  const perTargetKinds = (option('--kinds') ?? 'archive,deb,rpm,msi').split(',') as Kind[];
+  const unknown = perTargetKinds.filter((k) => !['archive', 'deb', 'rpm', 'msi'].includes(k));
+  if (unknown.length) throw new Error(`--kinds takes archive, deb, rpm or msi separated by commas, not ${unknown.join(', ')}`);
+  const repeat = Number(option('--repeat') ?? '1');
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat takes a whole number of pairs (1 or more), not ${option('--repeat')}`);
+  const withReference = !process.argv.includes('--no-reference');
+  if (!withReference && perTargetScales.some((x) => scales.includes(x))) throw new Error('--no-reference leaves the per-target runs nothing to compare with: add --per-target 0');
   const work = await mkdtemp(path.join(os.tmpdir(), 'stigmer-bench-'));
   const { product, config } = benchProduct(work);
   const cacheDir = path.join(os.homedir(), '.cache/stigmer-dist');
@@ -428,13 +445,32 @@ async function main() {
       Object.assign(ref.peaks, r.peaks);
     };
     const measured: Kind[] = [];
+    const perTargetRuns: Record<string, { ours: number[]; ref: number[] }> = {};
     if (perTargetScales.includes(scale)) {
-      for (const t of ['archive', 'deb', 'rpm', 'msi'] as const) {
-        const out = path.join(work, `t-${t}-${scale}`);
-        perTarget[t] = (await build(out, t)).seconds;
-        addRef(await reference(product, payloads, path.join(out, VERSION), refWork, license, [t]));
+      for (const t of perTargetKinds) {
+        const runs: { ours: number[]; ref: number[] } = { ours: [], ref: [] };
+        const outs: string[] = [];
+        const ourRun = async () => {
+          const out = path.join(work, `t-${t}-${scale}-${outs.length + 1}`);
+          outs.push(out);
+          runs.ours.push((await build(out, t)).seconds);
+        };
+        const refRun = async () => {
+          const r = await reference(product, payloads, path.join(outs[0]!, VERSION), refWork, license, [t]);
+          runs.ref.push(r.times[t]!);
+          addRef(r);
+        };
+        // With --repeat, the order alternates (ours, ref, ref, ours, ...): a machine whose speed drifts over the
+        // pairs then shifts both sides' means alike, not only the side that happens to run second.
+        for (let i = 0; i < repeat; i++) {
+          if (i % 2 === 0) await ourRun().then(refRun);
+          else await refRun().then(ourRun);
+        }
+        perTarget[t] = mean(runs.ours);
+        ref.times[t] = mean(runs.ref);
+        perTargetRuns[t] = runs;
         measured.push(t);
-        await rm(out, { recursive: true, force: true });
+        for (const out of outs) await rm(out, { recursive: true, force: true });
       }
     }
     const whole = await build(outRoot);
@@ -443,14 +479,14 @@ async function main() {
     // The split build of the same payloads: each platform's local job alone, then the join alone.
     const splitRun = split ? await splitBuild({ product, config, payloads, work: path.join(work, `split-${scale}x`), single: ours, byTarget: splitByTarget }) : undefined;
     if (!process.argv.includes('--keep')) await rm(path.join(work, `split-${scale}x`), { recursive: true, force: true }); // ~2 dists of disk at 4x
-    addRef(await reference(product, payloads, ours, refWork, license, KINDS.filter((k) => !measured.includes(k))));
+    if (withReference) addRef(await reference(product, payloads, ours, refWork, license, KINDS.filter((k) => !measured.includes(k))));
     const refTotal = Object.values(ref.times).reduce((a, b) => a + b, 0);
     const oursSizes = await ourSizes(ours);
     // plan: the median of PLAN_RUNS runs (one run right after the builds' IO is noise, not start-up time).
     const planRuns: number[] = [];
     for (let i = 0; i < PLAN_RUNS; i++) planRuns.push((await timed(process.execPath, [CLI, 'plan', '--json', '--config', config, '--version', VERSION])).seconds);
     const plan = { seconds: planRuns.sort((a, b) => a - b)[Math.floor(PLAN_RUNS / 2)]! };
-    results.push({ scale, payloadMb, perTarget, whole, rebuild, ref, refTotal, oursSizes, plan, split: splitRun });
+    results.push({ scale, payloadMb, perTarget, perTargetRuns, whole, rebuild, ref, refTotal, oursSizes, plan, split: splitRun });
     rows.push(
       `### ${scale}x (${payloadMb.toFixed(payloadMb < 10 ? 1 : 0)} MiB of payloads: ${Object.entries(SIZES_MB).map(([k, v]) => `${k} ${Number((v * scale).toPrecision(3))} MB`).join(', ')}, ${product.platforms.length} platforms)`,
       '',
@@ -460,14 +496,18 @@ async function main() {
         const r = ref.times[k];
         const mb = (n?: number) => (n === undefined ? '-' : `${(n / 2 ** 20).toFixed(1)} MiB`);
         const ours = perTarget[k];
-        return `| ${k} | ${ours?.toFixed(2) ?? '(not run alone)'} | ${r?.toFixed(2) ?? '-'} | ${r && ours ? (ours / r).toFixed(2) : '-'} | ${mb(oursSizes[k])} | ${mb(ref.sizes[k])} |`;
+        const runs = perTargetRuns[k];
+        const each = (xs?: number[]) => (xs && xs.length > 1 ? ` (${xs.map((x) => x.toFixed(2)).join(', ')})` : '');
+        return `| ${k} | ${ours === undefined ? '(not run alone)' : ours.toFixed(2) + each(runs?.ours)} | ${r === undefined ? '-' : r.toFixed(2) + each(runs?.ref)} | ${r && ours ? (ours / r).toFixed(2) : '-'} | ${mb(oursSizes[k])} | ${mb(ref.sizes[k])} |`;
       }),
-      `| checksums | (in the build) | ${ref.times.checksums?.toFixed(2)} | - | - | - |`,
-      `| **whole build** (every target) vs reference tools one after another | **${whole.seconds.toFixed(2)}** | **${refTotal.toFixed(2)}** | **${(whole.seconds / refTotal).toFixed(2)}** | | |`,
+      `| checksums | (in the build) | ${ref.times.checksums?.toFixed(2) ?? '-'} | - | - | - |`,
+      withReference
+        ? `| **whole build** (every target) vs reference tools one after another | **${whole.seconds.toFixed(2)}** | **${refTotal.toFixed(2)}** | **${(whole.seconds / refTotal).toFixed(2)}** | | |`
+        : `| **whole build** (every target; reference tools not run: --no-reference) | **${whole.seconds.toFixed(2)}** | - | - | | |`,
       '',
       `- peak memory of stigmer-dist itself during the whole build: ${whole.ownRssMb ?? '?'} MiB; largest process of the whole tree (xz, rpmbuild, wixl included): ${((whole.maxRssKb ?? 0) / 1024).toFixed(0)} MiB`,
       `- rebuild with unchanged inputs: ${rebuild.seconds.toFixed(2)} s`,
-      `- the reference tools' largest process, per kind: ${Object.entries(ref.peaks).map(([k, mb]) => `${k} ${mb.toFixed(0)} MiB`).join(', ')}`,
+      `- the reference tools' largest process, per kind: ${Object.entries(ref.peaks).map(([k, mb]) => `${k} ${mb.toFixed(0)} MiB`).join(', ') || '- (not run)'}`,
       `- \`plan --json\`: ${(plan.seconds * 1000).toFixed(0)} ms (median of ${PLAN_RUNS} runs)`,
       '',
       ...(splitRun ? splitRows(scale, splitRun, whole.seconds) : []),
