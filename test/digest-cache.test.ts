@@ -1,23 +1,19 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DigestCache } from '../src/util/digest-cache.ts';
 import { sha256Hex } from '../src/util/fsx.ts';
+import { tempDir } from './helpers.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-const tempDir = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'digest-cache-'));
-  dirs.push(d);
-  return d;
-};
-const indexedPaths = (cacheDir: string) => Object.keys(JSON.parse(readFileSync(path.join(cacheDir, 'file-digests.json'), 'utf8')) as Record<string, string>).map((k) => k.split('|').slice(0, -5).join('|'));
+const indexFile = (cacheDir: string) => path.join(cacheDir, 'file-digests.json');
+const readIndex = (cacheDir: string) => JSON.parse(readFileSync(indexFile(cacheDir), 'utf8')) as Record<string, string>;
+const indexedPaths = (cacheDir: string) => Object.keys(readIndex(cacheDir)).map((k) => k.split('|').slice(0, -5).join('|'));
+/** Replaces every recorded digest with `fake`: a hash() that returns it read the index instead of the file. */
+const fakeDigests = (cacheDir: string, fake: string) => writeFileSync(indexFile(cacheDir), JSON.stringify(Object.fromEntries(Object.keys(readIndex(cacheDir)).map((k) => [k, fake]))));
+const FAKE = 'f'.repeat(64);
 
 describe('DigestCache', () => {
-  it('hashes a file once, and again after it changes', async () => {
+  it('answers from the index while the file is unchanged, and hashes it again after it changes', async () => {
     const cacheDir = tempDir();
     const file = path.join(tempDir(), 'payload');
     writeFileSync(file, 'one');
@@ -25,6 +21,8 @@ describe('DigestCache', () => {
     expect(await first.hash(file)).toEqual({ sha256: sha256Hex('one'), size: 3 });
     await first.save();
     expect(indexedPaths(cacheDir)).toEqual([file]);
+    fakeDigests(cacheDir, FAKE);
+    expect(await new DigestCache(cacheDir).hash(file)).toEqual({ sha256: FAKE, size: 3 });
     appendFileSync(file, ' two');
     expect(await new DigestCache(cacheDir).hash(file)).toEqual({ sha256: sha256Hex('one two'), size: 7 });
   });
@@ -40,6 +38,7 @@ describe('DigestCache', () => {
     await first.save();
     expect(indexedPaths(cacheDir).sort()).toEqual([deleted, kept, rewritten].sort());
 
+    fakeDigests(cacheDir, FAKE);
     rmSync(deleted);
     writeFileSync(rewritten, 'new bytes');
     writeFileSync(added, 'added');
@@ -47,8 +46,8 @@ describe('DigestCache', () => {
     await second.hash(added);
     await second.save();
     expect(indexedPaths(cacheDir).sort()).toEqual([added, kept].sort());
-    // The kept entry is still used: its digest is the one recorded.
-    expect((await new DigestCache(cacheDir).hash(kept)).sha256).toBe(sha256Hex(kept));
+    // The kept entry is still the recorded one, and still answers.
+    expect((await new DigestCache(cacheDir).hash(kept)).sha256).toBe(FAKE);
   });
 
   it('writes nothing when nothing was hashed anew', async () => {
@@ -58,9 +57,9 @@ describe('DigestCache', () => {
     const first = new DigestCache(cacheDir);
     await first.hash(file);
     await first.save();
-    const before = readFileSync(path.join(cacheDir, 'file-digests.json'), 'utf8');
+    const before = readFileSync(indexFile(cacheDir), 'utf8');
     rmSync(file);
     await new DigestCache(cacheDir).save(); // not dirty: the stale entry stays until the next write
-    expect(readFileSync(path.join(cacheDir, 'file-digests.json'), 'utf8')).toBe(before);
+    expect(readFileSync(indexFile(cacheDir), 'utf8')).toBe(before);
   });
 });
