@@ -89,16 +89,21 @@ describe('stigmer-dist CLI', () => {
     const payloads = await fixturePayloads(product, ['linux-amd64']);
     const out = tempDir();
     const args = ['build', '--config', ACME_YAML, '--platform', 'linux-amd64', '--from', payloads, '--out', out, ...spine];
-    expect((await runCli(args)).exitCode).toBe(0);
+    const built = await runCli(args);
+    expect(built.exitCode).toBe(0);
+    expect(built.stderr).toMatch(/smoke check: \d+ payloads? started and exited cleanly/);
     const first = readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8');
     expect(JSON.parse(first).inputs).toMatch(/^[0-9a-f]{64}$/);
     const again = await runCli(args);
     expect(again.stderr).toMatch(/is up to date \(same inputs digest [0-9a-f]{12}\): nothing to build/);
+    // Nothing is packaged, so the payloads (the same bytes that passed when the build was made) are not started again.
+    expect(again.stderr).not.toMatch(/smoke check/);
     expect(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')).toBe(first);
     // A changed payload is a different input.
     appendFileSync(path.join(payloads, 'linux-amd64', 'relayd'), 'changed\n');
     const changed = await runCli(args);
     expect(changed.stderr).not.toMatch(/up to date/);
+    expect(changed.stderr).toMatch(/smoke check: \d+ payloads? started and exited cleanly/);
     expect(JSON.parse(readFileSync(path.join(out, '2.4.0', 'plan.json'), 'utf8')).inputs).not.toBe(JSON.parse(first).inputs);
     // An archive overwritten in place with zeros of the same size, its mtime set back: same size, mtime and
     // inode, but its ctime moved, so it is re-hashed, found changed, and rebuilt.

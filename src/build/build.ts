@@ -102,6 +102,12 @@ export interface BuildOptions {
   /** The targets the plan was made with (default: the built-in ones). */
   registry?: BuildRegistry;
   /**
+   * Checks on the payloads that only matter when something is packaged (the smoke check, which starts them):
+   * run after the reuse check, so reusing a build whose payloads passed them when it was made does not start
+   * every binary again (a PyInstaller one-file unpacks itself in full at each start).
+   */
+  checkPayloads?: () => Promise<void>;
+  /**
    * A split build (see src/build/split.ts): only one platform's local artifacts, written with a partial
    * manifest; or the global artifacts over the local ones of such partial builds (`join`).
    */
@@ -200,6 +206,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildResult> {
     }
     report.info(`${path.relative(process.cwd(), finalDir) || finalDir} is rebuilt: ${previous.reason}`);
   }
+  await opts.checkPayloads?.();
   await removeLeftovers(opts.outRoot, report);
   const staging = path.resolve(opts.outRoot, `.staging-${plan.version}-${process.pid}`);
   await rm(staging, { recursive: true, force: true });

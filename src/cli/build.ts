@@ -55,7 +55,6 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
   const localTargets = localOnly && opts.localTargets ? partTargets(plan, localOnly, opts.localTargets) : undefined;
   report.info(`${product.meta.name} ${plan.version}: ${plan.artifacts.length} artifacts planned (${plan.snapshot ? 'snapshot, stand-in payloads' : `payloads from ${opts.from}`})`);
   const payloads = await resolvePayloads({ product, platforms: localOnly ? [localOnly] : plan.platforms, version: plan.version, from: opts.from, snapshot: plan.snapshot, offline: Boolean(opts.offline), cacheDir: cacheDir(), report });
-  await smokeCheck(product, payloads, { report }); // never package a binary that cannot start
   const sourceDateEpoch = overrides.sourceDateEpoch ?? resolveSourceDateEpoch(product);
   // A --local-only run makes no OpenPGP signature and pins no key (those, the RPMs' too, are made in the join): it
   // needs no signing key, which the release workflow gives only to the join.
@@ -71,6 +70,7 @@ export async function executeBuild(opts: BuildFlags, overrides: { sourceDateEpoc
     report,
     repo: repo.options,
     digests: new DigestCache(cacheDir()),
+    checkPayloads: () => smokeCheck(product, payloads, { report }), // never package a binary that cannot start
     signingKeySupplied: Boolean(opts.signingKey || process.env[SIGNING_KEY_ENV]) && !opts.unsigned,
     ...(opts.xzCache ? { xzCache: path.resolve(opts.xzCache) } : {}),
     ...(localOnly ? { split: { localOnly, ...(localTargets ? { targets: localTargets } : {}) } } : {}),
